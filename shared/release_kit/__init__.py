@@ -1,0 +1,1 @@
+"""release-kit: the library every action stands on."""

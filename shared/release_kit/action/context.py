@@ -1,0 +1,95 @@
+"""The ``GITHUB_*`` context of a run, typed, with the event payload parsed on demand."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from release_kit.errors import InputError
+
+
+@dataclass(frozen=True)
+class Context:
+    repository: str = ""
+    sha: str = ""
+    ref: str = ""
+    ref_name: str = ""
+    event_name: str = ""
+    event_path: str = ""
+    server_url: str = "https://github.com"
+    api_url: str = "https://api.github.com"
+    run_id: str = ""
+    run_attempt: int = 1
+    actor: str = ""
+    workspace: Path = field(default_factory=Path.cwd)
+    head_ref: str = ""
+    base_ref: str = ""
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Context:
+        env = os.environ if environ is None else environ
+
+        def get(name: str, default: str = "") -> str:
+            return env.get(name, "").strip() or default
+
+        attempt = get("GITHUB_RUN_ATTEMPT", "1")
+        return cls(
+            repository=get("GITHUB_REPOSITORY"),
+            sha=get("GITHUB_SHA"),
+            ref=get("GITHUB_REF"),
+            ref_name=get("GITHUB_REF_NAME"),
+            event_name=get("GITHUB_EVENT_NAME"),
+            event_path=get("GITHUB_EVENT_PATH"),
+            server_url=get("GITHUB_SERVER_URL", "https://github.com").rstrip("/"),
+            api_url=get("GITHUB_API_URL", "https://api.github.com").rstrip("/"),
+            run_id=get("GITHUB_RUN_ID"),
+            run_attempt=int(attempt) if attempt.isdigit() else 1,
+            actor=get("GITHUB_ACTOR"),
+            workspace=Path(get("GITHUB_WORKSPACE") or os.getcwd()),
+            head_ref=get("GITHUB_HEAD_REF"),
+            base_ref=get("GITHUB_BASE_REF"),
+        )
+
+    @cached_property
+    def event(self) -> dict[str, Any]:
+        """The webhook payload of the triggering event (``{}`` when there is none)."""
+        if not self.event_path:
+            return {}
+        path = Path(self.event_path)
+        if not path.is_file():
+            return {}
+        data = json.loads(path.read_text(encoding="utf-8") or "{}")
+        return data if isinstance(data, dict) else {}
+
+    @property
+    def owner(self) -> str:
+        return self.repository.partition("/")[0]
+
+    @property
+    def repo_name(self) -> str:
+        return self.repository.partition("/")[2]
+
+    def require_repository(self) -> str:
+        if "/" not in self.repository:
+            raise InputError(
+                "GITHUB_REPOSITORY",
+                "the repository is unknown (GITHUB_REPOSITORY is not set to owner/name)",
+                hint="Set GITHUB_REPOSITORY=owner/name when running locally.",
+            )
+        return self.repository
+
+    @property
+    def run_url(self) -> str:
+        """Link to this workflow run (and attempt), or "" outside Actions."""
+        if not (self.repository and self.run_id):
+            return ""
+        url = f"{self.server_url}/{self.repository}/actions/runs/{self.run_id}"
+        return f"{url}/attempts/{self.run_attempt}" if self.run_attempt > 1 else url
+
+    def commit_url(self, sha: str, repository: str | None = None) -> str:
+        return f"{self.server_url}/{repository or self.repository}/commit/{sha}"

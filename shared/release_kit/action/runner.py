@@ -1,0 +1,139 @@
+"""Run an action entrypoint: parse inputs, call ``main``, turn errors into annotations.
+
+An entrypoint is ``actions/<name>/main.py`` defining ``Inputs`` (an ``ActionInputs``) and
+``main(inputs, rt)``; it ends with ``raise SystemExit(run(Inputs, main))``. The same function
+serves the container, the ``release-kit <action>`` CLI and the test harness.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import traceback
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+from release_kit.action import commands
+from release_kit.action.context import Context
+from release_kit.action.inputs import ActionInputs, InputErrors, env_name
+from release_kit.action.metadata import ActionMetadata
+from release_kit.action.outputs import Outputs, Summary
+from release_kit.errors import InputError, ReleaseKitError
+
+I = TypeVar("I", bound=ActionInputs)  # noqa: E741
+
+
+@dataclass
+class Runtime:
+    """What an entrypoint gets besides its inputs."""
+
+    context: Context
+    outputs: Outputs
+    summary: Summary
+    metadata: ActionMetadata
+    environ: Mapping[str, str]
+
+
+def action_dir_of(inputs_cls: type[ActionInputs]) -> Path:
+    module = sys.modules[inputs_cls.__module__]
+    return Path(str(module.__file__)).resolve().parent
+
+
+def run(
+    inputs_cls: type[I],
+    main: Callable[[I, Runtime], None],
+    argv: Sequence[str] | None = None,
+    *,
+    action_dir: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> int:
+    """Run one action and return its exit code (0 success, 1 failure)."""
+    action_dir = action_dir or action_dir_of(inputs_cls)
+    metadata = ActionMetadata.load(action_dir / "action.yml")
+    env = dict(os.environ if environ is None else environ)
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args:
+        env.update(parse_flags(metadata, args))
+    if not env.get("GITHUB_ACTIONS"):
+        # Local run: the runner is not there to apply action.yml defaults, so do it the same way.
+        for name, value in metadata.evaluated_defaults(env).items():
+            env.setdefault(env_name(name), value)
+    try:
+        inputs = inputs_cls.from_environ(env)
+    except InputErrors as exc:
+        for err in exc.errors:
+            commands.error(str(err), title=err.title)
+        return 1
+    except InputError as exc:
+        commands.error(str(exc), title=exc.title)
+        return 1
+    for secret in inputs.secrets():
+        commands.add_mask(secret)
+
+    runtime = Runtime(
+        context=Context.from_env(env),
+        outputs=Outputs(env.get("GITHUB_OUTPUT") or None, declared=metadata.outputs),
+        summary=Summary(env.get("GITHUB_STEP_SUMMARY") or None),
+        metadata=metadata,
+        environ=env,
+    )
+    try:
+        main(inputs, runtime)
+    except ReleaseKitError as exc:
+        commands.error(str(exc), title=exc.title)
+        return 1
+    except KeyboardInterrupt:
+        commands.error("interrupted", title="Cancelled")
+        return 130
+    except Exception as exc:  # the last line of defence: one readable line, no stack by default
+        commands.error(
+            f"{type(exc).__name__}: {exc}. This is a bug in release-kit; re-run with debug "
+            "logging (RUNNER_DEBUG=1) for the traceback and report it.",
+            title=f"{metadata.name} crashed",
+        )
+        if commands.debug_enabled():
+            traceback.print_exc(file=sys.stdout)
+        return 1
+    return 0
+
+
+def parse_flags(metadata: ActionMetadata, argv: Sequence[str]) -> dict[str, str]:
+    """``--<input-name> VALUE`` flags -> ``INPUT_*`` variables (they win over the environment)."""
+    parser = build_parser(metadata)
+    namespace = parser.parse_args(list(argv))
+    return {
+        env_name(name): value
+        for name, value in vars(namespace).items()
+        if value is not None
+    }
+
+
+def build_parser(metadata: ActionMetadata, prog: str | None = None) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=prog or f"release-kit {metadata.raw.get('x-command', '') or metadata.name}".strip(),
+        description=metadata.description,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="Each flag sets the input of the same name and wins over INPUT_* variables.\n"
+        "Boolean flags given without a value mean true.",
+    )
+    for spec in metadata.inputs.values():
+        default = spec.default if spec.default is not None else ""
+        help_text = spec.description or spec.name
+        if spec.required and spec.default is None:
+            help_text += " (required)"
+        elif default != "":
+            help_text += f" (default: {default!r})"
+        is_bool = default in {"true", "false"}
+        parser.add_argument(
+            f"--{spec.name}",
+            dest=spec.name,
+            metavar="VALUE",
+            help=help_text.replace("%", "%%"),
+            nargs="?" if is_bool else None,
+            const="true" if is_bool else None,
+            default=None,
+        )
+    return parser
