@@ -36,7 +36,8 @@ def available_actions() -> list[str]:
 
 def load_entrypoint(action: str) -> object:
     path = actions_dir() / action / "main.py"
-    spec = importlib.util.spec_from_file_location(f"release_kit_action_{action.replace('-', '_')}", path)
+    module_name = f"release_kit_action_{action.replace('-', '_')}"
+    spec = importlib.util.spec_from_file_location(module_name, path)
     if spec is None or spec.loader is None:
         raise FileNotFoundError(path)
     module = importlib.util.module_from_spec(spec)

@@ -70,8 +70,7 @@ _masked: set[str] = set()
 
 def add_mask(secret: str) -> None:
     """Ask the runner to redact ``secret`` (every line of it) from all later log output."""
-    for part in {secret, *secret.splitlines()}:
-        part = part.strip()
+    for part in {p.strip() for p in (secret, *secret.splitlines())}:
         if part and part not in _masked:
             _masked.add(part)
             issue("add-mask", part)

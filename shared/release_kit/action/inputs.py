@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, Self
 
 from pydantic import BeforeValidator, SecretStr, ValidationError
 from pydantic.fields import FieldInfo
@@ -53,7 +53,8 @@ def parse_json(value: object) -> object:
         try:
             return json.loads(value)
         except json.JSONDecodeError as exc:
-            raise ValueError(f"not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from None
+            where = f"line {exc.lineno} column {exc.colno}"
+            raise ValueError(f"not valid JSON ({exc.msg} at {where})") from None
     return value
 
 
@@ -136,7 +137,7 @@ class ActionInputs(BaseSettings):
         return {name: input_name(name, f) for name, f in cls.model_fields.items()}
 
     @classmethod
-    def from_environ(cls, environ: Mapping[str, str] | None = None) -> ActionInputs:
+    def from_environ(cls, environ: Mapping[str, str] | None = None) -> Self:
         """Parse the inputs; every invalid input becomes one entry of an ``InputErrors``."""
         cls._environ = os.environ if environ is None else environ
         try:

@@ -1,0 +1,99 @@
+"""The runner contract end to end: the fixture action run through the harness and the CLI."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.harness import ROOT, run_action
+
+ECHO = ROOT / "tests" / "fixtures" / "actions" / "echo"
+
+
+def test_inputs_reach_the_action_and_outputs_come_back() -> None:
+    result = run_action(ECHO, {
+        "aws-region": "eu-west-1", "dry-run": "TRUE", "tags": ["v1", "latest"],
+        "payload": '{"n": 1}', "mapping": "a: b", "github-token": "ghs_tok123",
+    }, env={"GITHUB_REPOSITORY": "acme/api"})
+    assert result.exit_code == 0, result
+    assert result.outputs["region"] == "eu-west-1"
+    assert result.outputs["dry-run"] == "true"
+    assert result.json_output("tags") == ["v1", "latest"]
+    assert result.json_output("payload") == {"n": 1}
+    assert result.json_output("mapping") == {"a": "b"}
+    assert result.outputs["count"] == "3"
+    assert result.outputs["repository"] == "acme/api"  # ${{ github.repository }} default
+    assert result.outputs["multiline"] == "line 1\nghadelimiter_fake\nline 3"
+    assert "region `eu-west-1`" in result.summary
+
+
+def test_token_is_masked_before_it_is_printed() -> None:
+    result = run_action(ECHO, {"aws-region": "r", "github-token": "ghs_tok123"})
+    lines = result.stdout.splitlines()
+    assert lines.index("::add-mask::ghs_tok123") < lines.index("token is ghs_tok123")
+
+
+def test_invalid_inputs_one_error_each_exit_1_nothing_written() -> None:
+    result = run_action(ECHO, {"dry-run": "yes", "count": "many", "fail": "explode"})
+    assert result.exit_code == 1
+    assert sorted(e.title for e in result.errors) == [
+        "Invalid input 'aws-region'", "Invalid input 'count'",
+        "Invalid input 'dry-run'", "Invalid input 'fail'"]
+    assert result.outputs == {}
+    assert result.summary == ""
+
+
+def test_action_errors_become_one_error_line() -> None:
+    result = run_action(ECHO, {"aws-region": "r", "fail": "conflict"})
+    assert result.exit_code == 1
+    (err,) = result.errors
+    assert err.title == "Conflict"
+    assert err.message == "tag v1 points elsewhere Set allow-move."
+    input_err = run_action(ECHO, {"aws-region": "r", "fail": "input"}).errors
+    assert [e.title for e in input_err] == ["Invalid input 'tags'"]
+
+
+def test_crash_is_short_and_traceback_only_under_debug() -> None:
+    quiet = run_action(ECHO, {"aws-region": "r", "fail": "crash"})
+    assert quiet.exit_code == 1
+    assert "RuntimeError: boom" in quiet.errors[0].message
+    assert "Traceback" not in quiet.stdout + quiet.stderr
+    loud = run_action(ECHO, {"aws-region": "r", "fail": "crash"}, env={"RUNNER_DEBUG": "1"})
+    assert "Traceback" in loud.stdout
+
+
+def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("INPUT_", "GITHUB_"))}
+    base["RELEASE_KIT_ACTIONS_DIR"] = str(ECHO.parent)
+    return subprocess.run([sys.executable, "-m", "release_kit", *args], capture_output=True,
+                          text=True, env={**base, **(env or {})}, check=False)
+
+
+def test_cli_flags_override_environment_and_apply_defaults_locally() -> None:
+    proc = _cli("echo", "--aws-region", "ap-south-1", "--dry-run",
+                env={"INPUT_AWS-REGION": "ignored", "GITHUB_REPOSITORY": "acme/local"})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "region=ap-south-1" in proc.stdout
+    assert "dry-run=true" in proc.stdout
+    assert "repository=acme/local" in proc.stdout
+
+
+def test_cli_help_lists_inputs_from_action_yml() -> None:
+    proc = _cli("echo", "--help")
+    assert proc.returncode == 0
+    assert "--aws-region VALUE" in proc.stdout
+    assert "A hyphenated input. (required)" in proc.stdout
+    assert "(default: '3')" in proc.stdout
+
+
+def test_cli_unknown_command_lists_commands() -> None:
+    proc = _cli("nope")
+    assert proc.returncode == 2
+    assert "echo" in proc.stderr
+
+
+def test_local_output_printing_without_github_output(tmp_path: Path) -> None:
+    proc = _cli("echo", "--aws-region", "x")
+    assert "multiline<<ghadelimiter_" in proc.stdout
