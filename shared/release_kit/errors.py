@@ -13,10 +13,13 @@ class ReleaseKitError(Exception):
 
     title = "release-kit failed"
 
-    def __init__(self, message: str, *, hint: str | None = None, title: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, hint: str | None = None, title: str | None = None, code: str = ""
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint
+        self.code = code  # the service's machine-readable cause, e.g. an AWS error code
         if title is not None:
             self.title = title
 

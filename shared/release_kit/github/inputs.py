@@ -1,0 +1,31 @@
+"""Inputs shared by the actions that talk to GitHub: a token, or a GitHub App."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from pydantic import SecretStr
+
+from release_kit.action.inputs import ActionInputs
+
+if TYPE_CHECKING:
+    from github import Github
+
+
+class GitHubAuthInputs(ActionInputs):
+    """``github-token``, or ``app-id`` + ``app-private-key`` (an installation token, masked)."""
+
+    github_token: SecretStr = SecretStr("")
+    app_id: str = ""
+    app_private_key: SecretStr = SecretStr("")
+
+    def github(self, repository: str) -> Github:
+        """A client that can act on ``repository`` (the App's installation for its owner)."""
+        from release_kit.github.client import connect  # noqa: PLC0415
+
+        return connect(
+            self.github_token.get_secret_value() or None,
+            app_id=self.app_id or None,
+            app_private_key=self.app_private_key.get_secret_value() or None,
+            repository=repository,
+        )
