@@ -1,0 +1,90 @@
+"""The label controller: which environments a pull request event deploys and destroys.
+
+Labels on a PR choose its environments (``deploy`` -> preview, ``deploy/qa2`` -> qa2, as
+configured by ``env-labels``). An open PR deploys every environment whose label it carries and
+destroys those whose label is gone but that still run this PR's branch; a closed PR destroys
+everything it still runs. Any other event plans nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from release_kit.errors import InputError
+
+PULL_REQUEST_EVENTS = frozenset({"pull_request", "pull_request_target"})
+
+DEFAULT_ENV_LABELS: dict[str, str] = {
+    "preview": "deploy",
+    **{f"qa{n}": f"deploy/qa{n}" for n in range(1, 5)},
+}
+
+
+@dataclass(frozen=True)
+class Plan:
+    deploy: list[str]
+    destroy: list[str]
+
+
+@dataclass(frozen=True)
+class PullRequest:
+    """What the controller needs from a ``pull_request`` payload."""
+
+    number: int
+    head_ref: str
+    head_sha: str
+    open: bool
+    labels: frozenset[str]
+
+    @classmethod
+    def from_event(cls, event_name: str, payload: Mapping[str, Any]) -> PullRequest | None:
+        pr = payload.get("pull_request")
+        if event_name not in PULL_REQUEST_EVENTS or not isinstance(pr, Mapping):
+            return None
+        head = pr.get("head") or {}
+        return cls(
+            number=int(pr.get("number") or payload.get("number") or 0),
+            head_ref=str(head.get("ref") or ""),
+            head_sha=str(head.get("sha") or ""),
+            open=pr.get("state", "open") == "open" and payload.get("action") != "closed",
+            labels=frozenset(
+                str(label.get("name")) for label in pr.get("labels") or []
+                if isinstance(label, Mapping)
+            ),
+        )
+
+
+def parse_env_labels(mapping: Mapping[str, Any], input_name: str = "env-labels") -> dict[str, str]:
+    """environment -> label, both non-empty strings, environment names valid, labels unique."""
+    result: dict[str, str] = {}
+    for env, label in mapping.items():
+        if not isinstance(env, str) or not env or not isinstance(label, str) or not label.strip():
+            raise InputError(
+                input_name,
+                f"entry {env!r}: {label!r} is not 'environment: label'.",
+                hint="Write one 'environment: label' per line, e.g. 'qa1: deploy/qa1'.",
+            )
+        result[env] = label.strip()
+    labels = list(result.values())
+    duplicates = sorted({label for label in labels if labels.count(label) > 1})
+    if duplicates:
+        raise InputError(input_name, f"label {duplicates[0]!r} is used for several environments.",
+                         hint="Give each environment its own label.")
+    if not result:
+        raise InputError(input_name, "no environment is mapped to a label.",
+                         hint="Map at least one environment, e.g. 'preview: deploy'.")
+    return result
+
+
+def plan(pr: PullRequest | None, env_labels: Mapping[str, str], active: Collection[str]) -> Plan:
+    """Deploy/destroy lists (in ``env_labels`` order) for a PR given its active environments."""
+    if pr is None:
+        return Plan([], [])
+    if not pr.open:
+        return Plan([], [env for env in env_labels if env in active])
+    deploy = [env for env, label in env_labels.items() if label in pr.labels]
+    destroy = [env for env, label in env_labels.items()
+               if label not in pr.labels and env in active]
+    return Plan(deploy, destroy)

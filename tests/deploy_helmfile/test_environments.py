@@ -1,0 +1,223 @@
+"""Pure decisions: environment kinds, namespaces, the label controller, URLs, bookkeeping."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from release_kit.environments.bookkeeping import (
+    Deployment,
+    Requester,
+    active_environments,
+    destroy_decision,
+    replacement_comment,
+    replacements,
+    reusable,
+)
+from release_kit.environments.kinds import Kind, classify
+from release_kit.environments.naming import (
+    DNS_1123_LABEL,
+    RESERVED,
+    namespace_for,
+    preview_namespace,
+    validate_namespace,
+)
+from release_kit.environments.plan import (
+    DEFAULT_ENV_LABELS,
+    PullRequest,
+    parse_env_labels,
+    plan,
+)
+from release_kit.environments.urls import Ingress, choose_url
+from release_kit.errors import InputError
+
+
+@pytest.mark.parametrize(("name", "kind", "shared", "transient", "production"), [
+    ("preview", Kind.PREVIEW, False, True, False),
+    ("qa1", Kind.QA, True, True, False),
+    ("qa12", Kind.QA, True, True, False),
+    ("dev", Kind.DEV, False, False, False),
+    ("staging", Kind.STAGING, False, False, False),
+    ("production", Kind.PRODUCTION, False, False, True),
+    ("hotfix", Kind.HOTFIX, True, False, False),
+    ("qa", Kind.OTHER, False, False, False),
+    ("qa0", Kind.OTHER, False, False, False),
+    ("sandbox", Kind.OTHER, False, False, False),
+])
+def test_kinds(name: str, kind: Kind, shared: bool, transient: bool, production: bool) -> None:
+    env = classify(name)
+    assert (env.kind, env.shared, env.transient, env.production) == (kind, shared, transient, production)
+    assert env.per_branch == (kind is Kind.PREVIEW)
+
+
+@pytest.mark.parametrize(("branch", "expected"), [
+    ("feature/Login-Page", "feature-login-page"),
+    ("FEAT__x..y", "feat-x-y"),
+    ("--weird--", "weird"),
+    ("default", "default-preview"),
+    ("kube-system", "kube-system-preview"),
+    ("production", "production-preview"),
+    ("qa2", "qa2-preview"),
+])
+def test_preview_namespace(branch: str, expected: str) -> None:
+    assert preview_namespace(branch) == expected
+
+
+def test_long_branches_get_a_stable_hash_suffix_and_do_not_collide() -> None:
+    a = preview_namespace("feature/" + "x" * 80 + "-one")
+    b = preview_namespace("feature/" + "x" * 80 + "-two")
+    assert len(a) == 63 and len(b) == 63 and a != b
+    assert a == preview_namespace("feature/" + "x" * 80 + "-one")
+    assert a.startswith("feature-xxxx")
+
+
+def test_empty_branch_name_still_gives_a_namespace() -> None:
+    assert DNS_1123_LABEL.match(preview_namespace("///"))
+    assert preview_namespace("///").startswith("preview-")
+
+
+@given(st.text(max_size=120))
+def test_preview_namespace_is_always_a_usable_label(branch: str) -> None:
+    ns = preview_namespace(branch)
+    assert DNS_1123_LABEL.match(ns) and len(ns) <= 63 and ns not in RESERVED
+
+
+def test_namespace_for_each_kind() -> None:
+    assert namespace_for(classify("preview"), "feat/a") == "feat-a"
+    assert namespace_for(classify("qa3"), "feat/a") == "qa3"
+    for name in ("dev", "staging", "production", "hotfix", "sandbox"):
+        assert namespace_for(classify(name), "feat/a") == name
+    assert namespace_for(classify("preview"), "feat/a", "custom-ns") == "custom-ns"
+
+
+@pytest.mark.parametrize("bad", ["Upper", "under_score", "-lead", "trail-", "x" * 64, "kube-system", "default"])
+def test_invalid_namespaces_name_the_input(bad: str) -> None:
+    with pytest.raises(InputError) as info:
+        validate_namespace(bad)
+    assert info.value.input_name == "namespace"
+
+
+def test_environment_that_is_not_a_namespace_is_an_input_error() -> None:
+    with pytest.raises(InputError) as info:
+        namespace_for(classify("Team X"), "main")
+    assert info.value.input_name == "environment"
+
+
+def _pr(action: str, labels: set[str], state: str = "open") -> PullRequest:
+    pr = PullRequest.from_event("pull_request", {
+        "action": action,
+        "number": 7,
+        "pull_request": {"number": 7, "state": state, "head": {"ref": "feat/a", "sha": "abc"},
+                         "labels": [{"name": n} for n in sorted(labels)]},
+    })
+    assert pr is not None
+    return pr
+
+
+def test_plan_opened_deploys_labelled_environments() -> None:
+    assert plan(_pr("opened", {"deploy", "bug"}), DEFAULT_ENV_LABELS, set()).deploy == ["preview"]
+    assert plan(_pr("opened", set()), DEFAULT_ENV_LABELS, set()).deploy == []
+
+
+def test_plan_labeled_adds_qa_and_keeps_preview() -> None:
+    result = plan(_pr("labeled", {"deploy", "deploy/qa2"}), DEFAULT_ENV_LABELS, {"preview"})
+    assert result.deploy == ["preview", "qa2"] and result.destroy == []
+
+
+def test_plan_unlabeled_destroys_only_what_still_runs() -> None:
+    result = plan(_pr("unlabeled", {"deploy"}), DEFAULT_ENV_LABELS, {"preview", "qa2"})
+    assert result.deploy == ["preview"] and result.destroy == ["qa2"]
+    # qa3 lost its label but never ran this branch (or was replaced): nothing to destroy
+    assert plan(_pr("unlabeled", set()), DEFAULT_ENV_LABELS, set()).destroy == []
+
+
+def test_plan_closed_destroys_everything_active() -> None:
+    result = plan(_pr("closed", {"deploy", "deploy/qa1"}, state="closed"), DEFAULT_ENV_LABELS,
+                  {"preview", "qa1", "dev"})
+    assert result.deploy == [] and result.destroy == ["preview", "qa1"]
+
+
+def test_plan_other_events_are_empty() -> None:
+    assert PullRequest.from_event("push", {"ref": "refs/heads/main"}) is None
+    result = plan(None, DEFAULT_ENV_LABELS, {"preview"})
+    assert (result.deploy, result.destroy) == ([], [])
+
+
+def test_env_labels_validation() -> None:
+    assert parse_env_labels({"qa9": " deploy/qa9 "}) == {"qa9": "deploy/qa9"}
+    for bad in ({"qa1": ["x"]}, {"qa1": ""}, {"qa1": "x", "qa2": "x"}, {}, {"qa1": None}):
+        with pytest.raises(InputError) as info:
+            parse_env_labels(bad)
+        assert info.value.input_name == "env-labels"
+
+
+def test_url_choice_order() -> None:
+    annotated = Ingress("b", {"outputs.webapp-url": "https://app.example.com/x"}, ["b.example.com"])
+    plain = Ingress("a", {}, ["*.wild.example.com", "a.example.com"])
+    assert choose_url([plain, annotated], "outputs.webapp-url", "https://t") == "https://app.example.com/x"
+    assert choose_url([plain, annotated], "other", "https://t") == "https://a.example.com"
+    assert choose_url([Ingress("c")], "outputs.webapp-url", "https://t") == "https://t"
+    assert choose_url([], "outputs.webapp-url") == ""
+
+
+QA2 = classify("qa2")
+
+
+def test_reuse_deployment_of_same_commit_ref_and_environment() -> None:
+    existing = [Deployment(1, "qa2", "feat/a", "abc"), Deployment(5, "qa2", "feat/a", "abc"),
+                Deployment(6, "qa2", "feat/b", "abc"), Deployment(7, "qa1", "feat/a", "abc")]
+    found = reusable(existing, "qa2", Requester("feat/a", "abc", 7))
+    assert found is not None and found.id == 5
+    assert reusable(existing, "qa2", Requester("feat/a", "def", 7)) is None
+
+
+def test_shared_environment_replacement_notifies_the_other_pr() -> None:
+    who = Requester("feat/new", "bbb", 123)
+    existing = [
+        Deployment(1, "qa2", "feat/old", "aaa", "success", 45),
+        Deployment(2, "qa2", "feat/gone", "ccc", "inactive", 46),
+        Deployment(3, "qa2", "feat/new", "b00", "success", 123),  # this PR's older commit
+        Deployment(4, "qa1", "feat/x", "ddd", "success", 47),
+        Deployment(9, "qa2", "feat/new", "bbb", "in_progress", 123),
+    ]
+    result = replacements(existing, QA2, who, current_id=9)
+    assert [(r.deployment.id, r.notify_pull_request) for r in result] == [(1, 45), (3, None)]
+    assert replacement_comment("qa2", who) == "qa2 now runs #123; your deployment was replaced."
+    assert "`main` (0123456)" in replacement_comment("hotfix", Requester("main", "0123456789"))
+
+
+def test_preview_replacement_only_touches_the_same_branch() -> None:
+    existing = [Deployment(1, "preview", "feat/a", "a1", "success", 1),
+                Deployment(2, "preview", "feat/b", "b1", "success", 2),
+                Deployment(3, "preview", "feat/a", "a2", "in_progress", 1)]
+    result = replacements(existing, classify("preview"), Requester("feat/a", "a2", 1), 3)
+    assert [(r.deployment.id, r.notify_pull_request) for r in result] == [(1, None)]
+
+
+def test_dev_replacement_inactivates_previous_commit_silently() -> None:
+    existing = [Deployment(1, "dev", "main", "a1", "success"), Deployment(2, "dev", "main", "a2", "")]
+    result = replacements(existing, classify("dev"), Requester("main", "a2"), 2)
+    assert [(r.deployment.id, r.notify_pull_request) for r in result] == [(1, None)]
+
+
+def test_destroy_decision() -> None:
+    who = Requester("feat/a", "aaa", 7)
+    mine = Deployment(1, "qa2", "feat/a", "aaa", "success", 7)
+    old = Deployment(0, "qa2", "feat/a", "a00", "inactive", 7)
+    decision = destroy_decision([old, mine], QA2, who)
+    assert decision.run_helmfile and decision.deactivate == [mine]
+    taken = Deployment(2, "qa2", "feat/b", "bbb", "success", 8)
+    decision = destroy_decision([old, taken], QA2, who)
+    assert not decision.run_helmfile and "feat/b" in decision.reason and decision.deactivate == []
+    # preview is per branch: other branches never block a destroy
+    other = Deployment(3, "preview", "feat/b", "bbb", "success", 8)
+    assert destroy_decision([other], classify("preview"), who).run_helmfile
+
+
+def test_active_environments_for_a_ref() -> None:
+    existing = [Deployment(1, "preview", "feat/a", "a", "success"),
+                Deployment(2, "qa1", "feat/a", "a", "inactive"),
+                Deployment(3, "qa2", "feat/a", "a", "failure"),
+                Deployment(4, "qa3", "feat/b", "b", "success")]
+    assert active_environments(existing, "feat/a") == {"preview", "qa2"}
