@@ -1,0 +1,77 @@
+# release-kit developer entry points. Every target works on a fresh clone: the first one that
+# needs Python creates .venv (Python 3.11+ from PATH) and installs the project with its test and
+# dev extras; later runs reinstall only when pyproject.toml changed (stamp file in .venv).
+#
+#   make test      lint, then the whole test suite (what CI runs)
+#   make lint      ruff, mypy, zizmor, check-jsonschema, hadolint
+#   make bench     every tests/bench/bench_*.py, figures printed as "name: value unit"
+#   make sandbox   the local GitHub API emulator + moto server, until Ctrl-C
+
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := test
+MAKEFLAGS += --no-print-directory
+
+# The first interpreter on PATH that is Python 3.11 or newer (override: make PYTHON=/path/to/python).
+PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3 python; do \
+	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null \
+	&& { echo $$p; break; }; done)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+PYTEST_ARGS ?=
+
+# Globs that may match nothing yet (actions and workflows land over time): the targets below
+# skip a tool whose file list is empty instead of failing.
+ACTION_MAINS := $(wildcard actions/*/main.py)
+ACTION_METADATA := $(wildcard actions/*/action.yml)
+WORKFLOWS := $(wildcard .github/workflows/*.yml .github/workflows/*.yaml)
+
+.PHONY: test lint pytest bench sandbox venv clean
+
+$(BIN)/python:
+	@test -n "$(PYTHON)" || { echo "error: Python 3.11+ not found on PATH (make PYTHON=...)" >&2; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test,dev]'
+	@touch $@
+
+venv: $(STAMP)
+
+test: lint pytest
+
+pytest: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check shared actions tests
+	$(BIN)/mypy shared/release_kit
+	@# actions/<name>/main.py are scripts in folders with hyphens: every one is a module named
+	@# "main", so mypy checks them one at a time (the shared library is cached after the first).
+	@for main in $(ACTION_MAINS); do echo "mypy $$main"; $(BIN)/mypy "$$main"; done
+	@# zizmor: .github/zizmor.yml documents the one rule adjusted (local Dockerfile images).
+	@targets="$(strip $(WORKFLOWS) $(ACTION_METADATA))"; \
+	if [ -n "$$targets" ]; then echo "zizmor $$targets"; \
+	  $(BIN)/zizmor --offline --quiet --config .github/zizmor.yml $$targets; \
+	else echo "zizmor: no workflows or actions yet"; fi
+	@if [ -n "$(ACTION_METADATA)" ]; then \
+	  $(BIN)/check-jsonschema --builtin-schema vendor.github-actions $(ACTION_METADATA); fi
+	@if [ -n "$(WORKFLOWS)" ]; then \
+	  $(BIN)/check-jsonschema --builtin-schema vendor.github-workflows $(WORKFLOWS); fi
+	$(BIN)/hadolint Dockerfile
+
+bench: $(STAMP)
+	$(BIN)/python tests/bench/run_all.py
+
+sandbox: $(STAMP)
+	$(BIN)/release-kit sandbox --repo acme/web
+
+# --- rehearse: the whole release flow against the sandbox --------------------------------------
+# RESERVED: `make rehearse` is added by the rehearsal work (it then becomes the README's main-job
+# command instead of `make sandbox`). Keep this spot for it.
+# --------------------------------------------------------------------------------------------------
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .bench
