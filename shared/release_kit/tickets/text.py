@@ -1,0 +1,60 @@
+"""Putting untrusted text (inputs, messages) into Markdown, Mermaid and hidden HTML comments.
+
+Text from inputs is shown literally: Markdown syntax is escaped, HTML cannot open tags, line
+breaks cannot break a table, and ``@name`` cannot mention (and so notify) anyone: a zero-width
+space after ``@`` keeps it readable while GitHub no longer links it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+ZERO_WIDTH_SPACE = "\u200b"
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~>-])")
+
+
+def neutralise_mentions(text: str) -> str:
+    """``@alice`` -> ``@\u200balice``: same look, no notification, no team ping."""
+    return text.replace("@", "@" + ZERO_WIDTH_SPACE)
+
+
+def inline(text: str, limit: int | None = None) -> str:
+    """``text`` as literal inline Markdown on one line (safe in a table cell)."""
+    text = " ".join(text.split())
+    if limit is not None and len(text) > limit:
+        text = text[: max(limit - 1, 0)].rstrip() + "…"
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+    return neutralise_mentions(text)
+
+
+def code(text: str) -> str:
+    """``text`` as inline code; backticks cannot end the span early."""
+    text = " ".join(text.split()).replace("`", "'")
+    return f"`{neutralise_mentions(text)}`" if text else ""
+
+
+def mermaid_label(text: str) -> str:
+    """A quoted Mermaid node label."""
+    cleaned = " ".join(text.split())
+    for char, entity in (("#", "#35;"), ('"', "#quot;"), ("<", "#lt;"), (">", "#gt;")):
+        cleaned = cleaned.replace(char, entity)
+    return f'"{neutralise_mentions(cleaned)}"'
+
+
+def hidden_json(value: Any) -> str:
+    """JSON that can sit inside ``<!-- ... -->``: ``<``, ``>``, ``&`` and ``@`` are \\u-escaped.
+
+    The result is still valid JSON (``json.loads`` reads it back unchanged) but can never contain
+    ``-->``, so text from inputs cannot end the comment and inject Markdown.
+    """
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    for char in "&<>@":
+        text = text.replace(char, f"\\u{ord(char):04x}")
+    return text
+
+
+def is_sha(text: str) -> bool:
+    return bool(re.fullmatch(r"[0-9a-fA-F]{7,40}", text))
