@@ -1,0 +1,117 @@
+"""``release-kit sandbox``: serve the GitHub emulator and moto until interrupted.
+
+    release-kit sandbox [--repo OWNER/NAME[=PATH] ...] [--port N] [--aws-port N] [--no-aws]
+                        [--env-file FILE]
+
+Seeds each ``--repo`` (from the local git repository at PATH: all branches and tags; without
+PATH one commit on ``main``), prints ``export NAME=value`` lines (flushed at once) and serves
+until SIGINT or SIGTERM, then exits 0. Scripting:
+
+    release-kit sandbox --repo acme/web --env-file .sandbox.env &
+    while [ ! -s .sandbox.env ]; do sleep 0.1; done; . ./.sandbox.env
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from types import FrameType
+
+from release_kit.sandbox.runtime import Sandbox
+
+EXPORT_ORDER = (
+    "GITHUB_API_URL",
+    "GITHUB_SERVER_URL",
+    "GITHUB_TOKEN",
+    "AWS_ENDPOINT_URL",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_DEFAULT_REGION",
+    "AWS_REGION",
+)
+
+
+def _repo_spec(value: str) -> tuple[str, Path | None]:
+    name, sep, path = value.partition("=")
+    owner, slash, repo = name.partition("/")
+    if not owner or not slash or not repo or "/" in repo:
+        raise argparse.ArgumentTypeError(f"expected OWNER/NAME[=PATH], got {value!r}")
+    if sep:
+        source = Path(path).expanduser()
+        if not (source / ".git").exists() and not (source / "HEAD").exists():
+            raise argparse.ArgumentTypeError(f"{path!r} is not a git repository")
+        return name, source
+    return name, None
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="release-kit sandbox",
+        description="Serve a local GitHub API emulator and a moto (AWS) server.",
+    )
+    p.add_argument(
+        "--repo",
+        action="append",
+        default=[],
+        type=_repo_spec,
+        metavar="OWNER/NAME[=PATH]",
+        help="repository to create; seeded from the git repository at PATH when given",
+    )
+    p.add_argument("--port", type=int, default=0, help="GitHub API port (default: a free one)")
+    p.add_argument("--aws-port", type=int, default=0, help="moto port (default: a free one)")
+    p.add_argument("--no-aws", action="store_true", help="do not start moto")
+    p.add_argument("--env-file", type=Path, help="also write the export lines to this file")
+    return p
+
+
+def exports(env: dict[str, str]) -> list[str]:
+    """``export NAME=value`` lines, shell-quoted, in a stable order."""
+    names = [n for n in EXPORT_ORDER if n in env] + sorted(set(env) - set(EXPORT_ORDER))
+    return [f"export {name}={shlex.quote(env[name])}" for name in names]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(list(sys.argv[1:] if argv is None else argv))
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    sandbox = Sandbox(aws=not args.no_aws, github_port=args.port, aws_port=args.aws_port)
+    try:
+        sandbox.start()
+        for name, source in args.repo:
+            sandbox.github.create_repo(name, source=source)
+        lines = exports(sandbox.env())
+        text = "\n".join(lines) + "\n"
+        if args.env_file:
+            tmp = args.env_file.with_name(args.env_file.name + ".tmp")
+            tmp.write_text(text)
+            os.replace(tmp, args.env_file)
+        try:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+        except BrokenPipeError:  # the reader (e.g. `head`) went away; keep serving
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        repos = ", ".join(name for name, _ in args.repo) or "none"
+        print(f"release-kit sandbox: serving {sandbox.github.url} (repos: {repos}); "
+              "Ctrl-C to stop", file=sys.stderr, flush=True)
+        while not stop.wait(0.5):
+            pass
+    finally:
+        sandbox.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,519 @@
+"""The GitHub API emulator: a real HTTP server over :class:`~.state.GitHubState`.
+
+Per request: record it, apply injected latency and faults, authenticate the token (or a GitHub
+App JWT), route it, check the token's permissions, run the handler under the state lock, and
+answer JSON with GitHub's headers (``X-RateLimit-*``, ``X-GitHub-Request-Id``, ``Link``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from release_kit.sandbox.github import routes
+from release_kit.sandbox.github.http import ApiError, Request, Response, forbidden_integration
+from release_kit.sandbox.github.state import App, Dispatch, GitHubState, Repo, Token, Workflow
+
+RATE_LIMIT = 5000
+
+
+@dataclass
+class RequestRecord:
+    """One request the emulator served, for assertions and the contract test."""
+
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    status: int
+    request_json: Any
+    response_json: Any
+    response_bytes: bytes
+    login: str | None
+    route: str | None
+    headers: dict[str, str] = field(default_factory=dict)
+    response_headers: dict[str, str] = field(default_factory=dict)
+    duration: float = 0.0
+
+
+@dataclass
+class _Fault:
+    status: int
+    count: int | None
+    path: re.Pattern[str] | None
+    method: str | None
+    headers: dict[str, str]
+    message: str
+    latency: float = 0.0
+
+    def matches(self, method: str, path: str) -> bool:
+        if self.count is not None and self.count <= 0:
+            return False
+        if self.method and self.method.upper() != method:
+            return False
+        return not (self.path and not self.path.search(path))
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "GitHub.com"
+    sys_version = ""
+    emulator: GitHubEmulator
+
+    def log_message(self, format: str, *args: Any) -> None:  # silence stderr access logs
+        return
+
+    def _serve(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        status, headers, payload = self.emulator.handle(
+            self.command, self.path, {k: v for k, v in self.headers.items()}, body
+        )
+        self.send_response(status)
+        for key, value in headers.items():
+            self.send_header(key, value)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        if self.command != "HEAD" and payload:
+            self.wfile.write(payload)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _serve
+
+
+class GitHubEmulator:
+    """A stateful GitHub REST API on ``127.0.0.1``: start it, point PyGithub at :attr:`url`.
+
+    >>> emu = GitHubEmulator(); emu.start()
+    >>> repo = emu.create_repo("acme/web")
+    >>> Github(base_url=emu.url, auth=Auth.Token(emu.default_token)).get_repo("acme/web")
+    """
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.host = host
+        self.port = port
+        self.state = GitHubState()
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self._records: list[RequestRecord] = []
+        self._faults: list[_Fault] = []
+        self._meta_lock = threading.Lock()
+        self._rate_used: dict[str, int] = {}
+        self.keep_records = True
+        self.all_requests: list[RequestRecord] = []  # survives reset(): the contract test
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        """API base URL (``GITHUB_API_URL``)."""
+        if self._server is None:
+            raise RuntimeError("emulator not started")
+        return f"http://{self.host}:{self._server.server_address[1]}"
+
+    @property
+    def server_url(self) -> str:
+        """Web base URL (``GITHUB_SERVER_URL``) used in ``html_url`` fields."""
+        return f"{self.url}/_html"
+
+    def start(self) -> GitHubEmulator:
+        """Start serving on a background thread (port 0: a free port)."""
+        if self._server is not None:
+            return self
+        handler = type("Handler", (_Handler,), {"emulator": self})
+        self._server = ThreadingHTTPServer((self.host, self.port), handler)
+        self._server.daemon_threads = True
+        self.state.base_url, self.state.server_url = self.url, self.server_url
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="github-emulator", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and delete the bare repositories."""
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+        self.state.reset()
+        self.state.close()
+
+    def serve_forever(self) -> None:
+        """Block until :meth:`stop` is called from another thread (or a signal handler)."""
+        if self._thread is not None:
+            while self._thread is not None and self._thread.is_alive():
+                self._thread.join(timeout=0.2)
+
+    def reset(self) -> None:
+        """Clear all state, faults and records; the server keeps running on the same port."""
+        with self._meta_lock:
+            self._faults.clear()
+            self._records.clear()
+            self._rate_used.clear()
+        self.state.reset()
+
+    def __enter__(self) -> GitHubEmulator:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- state helpers (the public Python API) ------------------------------------------------
+
+    def create_repo(
+        self,
+        full_name: str,
+        source: Path | None = None,
+        default_branch: str = "main",
+        *,
+        private: bool = False,
+        description: str | None = None,
+    ) -> Repo:
+        """Create ``owner/name`` (see :meth:`GitHubState.create_repo`); ``.git_dir`` is bare."""
+        return self.state.create_repo(
+            full_name,
+            source=source,
+            default_branch=default_branch,
+            private=private,
+            description=description,
+        )
+
+    def repo(self, full_name: str) -> Repo:
+        owner, _, name = full_name.partition("/")
+        found = self.state.repo(owner, name)
+        if found is None:
+            raise KeyError(full_name)
+        return found
+
+    def add_user(self, login: str, *, name: str | None = None, email: str | None = None) -> None:
+        """Make ``login`` known (assignees, reviewers, ``GET /users/{login}``)."""
+        self.state.add_user(login, name=name, email=email)
+
+    def add_token(
+        self,
+        token: str,
+        login: str = "github-actions[bot]",
+        permissions: dict[str, str] | None = None,
+        can_create_pull_requests: bool = True,
+    ) -> Token:
+        """Register ``token`` for ``login``; ``permissions`` None means all permissions."""
+        return self.state.add_token(
+            token,
+            login=login,
+            permissions=permissions,
+            can_create_pull_requests=can_create_pull_requests,
+        )
+
+    @property
+    def default_token(self) -> str:
+        """A token with every permission, acting as ``github-actions[bot]``."""
+        return self.state.default_token
+
+    def add_app(
+        self,
+        app_id: int,
+        private_key_pem: str | bytes,
+        installations: dict[str, int] | None = None,
+        *,
+        slug: str | None = None,
+        permissions: dict[str, str] | None = None,
+    ) -> App:
+        """Register a GitHub App; JWTs signed with its key (RS256) authenticate as the app.
+
+        ``installations`` maps an account (owner) login to an installation id; tokens minted by
+        ``POST /app/installations/{id}/access_tokens`` reach that account's repositories only.
+        """
+        from cryptography.hazmat.primitives import serialization  # noqa: PLC0415
+
+        pem = private_key_pem.encode() if isinstance(private_key_pem, str) else private_key_pem
+        if b"PRIVATE KEY" in pem:
+            key = serialization.load_pem_private_key(pem, password=None)
+            pem = key.public_key().public_bytes(
+                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+            )
+        app = App(
+            app_id=app_id,
+            public_key_pem=pem,
+            slug=slug or f"sandbox-app-{app_id}",
+            installations=dict(installations or {}),
+            permissions=permissions,
+        )
+        with self.state.lock:
+            self.state.apps[app_id] = app
+            self.state.add_user(f"{app.slug}[bot]", type="Bot")
+        return app
+
+    def set_workflow(
+        self,
+        repo: str,
+        file: str,
+        dispatch_inputs: list[str] | None = None,
+        name: str | None = None,
+    ) -> Workflow:
+        """Declare ``.github/workflows/<file>`` in ``repo``; None = no workflow_dispatch."""
+        target = self.repo(repo)
+        with self.state.lock:
+            wf = Workflow(
+                id=self.state.next_id(),
+                path=f".github/workflows/{file}",
+                name=name or file,
+                dispatch_inputs=None if dispatch_inputs is None else list(dispatch_inputs),
+            )
+            target.workflows[file] = wf
+            return wf
+
+    @property
+    def dispatches(self) -> list[Dispatch]:
+        """Recorded ``repository_dispatch`` and workflow dispatch events, oldest first."""
+        with self.state.lock:
+            return list(self.state.dispatches)
+
+    # -- faults -------------------------------------------------------------------------------
+
+    def inject_fault(
+        self,
+        status: int = 502,
+        count: int | None = 1,
+        path: str | None = None,
+        method: str | None = None,
+        *,
+        message: str = "Server Error",
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        """Make the next ``count`` requests matching ``path`` (regex) and ``method`` fail."""
+        with self._meta_lock:
+            self._faults.append(
+                _Fault(status, count, re.compile(path) if path else None, method,
+                       dict(headers or {}), message)
+            )
+
+    def inject_rate_limit(
+        self,
+        count: int = 1,
+        retry_after: int = 1,
+        path: str | None = None,
+        secondary: bool = True,
+        *,
+        status: int = 403,
+        method: str | None = None,
+    ) -> None:
+        """Next ``count`` matching requests hit a rate limit.
+
+        ``secondary``: 403 with ``retry-after`` and GitHub's secondary-limit message. Otherwise a
+        primary limit: ``status`` (403 or 429) with ``x-ratelimit-remaining: 0`` and
+        ``x-ratelimit-reset`` ``retry_after`` seconds from now.
+        """
+        if secondary:
+            headers = {"Retry-After": str(retry_after)}
+            message = (
+                "You have exceeded a secondary rate limit. Please wait a few minutes before "
+                "you try again."
+            )
+            code = 403
+        else:
+            headers = {
+                "X-RateLimit-Remaining": "0",
+                "X-RateLimit-Reset": str(int(time.time()) + retry_after),
+            }
+            message = "API rate limit exceeded for installation."
+            code = status
+        self.inject_fault(code, count, path, method, message=message, headers=headers)
+
+    def inject_latency(
+        self, seconds: float, count: int | None = None, path: str | None = None
+    ) -> None:
+        """Delay the next ``count`` (None: all) requests matching ``path`` by ``seconds``."""
+        with self._meta_lock:
+            self._faults.append(
+                _Fault(0, count, re.compile(path) if path else None, None, {}, "", seconds)
+            )
+
+    def clear_faults(self) -> None:
+        with self._meta_lock:
+            self._faults.clear()
+
+    # -- records ------------------------------------------------------------------------------
+
+    @property
+    def requests(self) -> list[RequestRecord]:
+        """Every request served since the last :meth:`reset`, oldest first."""
+        with self._meta_lock:
+            return list(self._records)
+
+    def writes(self) -> list[RequestRecord]:
+        """Recorded requests that are not GET/HEAD."""
+        return [r for r in self.requests if r.method not in {"GET", "HEAD"}]
+
+    # -- the request pipeline -----------------------------------------------------------------
+
+    def _take_faults(self, method: str, path: str) -> tuple[float, _Fault | None]:
+        latency, failure = 0.0, None
+        with self._meta_lock:
+            for fault in self._faults:
+                if not fault.matches(method, path):
+                    continue
+                if fault.latency:
+                    latency += fault.latency
+                elif failure is not None:
+                    continue
+                else:
+                    failure = fault
+                if fault.count is not None:
+                    fault.count -= 1
+            self._faults = [f for f in self._faults if f.count is None or f.count > 0]
+        return latency, failure
+
+    def _rate_headers(self, login: str | None) -> dict[str, str]:
+        key = login or "-"
+        with self._meta_lock:
+            used = self._rate_used.get(key, 0) + 1
+            self._rate_used[key] = used
+        reset = (int(time.time()) // 3600 + 1) * 3600
+        return {
+            "X-RateLimit-Limit": str(RATE_LIMIT),
+            "X-RateLimit-Remaining": str(max(0, RATE_LIMIT - used)),
+            "X-RateLimit-Reset": str(reset),
+            "X-RateLimit-Used": str(used),
+            "X-RateLimit-Resource": "core",
+        }
+
+    def _authenticate(self, headers: dict[str, str]) -> tuple[Token, App | None]:
+        auth = next((v for k, v in headers.items() if k.lower() == "authorization"), "")
+        scheme, _, value = auth.strip().partition(" ")
+        value = value.strip()
+        if not auth:
+            raise ApiError(401, "Requires authentication")
+        if scheme.lower() not in {"token", "bearer"} or not value:
+            raise ApiError(401, "Bad credentials")
+        token = self.state.tokens.get(value)
+        if token is not None:
+            return token, None
+        if value.count(".") == 2:
+            app = self._verify_jwt(value)
+            token = Token(value, f"{app.slug}[bot]", permissions={})
+            return token, app
+        raise ApiError(401, "Bad credentials")
+
+    def _verify_jwt(self, value: str) -> App:
+        import jwt  # noqa: PLC0415 - PyJWT, a PyGithub dependency
+
+        try:
+            claims = jwt.decode(value, options={"verify_signature": False})
+            app = self.state.apps.get(int(claims.get("iss", 0)))
+            if app is None:
+                raise ApiError(401, "'Issuer' claim ('iss') must be an Integer")
+            jwt.decode(value, app.public_key_pem, algorithms=["RS256"], leeway=120)
+        except jwt.ExpiredSignatureError as exc:
+            raise ApiError(401, "'Expiration time' claim ('exp') must be a numeric value "
+                                "representing the future time at which the assertion "
+                                "expires") from exc
+        except (jwt.PyJWTError, ValueError) as exc:
+            raise ApiError(401, "A JSON web token could not be decoded") from exc
+        return app
+
+    def handle(
+        self, method: str, raw_path: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, dict[str, str], bytes]:
+        """Serve one request; returns (status, headers, body). Thread-safe."""
+        started = time.monotonic()
+        parts = urlsplit(raw_path)
+        path = unquote(parts.path) if "%2F" not in parts.path.upper() else parts.path
+        path = path.rstrip("/") or "/"
+        query = parse_qs(parts.query, keep_blank_values=True)
+        req = Request(method=method, path=path, query=query, headers=headers, body=body)
+        route_pattern: str | None = None
+        login: str | None = None
+        response: Response
+        latency, fault = self._take_faults(method, path)
+        if latency:
+            time.sleep(latency)
+        try:
+            if fault is not None:
+                raise ApiError(fault.status, fault.message, headers=fault.headers)
+            route, params = routes.router.match(method, path)
+            route_pattern = route.pattern
+            req.params = {k: unquote(v) for k, v in params.items()}
+            with self.state.lock:
+                if route.auth:
+                    token, req.app = self._authenticate(headers)
+                    req.token, login = token, token.login
+                    self._check_access(req, route.permission, route.jwt)
+                result = route.handler(self.state, req)
+            response = result if isinstance(result, Response) else Response(200, result)
+        except ApiError as err:
+            response = Response(err.status, err.body(), dict(err.headers))
+        except Exception as exc:  # a bug in a handler: answer 500 and keep serving
+            response = Response(500, {"message": f"sandbox error: {exc!r}",
+                                      "documentation_url": "https://docs.github.com/rest"})
+        payload = response.payload()
+        out_headers = {
+            "Content-Type": "application/json; charset=utf-8",
+            "X-GitHub-Api-Version-Selected": "2022-11-28",
+            "X-GitHub-Request-Id": uuid.uuid4().hex[:8].upper() + ":SANDBOX",
+            "X-GitHub-Media-Type": "github.v3; format=json",
+            **self._rate_headers(login),
+        }
+        if isinstance(response.body, bytes):
+            out_headers["Content-Type"] = "application/octet-stream"
+        out_headers.update(response.headers)
+        if self.keep_records:
+            try:
+                req_json = req.json() if body else None
+            except ApiError:
+                req_json = None
+            record = RequestRecord(
+                method=method,
+                path=path,
+                query=query,
+                status=response.status,
+                request_json=req_json,
+                response_json=None if isinstance(response.body, bytes) else response.body,
+                response_bytes=payload,
+                login=login,
+                route=route_pattern,
+                headers=dict(headers),
+                response_headers=out_headers,
+                duration=time.monotonic() - started,
+            )
+            with self._meta_lock:
+                self._records.append(record)
+                self.all_requests.append(record)
+        return response.status, out_headers, payload
+
+    def _check_access(
+        self, req: Request, permission: tuple[str, str] | None, jwt: bool
+    ) -> None:
+        token = req.token
+        assert token is not None
+        owner, name = req.params.get("owner"), req.params.get("repo")
+        if owner and name:
+            repo = self.state.repo(owner, name)
+            if repo is None:
+                raise ApiError(404, "Not Found")
+            if token.account is not None and token.account.lower() != repo.owner.lower():
+                raise ApiError(404, "Not Found")
+        if jwt and req.app is None:
+            raise ApiError(401, "A JSON web token could not be decoded")
+        if req.app is not None and not jwt:
+            raise ApiError(
+                403,
+                "You must authenticate with an installation access token in order to "
+                "access this endpoint.",
+            )
+        if permission and not token.allows(*permission):
+            raise forbidden_integration()
+
+
+def dump(record: RequestRecord) -> str:
+    """One line per record, for debugging failed tests."""
+    return f"{record.method} {record.path} -> {record.status} {json.dumps(record.request_json)}"

@@ -1,0 +1,45 @@
+"""Shared pytest fixtures.
+
+Sandbox (GitHub API emulator + moto), from :mod:`release_kit.sandbox`:
+
+- ``sandbox_session`` (session): one started :class:`~release_kit.sandbox.Sandbox` for the whole
+  run; servers start once (fast), state is reset per test by the fixtures below.
+- ``sandbox`` (function): the session sandbox with GitHub state and moto state reset before the
+  test. Use ``sandbox.env()`` for a subprocess, ``sandbox.github`` for the emulator.
+- ``github_emulator`` (function): ``sandbox.github``, reset, for tests that only need GitHub.
+
+Every response the emulator serves is kept in ``GitHubEmulator.all_requests`` (across resets);
+``tests/sandbox/test_contract.py`` validates them against GitHub's REST description at the end.
+
+Add new fixtures below in their own section with a short docstring.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from release_kit.sandbox import GitHubEmulator, Sandbox
+
+# -- sandbox ------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def sandbox_session() -> Iterator[Sandbox]:
+    """A started Sandbox shared by the session (use ``sandbox`` for a clean one per test)."""
+    with Sandbox() as box:
+        yield box
+
+
+@pytest.fixture
+def sandbox(sandbox_session: Sandbox) -> Sandbox:
+    """The session Sandbox with GitHub and moto state reset before this test."""
+    sandbox_session.reset()
+    return sandbox_session
+
+
+@pytest.fixture
+def github_emulator(sandbox: Sandbox) -> GitHubEmulator:
+    """The (reset) GitHub emulator of the session Sandbox."""
+    return sandbox.github

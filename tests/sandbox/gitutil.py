@@ -1,0 +1,65 @@
+"""Helpers for sandbox tests: real git (clone, commit, push; argv lists) and a PyGithub client."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+from github import Auth, Github
+
+from release_kit.sandbox import GitHubEmulator
+
+ENV = {
+    **{k: v for k, v in os.environ.items() if not k.startswith("GIT_")},
+    "GIT_AUTHOR_NAME": "Dev",
+    "GIT_AUTHOR_EMAIL": "dev@example.com",
+    "GIT_COMMITTER_NAME": "Dev",
+    "GIT_COMMITTER_EMAIL": "dev@example.com",
+    "GIT_CONFIG_NOSYSTEM": "1",
+    "GIT_CONFIG_GLOBAL": os.devnull,
+}
+
+
+def git(cwd: Path, *args: str) -> str:
+    proc = subprocess.run(
+        ["git", *args], cwd=cwd, env=ENV, capture_output=True, text=True, check=True
+    )
+    return proc.stdout.strip()
+
+
+def clone(git_dir: Path, dest: Path) -> Path:
+    subprocess.run(
+        ["git", "clone", "--quiet", str(git_dir), str(dest)], env=ENV, check=True,
+        capture_output=True,
+    )
+    return dest
+
+
+def commit(work: Path, files: dict[str, str], message: str) -> str:
+    for name, content in files.items():
+        path = work / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content)
+        git(work, "add", name)
+    git(work, "commit", "--quiet", "-m", message)
+    return git(work, "rev-parse", "HEAD")
+
+
+def branch(work: Path, name: str, start: str = "HEAD") -> None:
+    git(work, "checkout", "--quiet", "-B", name, start)
+
+
+def push(work: Path, *refspecs: str) -> None:
+    git(work, "push", "--quiet", "--force", "origin", *refspecs)
+
+
+def pygithub(emu: GitHubEmulator, token: str | None = None) -> Github:
+    """PyGithub against the emulator, without PyGithub's client-side throttling and retries."""
+    return Github(
+        base_url=emu.url,
+        auth=Auth.Token(token or emu.default_token),
+        retry=None,
+        seconds_between_requests=None,
+        seconds_between_writes=None,
+    )
