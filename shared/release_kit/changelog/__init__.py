@@ -1,0 +1,23 @@
+"""Changelog: sections chosen by labels, rendered as Markdown. Pure logic, no I/O."""
+
+from release_kit.changelog.render import Entry, compare_url, render
+from release_kit.changelog.sections import (
+    CONVENTIONAL_SECTIONS,
+    DEFAULT_SECTIONS,
+    DEFAULT_SECTIONS_YAML,
+    OTHER_CHANGES,
+    Section,
+    parse_sections,
+)
+
+__all__ = [
+    "CONVENTIONAL_SECTIONS",
+    "DEFAULT_SECTIONS",
+    "DEFAULT_SECTIONS_YAML",
+    "OTHER_CHANGES",
+    "Entry",
+    "Section",
+    "compare_url",
+    "parse_sections",
+    "render",
+]
