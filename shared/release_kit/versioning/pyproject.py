@@ -6,8 +6,11 @@ only the version string changes.
 
 from __future__ import annotations
 
+from typing import Any
+
 import tomlkit
 from tomlkit.exceptions import TOMLKitError
+from tomlkit.items import String, StringType
 
 
 def project_version(text: str) -> str | None:
@@ -24,5 +27,8 @@ def project_version(text: str) -> str | None:
 def with_version(text: str, version: str) -> str:
     """The same document with ``[project].version = version``."""
     document = tomlkit.parse(text)
-    document["project"]["version"] = version
+    project: Any = document["project"]
+    current = project.get("version")
+    literal = isinstance(current, String) and current.type in {StringType.SLL, StringType.MLL}
+    project["version"] = tomlkit.string(version, literal=literal)  # keep the quote style
     return tomlkit.dumps(document)
