@@ -1,0 +1,96 @@
+"""Which branch move the reintegration needs: none, create, fast-forward, or merge the source in.
+
+The PR's head is an intermediate branch ``<prefix><source>``, never the release branch itself:
+resolving conflicts in the GitHub UI merges the target into the head branch, and deleting head
+branches after merge deletes it, neither of which may happen to ``release/<version>``. The
+intermediate branch only ever moves forward: people may push conflict resolutions to it, so a
+re-run merges the source into it instead of resetting it (their commits are never discarded).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from release_kit.reintegration.model import Comparison
+
+BranchAction = Literal["create", "fast-forward", "merge-source", "keep"]
+
+
+@dataclass(frozen=True)
+class BranchStep:
+    """One move of the intermediate branch (``keep`` writes nothing)."""
+
+    action: BranchAction
+    branch: str
+    source: str
+    source_sha: str
+
+    @property
+    def writes(self) -> bool:
+        return self.action != "keep"
+
+    def describe(self) -> str:
+        short = self.source_sha[:7]
+        return {
+            "create": f"created `{self.branch}` at `{self.source}` ({short})",
+            "fast-forward": f"fast-forwarded `{self.branch}` to `{self.source}` ({short})",
+            "merge-source": f"merged `{self.source}` ({short}) into `{self.branch}`, "
+            "which has commits of its own",
+            "keep": f"`{self.branch}` already contains `{self.source}` ({short})",
+        }[self.action]
+
+
+def intermediate_branch(prefix: str, source: str) -> str:
+    return f"{prefix}{source}"
+
+
+def plan_branch(
+    branch: str, source: str, source_sha: str, source_vs_branch: Comparison | None
+) -> BranchStep:
+    """Decide the move of ``branch`` given ``compare source...branch`` (None: branch absent).
+
+    In that comparison ``ahead_by`` counts commits of the intermediate branch the source lacks
+    (pushed by people) and ``behind_by`` the source commits it does not have yet.
+    """
+    if source_vs_branch is None:
+        action: BranchAction = "create"
+    elif source_vs_branch.behind_by == 0:
+        action = "keep"
+    elif source_vs_branch.ahead_by == 0:
+        action = "fast-forward"
+    else:
+        action = "merge-source"
+    return BranchStep(action, branch, source, source_sha)
+
+
+# git check-ref-format, for branch names: what a component or a whole name may not contain.
+_FORBIDDEN = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]")
+
+
+def branch_name_problem(name: str) -> str | None:
+    """Why ``name`` is not a valid branch name (git check-ref-format), or None when it is."""
+    checks: list[tuple[bool, str]] = [
+        (not name, "it is empty"),
+        (bool(_FORBIDDEN.search(name)),
+         "it contains a space, a control character or one of ~ ^ : ? * [ \\"),
+        (".." in name, "it contains '..'"),
+        ("@{" in name, "it contains '@{'"),
+        (name == "@", "it is '@'"),
+        (name.startswith(("/", "-")), "it starts with '/' or '-'"),
+        (name.endswith(("/", ".")), "it ends with '/' or '.'"),
+        ("//" in name, "it contains '//'"),
+        (any(part.startswith(".") for part in name.split("/")),
+         "a path component starts with '.'"),
+        (any(part.endswith(".lock") for part in name.split("/")),
+         "a path component ends with '.lock'"),
+    ]
+    return next((why for failed, why in checks if failed), None)
+
+
+def prefix_problem(prefix: str) -> str | None:
+    """Why ``<prefix><any branch>`` cannot be a branch name, or None."""
+    if not prefix:
+        return "it is empty, so the PR's head would be the release branch itself"
+    return branch_name_problem(prefix + "x")

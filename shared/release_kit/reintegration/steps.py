@@ -1,0 +1,223 @@
+"""Carry out a reintegration plan on GitHub, one idempotent step at a time.
+
+Each step looks before it writes, so a re-run converges: the intermediate branch only moves
+forward, an existing PR is updated rather than duplicated, labels are only added, reviewers
+already requested are not requested again, and the conflicts comment is posted once.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Literal
+
+from release_kit.action import commands
+from release_kit.errors import ConflictError, PermissionDeniedError
+from release_kit.github.errors import ActionsCannotCreatePullRequests, GitHubValidationFailed
+from release_kit.github.issues import marker
+from release_kit.reintegration.adapter import ReintegrationRepo
+from release_kit.reintegration.branching import BranchStep
+from release_kit.reintegration.guidance import (
+    conflict_steps,
+    permission_denied_hint,
+    permission_issue_body,
+)
+from release_kit.reintegration.mergeability import poll_delays, poll_mergeable
+from release_kit.reintegration.model import Pull
+from release_kit.reintegration.plan import Plan
+from release_kit.reintegration.pulls import CONFLICTS_LABEL, conflict_label_change, pull_update
+from release_kit.reintegration.report import Outcome
+from release_kit.reintegration.reviewers import choose_reviewers
+
+OnPermissionDenied = Literal["fail", "issue"]
+
+
+@dataclass(frozen=True)
+class Options:
+    on_permission_denied: OnPermissionDenied = "issue"
+    mergeability_wait: float = 60.0  # seconds, in total
+    sleep: Callable[[float], None] = time.sleep
+
+
+def reintegrate(hub: ReintegrationRepo, plan: Plan, outcome: Outcome, options: Options) -> None:
+    """Move the intermediate branch, then open or update the PR; ``outcome`` records it all."""
+    merge_conflict = move_branch(hub, plan.branch, outcome)
+    pull = hub.open_pull(plan.head, plan.target)
+    if pull is None:
+        pull = create_pull(hub, plan, outcome, options)
+        if pull is None:  # the repository does not let workflows open PRs; an issue says so
+            return
+    else:
+        update_pull(hub, plan, pull, outcome)
+    outcome.pr_number, outcome.pr_url = pull.number, pull.url
+    request_reviews(hub, plan, pull, outcome)
+    report_conflicts(hub, plan, pull, outcome, options, merge_conflict=merge_conflict)
+    if outcome.result != "created":
+        outcome.result = "updated" if outcome.wrote else "unchanged"
+
+
+def move_branch(hub: ReintegrationRepo, step: BranchStep, outcome: Outcome) -> bool:
+    """Apply ``step`` to the intermediate branch; True when the source could not be merged in."""
+    if step.action == "create":
+        try:
+            hub.create_branch(step.branch, step.source_sha)
+        except GitHubValidationFailed as exc:
+            if not exc.mentions("already exists"):
+                raise
+            if hub.branch_sha(step.branch) != step.source_sha:
+                raise ConflictError(
+                    f"the branch {step.branch} was created by someone else while this job ran.",
+                    hint="Re-run the job: it will bring that branch up to date safely.",
+                ) from exc
+            return False
+    elif step.action == "fast-forward":
+        try:
+            hub.fast_forward(step.branch, step.source_sha)
+        except GitHubValidationFailed as exc:
+            raise ConflictError(
+                f"{step.branch} received new commits while this job ran, so it was not moved.",
+                hint="Re-run the job: it merges the source into the branch and keeps those "
+                "commits.",
+            ) from exc
+    elif step.action == "merge-source":
+        message = f"Merge {step.source} into {step.branch}"
+        result = hub.merge(step.branch, step.source_sha, message)
+        if result == "conflict":
+            commands.warning(
+                f"{step.branch} has commits of its own that conflict with the newest commits "
+                f"of {step.source}; it was left as it is. The pull request says how to resolve "
+                "this.",
+                title="Could not merge the source into the intermediate branch",
+            )
+            return True
+        if result == "nothing-to-merge":
+            return False
+    else:
+        return False
+    outcome.done.append(step.describe())
+    return False
+
+
+def create_pull(
+    hub: ReintegrationRepo, plan: Plan, outcome: Outcome, options: Options
+) -> Pull | None:
+    """Open the PR (None when the repository setting forbids it and an issue was opened)."""
+    desired = plan.desired
+    try:
+        pull = hub.create_pull(base=plan.target, head=plan.head, title=desired.title,
+                               body=desired.body)
+    except ActionsCannotCreatePullRequests:
+        permission_denied(hub, plan, outcome, options)
+        return None
+    except GitHubValidationFailed as exc:
+        # Another run opened it between our look and our write: update that one instead.
+        existing = hub.open_pull(plan.head, plan.target) if exc.mentions("already exists") else None
+        if existing is None:
+            raise
+        update_pull(hub, plan, existing, outcome)
+        return existing
+    outcome.result = "created"
+    outcome.done.append(f"opened pull request #{pull.number}: {desired.title}")
+    if desired.labels:
+        hub.add_labels(pull.number, desired.labels)
+    return replace(pull, labels=pull.labels + desired.labels)
+
+
+def update_pull(hub: ReintegrationRepo, plan: Plan, pull: Pull, outcome: Outcome) -> None:
+    change = pull_update(pull, plan.desired)
+    if change.edits:
+        hub.edit_pull(pull.number, change.edits)
+        outcome.done.append(f"updated the {' and '.join(change.edits)} of #{pull.number}")
+    if change.add_labels:
+        hub.add_labels(pull.number, change.add_labels)
+        outcome.done.append(f"labelled #{pull.number} {', '.join(change.add_labels)}")
+
+
+def request_reviews(hub: ReintegrationRepo, plan: Plan, pull: Pull, outcome: Outcome) -> None:
+    choice = choose_reviewers(plan.reviewers, known=plan.known_users, pr_author=pull.author,
+                              already_requested=pull.requested_reviewers)
+    for login, why in choice.skipped:
+        commands.warning(f"Not requesting a review from {login}: {login} {why}.",
+                         title="Reviewer skipped")
+    if not choice.request:
+        return
+    try:
+        hub.request_reviewers(pull.number, choice.request)
+    except GitHubValidationFailed as exc:
+        commands.warning(f"Could not request reviews from {', '.join(choice.request)}: "
+                         f"{exc.message}", title="Reviewers not requested")
+        return
+    outcome.reviewers = choice.request
+    outcome.done.append(f"requested reviews from {', '.join(choice.request)}")
+
+
+def report_conflicts(
+    hub: ReintegrationRepo,
+    plan: Plan,
+    pull: Pull,
+    outcome: Outcome,
+    options: Options,
+    *,
+    merge_conflict: bool,
+) -> None:
+    """Wait for GitHub's mergeability; label and explain conflicts (the comment once)."""
+    latest = pull
+
+    def fetch() -> bool | None:
+        nonlocal latest
+        latest = hub.pull(pull.number)
+        return latest.mergeable
+
+    outcome.mergeable = poll_mergeable(fetch, poll_delays(options.mergeability_wait),
+                                       options.sleep)
+    outcome.conflicts = merge_conflict or outcome.mergeable is False
+    if outcome.mergeable is None and not merge_conflict:
+        commands.warning(
+            f"GitHub had not computed whether #{pull.number} can be merged after "
+            f"{options.mergeability_wait:g}s; conflicts are not reported for this run.",
+            title="Mergeability unknown",
+        )
+    change = conflict_label_change(latest.labels, False if outcome.conflicts else outcome.mergeable)
+    if change == "add":
+        hub.add_labels(pull.number, [CONFLICTS_LABEL])
+        outcome.done.append(f"labelled #{pull.number} {CONFLICTS_LABEL}")
+    elif change == "remove":
+        hub.remove_label(pull.number, CONFLICTS_LABEL)
+        outcome.done.append(f"removed the {CONFLICTS_LABEL} label from #{pull.number}")
+    if not outcome.conflicts:
+        return
+    mark = marker("reintegration-conflicts", plan.head)
+    if not any(mark in body for body in hub.comment_bodies(pull.number)):
+        steps = conflict_steps(head=plan.head, source=plan.source, target=plan.target)
+        hub.comment(pull.number, f"{steps}\n\n{mark}")
+        outcome.done.append(f"commented on #{pull.number} how to resolve the conflicts")
+    commands.warning(f"#{pull.number} has conflicts with {plan.target}; see {pull.url}",
+                     title="Reintegration has conflicts")
+
+
+def permission_denied(
+    hub: ReintegrationRepo, plan: Plan, outcome: Outcome, options: Options
+) -> None:
+    """The repository forbids workflows from opening PRs: fail, or open an issue with the link."""
+    hint = permission_denied_hint(hub.full_name, plan.compare_url)
+    message = (f"GitHub Actions is not permitted to create pull requests in {hub.full_name}, "
+               f"so {plan.head} -> {plan.target} was not opened.")
+    if options.on_permission_denied == "fail":
+        raise PermissionDeniedError(message, hint=hint)
+    assignees = choose_reviewers(plan.reviewers, known=plan.known_users).request
+    number, url, created = hub.ensure_issue(
+        mark=marker("reintegration", f"{plan.head} into {plan.target}"),
+        title=f"Open the pull request: {plan.desired.title}",
+        body=permission_issue_body(repository=hub.full_name, source=plan.source,
+                                   target=plan.target, head=plan.head, url=plan.compare_url,
+                                   pr_body=plan.desired.body),
+        labels=plan.desired.labels,
+        assignees=assignees,
+    )
+    outcome.result = "issue-created"
+    outcome.issue_number, outcome.issue_url = number, url
+    if created:
+        outcome.done.append(f"opened issue #{number} with the link to open the pull request")
+    commands.warning(f"{message} Issue #{number} has the link to open it: {url}. {hint}",
+                     title="Pull request not created")
