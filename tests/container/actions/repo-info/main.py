@@ -1,0 +1,22 @@
+"""Container-test fixture: read one repository through ``release_kit.github`` and output it."""
+
+from pydantic import SecretStr
+
+from release_kit.action import ActionInputs, Runtime, run
+from release_kit.github import connect, github_errors
+
+
+class Inputs(ActionInputs):
+    repository: str
+    github_token: SecretStr = SecretStr("")
+
+
+def main(inputs: Inputs, rt: Runtime) -> None:
+    gh = connect(inputs.github_token.get_secret_value() or None, repository=inputs.repository)
+    with github_errors(f"reading {inputs.repository}"):
+        repo = gh.get_repo(inputs.repository)
+        rt.outputs.update({"full-name": repo.full_name, "default-branch": repo.default_branch})
+
+
+if __name__ == "__main__":
+    raise SystemExit(run(Inputs, main))

@@ -1,0 +1,212 @@
+"""The action image: built from the root Dockerfile, run as the runner runs a Docker action.
+
+The runner mounts the workspace at ``/github/workspace`` and the file-command files under
+``/github/file_commands``, passes ``INPUT_*`` and ``GITHUB_*`` with ``-e``, and runs the image's
+entrypoint with ``runs.args``. These tests do the same with docker or podman, on the host network
+so that the container reaches the sandbox on loopback. Without a working engine they skip (the
+detection itself is tested below, engine or not).
+"""
+
+from __future__ import annotations
+
+import json
+import stat
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from release_kit.action.inputs import env_name
+from release_kit.action.local_runner import github_env, parse_commands, parse_file_command
+from release_kit.action.metadata import ActionMetadata
+from tests.container.engine import ENGINE_ENV, BuiltImage, Engine, build_image, find_engine
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURE_ACTIONS = ROOT / "tests" / "fixtures" / "actions"
+CONTAINER_ACTIONS = Path(__file__).resolve().parent / "actions"
+PRODUCT_ACTIONS = sorted(p.parent.name for p in (ROOT / "actions").glob("*/main.py"))
+
+
+# -- engine detection (always runs) ---------------------------------------------------------------
+
+
+def fake_engine(folder: Path, name: str, *, info_ok: bool, version: str) -> None:
+    script = folder / name
+    script.write_text(
+        "#!/bin/sh\n"
+        f'if [ "$1" = info ]; then exit {0 if info_ok else 1}; fi\n'
+        f'if [ "$1" = --version ]; then echo "{version}"; fi\n',
+        encoding="utf-8",
+    )
+    script.chmod(script.stat().st_mode | stat.S_IEXEC)
+
+
+def test_no_engine_on_path_gives_a_skip_reason(tmp_path: Path) -> None:
+    engine, reason = find_engine({"PATH": str(tmp_path)})
+    assert engine is None
+    assert "no working container engine" in reason and "docker" in reason
+
+
+def test_a_docker_client_without_daemon_does_not_count(tmp_path: Path) -> None:
+    fake_engine(tmp_path, "docker", info_ok=False, version="Docker version 28.2.2")
+    engine, reason = find_engine({"PATH": str(tmp_path)})
+    assert engine is None
+    assert "`info` fails" in reason
+
+
+def test_a_running_podman_is_found(tmp_path: Path) -> None:
+    fake_engine(tmp_path, "docker", info_ok=False, version="Docker version 28.2.2")
+    fake_engine(tmp_path, "podman", info_ok=True, version="podman version 4.3.1")
+    engine, _ = find_engine({"PATH": str(tmp_path)})
+    assert engine == Engine(str(tmp_path / "podman"), is_podman=True)
+
+
+def test_the_engine_can_be_disabled(tmp_path: Path) -> None:
+    fake_engine(tmp_path, "podman", info_ok=True, version="podman version 4.3.1")
+    engine, reason = find_engine({"PATH": str(tmp_path), ENGINE_ENV: "none"})
+    assert engine is None
+    assert ENGINE_ENV in reason
+
+
+# -- the image ------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def engine() -> Engine:
+    found, reason = find_engine()
+    if found is None:
+        pytest.skip(reason)
+    return found
+
+
+@pytest.fixture(scope="session")
+def image(engine: Engine) -> BuiltImage:
+    """The image, built once per session (and reused across sessions while inputs are equal)."""
+    return build_image(engine)
+
+
+def run_in_image(
+    engine: Engine,
+    image: BuiltImage,
+    action_dir: Path,
+    inputs: Mapping[str, str],
+    tmp_path: Path,
+    *,
+    env: Mapping[str, str] | None = None,
+    mount_actions: bool = True,
+) -> dict[str, Any]:
+    """``docker run`` the way the runner does for ``action_dir`` (a Docker action)."""
+    workspace = tmp_path / "workspace"
+    files = tmp_path / "file_commands"
+    workflow = tmp_path / "workflow"
+    for folder in (workspace, files, workflow):
+        folder.mkdir()
+    for name in ("out", "summary", "env", "path"):
+        (files / name).touch()
+    (workflow / "event.json").write_text(json.dumps({}), encoding="utf-8")
+
+    run_env = github_env()
+    run_env.update(env or {})
+    run_env.update({
+        "GITHUB_WORKSPACE": "/github/workspace",
+        "GITHUB_OUTPUT": "/github/file_commands/out",
+        "GITHUB_STEP_SUMMARY": "/github/file_commands/summary",
+        "GITHUB_ENV": "/github/file_commands/env",
+        "GITHUB_PATH": "/github/file_commands/path",
+        "GITHUB_EVENT_PATH": "/github/workflow/event.json",
+        "RUNNER_TEMP": "/github/runner_temp",
+    })
+    metadata = ActionMetadata.load(action_dir / "action.yml")
+    defaults = metadata.evaluated_defaults(run_env)
+    for name in metadata.inputs:
+        run_env[env_name(name)] = inputs.get(name, defaults.get(name, ""))
+    argv = ["run", "--rm", "--network", "host",
+            "-v", f"{workspace}:/github/workspace",
+            "-v", f"{files}:/github/file_commands",
+            "-v", f"{workflow}:/github/workflow"]
+    if mount_actions:  # a test fixture action, not baked into the image
+        argv += ["-v", f"{action_dir.parent}:/opt/fixture-actions:ro",
+                 "-e", "RELEASE_KIT_ACTIONS_DIR=/opt/fixture-actions"]
+    for key, value in run_env.items():
+        argv += ["-e", f"{key}={value}"]
+    argv += [image.tag, *metadata.raw["runs"].get("args", [action_dir.name])]
+    proc = engine.run(*argv, timeout=180)
+    return {
+        "exit_code": proc.returncode,
+        "stdout": proc.stdout,
+        "stderr": proc.stderr,
+        "annotations": parse_commands(proc.stdout),
+        "outputs": parse_file_command((files / "out").read_text(encoding="utf-8")),
+        "summary": (files / "summary").read_text(encoding="utf-8"),
+    }
+
+
+@pytest.mark.container
+@pytest.mark.timeout(900)
+def test_echo_action_runs_with_the_runners_mounts(
+    engine: Engine, image: BuiltImage, tmp_path: Path
+) -> None:
+    result = run_in_image(
+        engine, image, FIXTURE_ACTIONS / "echo",
+        {"aws-region": "eu-west-1", "tags": "v1\n v1.2 \n\n", "dry-run": "TRUE",
+         "payload": '{"a": [1, 2]}'},
+        tmp_path,
+        env={"GITHUB_TOKEN": "ghs_container_secret"},
+    )
+    assert result["exit_code"] == 0, result
+    outputs = result["outputs"]
+    assert outputs["region"] == "eu-west-1"
+    assert outputs["dry-run"] == "true"
+    assert json.loads(outputs["tags"]) == ["v1", "v1.2"]
+    assert json.loads(outputs["payload"]) == {"a": [1, 2]}
+    assert outputs["repository"] == "acme/web"  # ${{ github.repository }} default
+    assert outputs["multiline"] == "line 1\nghadelimiter_fake\nline 3"
+    assert "region `eu-west-1`" in result["summary"]
+    masks = [a.message for a in result["annotations"] if a.command == "add-mask"]
+    assert "ghs_container_secret" in masks
+
+
+@pytest.mark.container
+@pytest.mark.timeout(900)
+def test_bad_input_fails_in_the_container_with_one_error(
+    engine: Engine, image: BuiltImage, tmp_path: Path
+) -> None:
+    result = run_in_image(
+        engine, image, FIXTURE_ACTIONS / "echo", {"aws-region": "x", "dry-run": "yes"}, tmp_path
+    )
+    assert result["exit_code"] == 1
+    errors = [a for a in result["annotations"] if a.command == "error"]
+    assert [e.title for e in errors] == ["Invalid input 'dry-run'"]
+    assert result["outputs"] == {}
+
+
+@pytest.mark.container
+@pytest.mark.timeout(900)
+def test_an_action_reaches_the_sandbox_from_the_container(
+    engine: Engine, image: BuiltImage, sandbox: Any, tmp_path: Path
+) -> None:
+    sandbox.github.create_repo("acme/web", default_branch="main")
+    result = run_in_image(
+        engine, image, CONTAINER_ACTIONS / "repo-info", {}, tmp_path, env=sandbox.env()
+    )
+    assert result["exit_code"] == 0, result
+    assert result["outputs"] == {"full-name": "acme/web", "default-branch": "main"}
+    assert any(r.path == "/repos/acme/web" for r in sandbox.github.requests)
+
+
+@pytest.mark.container
+@pytest.mark.timeout(900)
+@pytest.mark.parametrize("action", PRODUCT_ACTIONS or ["(none yet)"])
+def test_each_product_action_is_in_the_image(
+    engine: Engine, image: BuiltImage, action: str
+) -> None:
+    if action == "(none yet)":
+        proc = engine.run("run", "--rm", image.tag, "--help", timeout=120)
+        assert proc.returncode == 0 and "usage: release-kit" in proc.stdout
+        return
+    proc = engine.run("run", "--rm", image.tag, action, "--help", timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    metadata = ActionMetadata.load(ROOT / "actions" / action / "action.yml")
+    for name in metadata.inputs:
+        assert f"--{name}" in proc.stdout
