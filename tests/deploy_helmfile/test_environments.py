@@ -221,3 +221,16 @@ def test_active_environments_for_a_ref() -> None:
                 Deployment(3, "qa2", "feat/a", "a", "failure"),
                 Deployment(4, "qa3", "feat/b", "b", "success")]
     assert active_environments(existing, "feat/a") == {"preview", "qa2"}
+
+
+def test_without_deployment_records_labels_stand_in_for_active_environments() -> None:
+    from release_kit.environments.plan import assumed_active
+
+    pr = PullRequest.from_event("pull_request", {
+        "action": "unlabeled", "label": {"name": "deploy/qa3"},
+        "pull_request": {"number": 1, "state": "open", "head": {"ref": "f", "sha": "s"},
+                         "labels": [{"name": "deploy"}]},
+    })
+    assert assumed_active(pr, DEFAULT_ENV_LABELS) == {"preview", "qa3"}
+    assert plan(pr, DEFAULT_ENV_LABELS, assumed_active(pr, DEFAULT_ENV_LABELS)).destroy == ["qa3"]
+    assert assumed_active(None, DEFAULT_ENV_LABELS) == set()

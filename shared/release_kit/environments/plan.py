@@ -37,6 +37,7 @@ class PullRequest:
     head_sha: str
     open: bool
     labels: frozenset[str]
+    unlabeled: str = ""  # the label an ``unlabeled`` event took off
 
     @classmethod
     def from_event(cls, event_name: str, payload: Mapping[str, Any]) -> PullRequest | None:
@@ -53,6 +54,8 @@ class PullRequest:
                 str(label.get("name")) for label in pr.get("labels") or []
                 if isinstance(label, Mapping)
             ),
+            unlabeled=str((payload.get("label") or {}).get("name") or "")
+            if payload.get("action") == "unlabeled" else "",
         )
 
 
@@ -88,3 +91,11 @@ def plan(pr: PullRequest | None, env_labels: Mapping[str, str], active: Collecti
     destroy = [env for env, label in env_labels.items()
                if label not in pr.labels and env in active]
     return Plan(deploy, destroy)
+
+
+def assumed_active(pr: PullRequest | None, env_labels: Mapping[str, str]) -> set[str]:
+    """Without deployment records: what the PR's labels (and the one just removed) deployed."""
+    if pr is None:
+        return set()
+    return {env for env, label in env_labels.items()
+            if label in pr.labels or label == pr.unlabeled}

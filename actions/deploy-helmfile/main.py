@@ -1,0 +1,432 @@
+"""deploy-helmfile: deploy, destroy or diff a service with helmfile; plan environments from labels.
+
+Reads like the README: check every input (nothing is written before that), get cluster access
+(kubeconfig, or role chain -> EKS), record a GitHub deployment, run helmfile, find the URL or
+explain the failure, write outputs. ``plan`` only reads the PR event and its deployments.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from pydantic import Field, SecretStr, model_validator
+
+from release_kit.action import (
+    ActionInputs,
+    Bool,
+    Context,
+    Lines,
+    Runtime,
+    YamlMapping,
+    commands,
+    markdown_table,
+    run,
+)
+from release_kit.action.inputs import parse_yaml_mapping
+from release_kit.aws import validate_role_arn
+from release_kit.environments.bookkeeping import (
+    Deployment,
+    DestroyDecision,
+    Requester,
+    active_environments,
+    destroy_decision,
+    replacement_comment,
+    replacements,
+    reusable,
+)
+from release_kit.environments.kinds import Environment, classify
+from release_kit.environments.naming import namespace_for
+from release_kit.environments.plan import (
+    PullRequest,
+    assumed_active,
+    parse_env_labels,
+    plan,
+)
+from release_kit.environments.urls import choose_url
+from release_kit.errors import ExternalServiceError, InputError, ReleaseKitError
+from release_kit.helmfile import runner as helmfile_runner
+from release_kit.helmfile.argv import (
+    DETAILED_CHANGES,
+    Invocation,
+    Operation,
+    image_values,
+    parse_set_lines,
+)
+from release_kit.templates import render
+
+if TYPE_CHECKING:
+    from release_kit.environments.github_deployments import DeploymentStore
+    from release_kit.kube.api import Kube
+
+DEFAULT_ENV_LABELS = "\n".join(
+    ["preview: deploy", *(f"qa{n}: deploy/qa{n}" for n in range(1, 5))]
+)
+
+
+class Inputs(ActionInputs):
+    operation: Literal["deploy", "destroy", "diff", "plan"] = "deploy"
+    environment: str = ""
+    cluster: str = ""
+    aws_region: str = ""
+    cicd_role_arn: str = ""
+    helm_role_arn: str = ""
+    kubeconfig: str = ""
+    helmfile: str = "deploy/helmfile.yaml"
+    namespace: str = ""
+    image: str = ""
+    image_tag: str = ""
+    values: YamlMapping = {}
+    state_values: Lines = Field(default=[], alias="set")
+    url: str = ""
+    url_annotation: str = "outputs.webapp-url"
+    github_deployment: Bool = True
+    env_labels: str = DEFAULT_ENV_LABELS
+    timeout: int = Field(default=600, gt=0)
+    helmfile_args: Lines = []
+    github_token: SecretStr = SecretStr("")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Inputs:
+        """Checks across inputs that need no context (the rest are in ``prepare``)."""
+        env_labels(self)
+        parse_set_lines(self.state_values)
+        if self.operation == "plan":
+            return self
+        if not self.environment:
+            raise InputError("environment", f"required for operation {self.operation}.",
+                             hint="Set environment: preview, qa<N>, dev, staging, production, "
+                             "hotfix or another name.")
+        if not self.kubeconfig:
+            for name, value in (("cluster", self.cluster), ("aws-region", self.aws_region)):
+                if not value:
+                    raise InputError(name, "cluster access is not configured.",
+                                     hint="Set cluster and aws-region (EKS), or kubeconfig.")
+        for name, arn in (("cicd-role-arn", self.cicd_role_arn),
+                          ("helm-role-arn", self.helm_role_arn)):
+            if arn:
+                validate_role_arn(arn, name)
+        return self
+
+    @property
+    def role_arns(self) -> list[str]:
+        return [arn for arn in (self.cicd_role_arn, self.helm_role_arn) if arn]
+
+
+def env_labels(inputs: Inputs) -> dict[str, str]:
+    """``env-labels`` parsed and checked: environment -> PR label."""
+    try:
+        mapping = parse_yaml_mapping(inputs.env_labels)
+    except ValueError as exc:
+        raise InputError("env-labels", str(exc),
+                         hint="Write one 'environment: label' per line.") from None
+    assert isinstance(mapping, dict)
+    return parse_env_labels(mapping)
+
+
+@dataclass(frozen=True)
+class Job:
+    """Everything a deploy/destroy/diff needs, checked before anything is written."""
+
+    operation: Operation
+    environment: Environment
+    namespace: str
+    helmfile: Path
+    who: Requester
+    label: str
+    template_url: str
+    kubeconfig: Path | None
+
+
+def requester(ctx: Context) -> Requester:
+    """The ref and commit being deployed: a PR's head, else the pushed branch or tag."""
+    pr = PullRequest.from_event(ctx.event_name, ctx.event)
+    if pr is not None and pr.head_ref:
+        return Requester(pr.head_ref, pr.head_sha or ctx.sha, pr.number or None)
+    return Requester(ctx.head_ref or ctx.ref_name, ctx.sha)
+
+
+def workspace_file(value: str, input_name: str, workspace: Path) -> Path:
+    """An existing file inside the workspace (relative paths are relative to it)."""
+    root = workspace.resolve()
+    path = (root / value).resolve()
+    if not path.is_relative_to(root):
+        raise InputError(input_name, f"{value!r} is outside the workspace ({root}).",
+                         hint="Give a path inside the repository checkout.")
+    if not path.is_file():
+        raise InputError(input_name, f"{value!r} does not exist in the workspace ({root}).",
+                         hint="Check the path, and that the repository is checked out "
+                         "(actions/checkout) before this step.")
+    return path
+
+
+def prepare(inputs: Inputs, ctx: Context) -> Job:
+    environment = classify(inputs.environment)
+    who = requester(ctx)
+    namespace = namespace_for(environment, who.ref, inputs.namespace)
+    template_url = ""
+    if inputs.url:
+        template_url = render(inputs.url, {
+            "namespace": namespace, "environment": environment.name, "branch": who.ref,
+            "sha": who.sha, "sha7": who.sha[:7], "pr": who.pull_request or "",
+        }, "url")
+    kubeconfig = None
+    if inputs.kubeconfig:
+        kubeconfig = Path(inputs.kubeconfig).expanduser()
+        if not kubeconfig.is_absolute():
+            kubeconfig = ctx.workspace / kubeconfig
+        if not kubeconfig.is_file():
+            raise InputError("kubeconfig", f"{inputs.kubeconfig!r} does not exist.",
+                             hint="Give the path of a kubeconfig file, or leave it empty and "
+                             "set cluster and aws-region.")
+    return Job(
+        operation={"deploy": Operation.APPLY, "destroy": Operation.DESTROY,
+                   "diff": Operation.DIFF}[inputs.operation],
+        environment=environment,
+        namespace=namespace,
+        helmfile=workspace_file(inputs.helmfile, "helmfile", ctx.workspace),
+        who=who,
+        label=env_labels(inputs).get(environment.name, ""),
+        template_url=template_url,
+        kubeconfig=kubeconfig,
+    )
+
+
+@dataclass
+class Access:
+    """How helmfile (a kubeconfig file) and this process (a Kube client) reach the cluster."""
+
+    kubeconfig: Path
+    connect: Callable[[], Kube]
+
+
+@contextmanager
+def cluster_access(inputs: Inputs, job: Job, ctx: Context, tmp: Path) -> Iterator[Access]:
+    from release_kit.kube.api import Kube  # noqa: PLC0415
+
+    if job.kubeconfig is not None:
+        path = job.kubeconfig
+        yield Access(path, lambda: Kube.from_kubeconfig(path))
+        return
+    from release_kit.aws import assume_role_chain, session_name  # noqa: PLC0415
+    from release_kit.eks import kubeconfig  # noqa: PLC0415
+    from release_kit.eks.token import get_token  # noqa: PLC0415
+
+    name = session_name(ctx.repository, ctx.run_id)
+    with commands.group(f"EKS access to {inputs.cluster} ({inputs.aws_region})"):
+        session = assume_role_chain(inputs.aws_region, inputs.role_arns, name)
+        cluster = kubeconfig.describe_cluster(session, inputs.cluster, inputs.aws_region)
+        path = kubeconfig.write(kubeconfig.render(cluster, inputs.role_arns, name, job.namespace),
+                                str(tmp))
+        commands.info(f"endpoint {cluster.endpoint}; kubeconfig {path} (exec: release-kit "
+                      "eks-token)")
+
+    def connect() -> Kube:
+        token = get_token(session, cluster.name, cluster.region)
+        return Kube.from_token(cluster.endpoint, cluster.certificate_authority, token.value)
+
+    yield Access(path, connect)
+
+
+def helmfile_invocation(inputs: Inputs, job: Job, tmp: Path) -> Invocation:
+    """State values go through private files (0600) that vanish with the temporary folder."""
+    import json  # noqa: PLC0415
+
+    files = []
+    for name, data in (("values", inputs.values),
+                       ("image", image_values(inputs.image, inputs.image_tag))):
+        path = tmp / f"state-{name}.json"
+        path.write_text(json.dumps(data), encoding="utf-8")
+        path.chmod(0o600)
+        if data or name == "image":
+            files.append(path)
+    return Invocation(job.operation, job.helmfile, job.environment.name, job.namespace,
+                      files, parse_set_lines(inputs.state_values), inputs.helmfile_args)
+
+
+def run_helmfile(invocation: Invocation, access: Access, timeout: int) -> tuple[int, str]:
+    """Exit code, and a failure description ("" when it succeeded)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("INPUT_")}  # no tokens
+    env["KUBECONFIG"] = str(access.kubeconfig)
+    title = f"helmfile {invocation.operation.value} ({invocation.namespace})"
+    argv = invocation.argv(helmfile_runner.find_helmfile())
+    result = helmfile_runner.run(argv, env=env, timeout=timeout, title=title)
+    ok = {0, DETAILED_CHANGES} if invocation.operation is not Operation.DESTROY else {0}
+    if result.timed_out:
+        return result.exit_code, f"helmfile {invocation.operation.value} did not finish " \
+            f"within {timeout} s"
+    if result.exit_code not in ok:
+        last = next((line for line in reversed(result.tail) if line.strip()), "")
+        return result.exit_code, (f"helmfile {invocation.operation.value} failed "
+                                  f"(exit {result.exit_code}): {last}")
+    return result.exit_code, ""
+
+
+def diagnose(access: Access, namespace: str, rt: Runtime) -> str:
+    """Pods not ready and the last warning events: into the summary, and one line back."""
+    from release_kit.kube import diagnostics  # noqa: PLC0415
+
+    try:
+        kube = access.connect()
+        pods = diagnostics.pod_problems(kube.pods(namespace))
+        events = diagnostics.warning_events(kube.events(namespace))
+    except ReleaseKitError as exc:
+        return f"(could not inspect namespace {namespace}: {exc})"
+    rt.summary.write(diagnostics.summary_markdown(namespace, pods, events))
+    return diagnostics.one_line(pods, events)
+
+
+def find_url(access: Access, inputs: Inputs, job: Job) -> str:
+    try:
+        ingresses = access.connect().ingresses(job.namespace)
+    except ReleaseKitError as exc:
+        commands.warning(f"Could not list the Ingresses of {job.namespace} for the URL: {exc}")
+        ingresses = []
+    return choose_url(ingresses, inputs.url_annotation, job.template_url)
+
+
+def deployments(inputs: Inputs, ctx: Context) -> DeploymentStore | None:
+    if not inputs.github_deployment:
+        return None
+    from release_kit.environments.github_deployments import DeploymentStore  # noqa: PLC0415
+    from release_kit.github.client import connect  # noqa: PLC0415
+    from release_kit.github.errors import github_errors  # noqa: PLC0415
+
+    gh = connect(inputs.github_token.get_secret_value() or None,
+                 repository=ctx.require_repository())
+    with github_errors(f"opening {ctx.repository}"):
+        return DeploymentStore(gh.get_repo(ctx.repository, lazy=True))
+
+
+def start_deployment(store: DeploymentStore, job: Job, ctx: Context) -> Deployment:
+    """Create (or, on a re-run, reuse) the deployment; take the environment over."""
+    env, who = job.environment, job.who
+    existing = store.find(environment=env.name, ref=who.ref if env.per_branch else None)
+    dep = reusable(existing, env.name, who) or store.create(env, who, job.namespace)
+    store.set_state(dep.id, "in_progress", log_url=ctx.run_url,
+                    description=f"deploying {who.ref} to {job.namespace}")
+    for replaced in replacements(existing, env, who, dep.id):
+        pr = replaced.notify_pull_request
+        if pr:
+            store.tell_replaced(pr, replaced.deployment.id, replacement_comment(env.name, who))
+        store.deactivate([replaced.deployment], f"replaced by {who.describe()}"[:140])
+        if pr and job.label:
+            store.remove_label(pr, job.label)
+    return dep
+
+
+def deploy(inputs: Inputs, job: Job, access: Access, tmp: Path, rt: Runtime) -> None:
+    store = deployments(inputs, rt.context)
+    dep = start_deployment(store, job, rt.context) if store else None
+    rt.outputs.set("deployment-id", dep.id if dep else "")
+    code, failure = run_helmfile(helmfile_invocation(inputs, job, tmp), access, inputs.timeout)
+    if failure:
+        diagnosis = diagnose(access, job.namespace, rt)
+        rt.outputs.set("result", "failed")
+        if store and dep:
+            store.set_state(dep.id, "failure", log_url=rt.context.run_url,
+                            description=failure[:140])
+        raise ExternalServiceError(f"{failure}. {diagnosis}",
+                                   hint="See the step summary for every pod and event.",
+                                   title=f"Deploy to {job.environment.name} failed")
+    url = find_url(access, inputs, job)
+    result = "deployed" if code == DETAILED_CHANGES else "unchanged"
+    if store and dep:
+        store.set_state(dep.id, "success", log_url=rt.context.run_url, environment_url=url,
+                        description=f"{job.who.ref} runs in {job.namespace}")
+    rt.outputs.update({"url": url, "result": result})
+    rt.summary.write(f"## deploy-helmfile: {job.environment.name}\n\n" + markdown_table(
+        ["environment", "namespace", "ref", "url", "deployment", "result"],
+        [[job.environment.name, job.namespace, job.who.ref, url or "-",
+          str(dep.id) if dep else "-", result]]))
+
+
+def destroy(inputs: Inputs, job: Job, access: Access, tmp: Path, rt: Runtime) -> None:
+    store = deployments(inputs, rt.context)
+    decision = (destroy_decision(store.find(environment=job.environment.name), job.environment,
+                                 job.who) if store else DestroyDecision([], True))
+    result = "unchanged"
+    notes = []
+    if decision.run_helmfile:
+        _, failure = run_helmfile(helmfile_invocation(inputs, job, tmp), access, inputs.timeout)
+        if failure:
+            rt.outputs.set("result", "failed")
+            raise ExternalServiceError(failure, title=f"Destroy of {job.environment.name} failed")
+        result = "destroyed"
+        if job.environment.per_branch:
+            notes.append(remove_namespace_when_empty(access.connect(), job.namespace))
+    else:
+        commands.warning(decision.reason, title=f"{job.environment.name} left running")
+        notes.append(decision.reason)
+    if store:
+        store.deactivate(decision.deactivate, f"destroyed by {rt.context.run_url or 'release-kit'}"
+                         [:140])
+        if job.who.pull_request and job.label:
+            store.remove_label(job.who.pull_request, job.label)
+    rt.outputs.set("result", result)
+    rt.summary.write(f"## deploy-helmfile: destroy {job.environment.name}\n\n"
+                     f"Namespace `{job.namespace}`: {result}. {' '.join(notes)}\n")
+
+
+def remove_namespace_when_empty(kube: Kube, namespace: str) -> str:
+    """A preview namespace is shared by a branch across repositories: the last one out deletes."""
+    remaining = kube.helm_releases(namespace)
+    if remaining:
+        return f"Namespace kept: Helm releases {', '.join(remaining)} still run in it."
+    kube.delete_namespace(namespace)
+    return "Namespace deleted (no Helm release left in it)."
+
+
+def diff(inputs: Inputs, job: Job, access: Access, tmp: Path, rt: Runtime) -> None:
+    code, failure = run_helmfile(helmfile_invocation(inputs, job, tmp), access, inputs.timeout)
+    if failure:
+        rt.outputs.set("result", "failed")
+        raise ExternalServiceError(failure, title=f"Diff of {job.environment.name} failed")
+    rt.outputs.set("result", "changed" if code == DETAILED_CHANGES else "unchanged")
+
+
+def plan_environments(inputs: Inputs, rt: Runtime) -> None:
+    mapping = env_labels(inputs)
+    pr = PullRequest.from_event(rt.context.event_name, rt.context.event)
+    store = deployments(inputs, rt.context) if pr else None
+    if pr is None:
+        active: set[str] = set()
+    elif store is not None:
+        active = active_environments(store.find(ref=pr.head_ref), pr.head_ref)
+    else:
+        active = assumed_active(pr, mapping)
+    result = plan(pr, mapping, active)
+    rt.outputs.update({"deploy-environments": result.deploy,
+                       "destroy-environments": result.destroy})
+    rows = [[env, label, "deploy" if env in result.deploy else
+             "destroy" if env in result.destroy else "-"] for env, label in mapping.items()]
+    what = f"#{pr.number} ({'open' if pr.open else 'closed'})" if pr else rt.context.event_name
+    rt.summary.write(f"## deploy-helmfile plan for {what}\n\n"
+                     + markdown_table(["environment", "label", "action"], rows))
+
+
+OPERATIONS: dict[Operation, Callable[[Inputs, Job, Access, Path, Runtime], None]] = {
+    Operation.APPLY: deploy, Operation.DESTROY: destroy, Operation.DIFF: diff,
+}
+
+
+def main(inputs: Inputs, rt: Runtime) -> None:
+    if inputs.operation == "plan":
+        plan_environments(inputs, rt)
+        return
+    job = prepare(inputs, rt.context)
+    helmfile_runner.find_helmfile()  # before any write: no deployment left behind without it
+    rt.outputs.set("namespace", job.namespace)
+    base = os.environ.get("RUNNER_TEMP") or None
+    with tempfile.TemporaryDirectory(prefix="deploy-helmfile-", dir=base) as tmp, \
+            cluster_access(inputs, job, rt.context, Path(tmp)) as access:
+        OPERATIONS[job.operation](inputs, job, access, Path(tmp), rt)
+
+
+if __name__ == "__main__":
+    raise SystemExit(run(Inputs, main))

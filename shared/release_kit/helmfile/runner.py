@@ -1,0 +1,83 @@
+"""Run helmfile: find it, stream its output into a log group, enforce a timeout.
+
+Output is printed line by line as it arrives (a deploy can take minutes; the log must move),
+and the last lines are kept for the error message when it fails.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import threading
+from collections import deque
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from release_kit.action import commands
+from release_kit.errors import NotFoundError
+from release_kit.helmfile import REQUIREMENT
+
+TAIL_LINES = 20
+
+
+@dataclass(frozen=True)
+class Result:
+    exit_code: int
+    tail: list[str]
+    timed_out: bool = False
+
+
+def find_helmfile(path: str | None = None) -> str:
+    """The helmfile executable on PATH, else an error that says where to get it."""
+    found = shutil.which("helmfile", path=path)
+    if not found:
+        raise NotFoundError(
+            "helmfile is not on PATH.",
+            hint=f"The deploy-helmfile action image provides it; a local run needs {REQUIREMENT} "
+            "installed and on PATH.",
+            title="helmfile not found",
+        )
+    return found
+
+
+def run(argv: Sequence[str], *, env: Mapping[str, str], timeout: float, title: str) -> Result:
+    """Run ``argv`` inside a log group; kill its whole process group after ``timeout`` s."""
+    tail: deque[str] = deque(maxlen=TAIL_LINES)
+    with commands.group(title):
+        commands.info("$ " + " ".join(argv))
+        proc = subprocess.Popen(  # argv list, no shell
+            list(argv), env=dict(env), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL, text=True, errors="replace", bufsize=1,
+            start_new_session=True,
+        )
+        reader = threading.Thread(target=_pump, args=(proc, tail), daemon=True)
+        reader.start()
+        timed_out = False
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+            _kill_group(proc)
+            proc.wait()
+        reader.join(timeout=5)
+    return Result(proc.returncode, list(tail), timed_out)
+
+
+def _pump(proc: subprocess.Popen[str], tail: deque[str]) -> None:
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        text = line.rstrip("\n")
+        tail.append(text)
+        commands.info(text)
+
+
+def _kill_group(proc: subprocess.Popen[str]) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass

@@ -1,0 +1,113 @@
+"""The kubernetes-client adapter: fetch and delete, nothing else.
+
+Responses are read as plain JSON (``_preload_content=False``): the diagnostics only need a few
+fields, and model deserialisation is slow and strict about fields a failing pod may lack.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from release_kit.environments.urls import Ingress
+from release_kit.errors import ExternalServiceError
+
+HELM_OWNER = "owner=helm"
+
+
+@dataclass(frozen=True)
+class Kube:
+    """A connected client (``kubernetes.client.ApiClient``)."""
+
+    api_client: Any
+
+    @classmethod
+    def from_kubeconfig(cls, path: Path) -> Kube:
+        from kubernetes import config  # noqa: PLC0415 - only when the cluster is inspected
+
+        return cls(config.new_client_from_config(config_file=str(path)))  # type: ignore[no-untyped-call]
+
+    @classmethod
+    def from_token(cls, endpoint: str, ca_data_b64: str, token: str) -> Kube:
+        import base64  # noqa: PLC0415
+
+        from kubernetes import client  # noqa: PLC0415
+
+        configuration = client.Configuration(
+            host=endpoint,
+            api_key={"BearerToken": token},
+            api_key_prefix={"BearerToken": "Bearer"},
+            ca_cert_data=base64.b64decode(ca_data_b64).decode("utf-8") if ca_data_b64 else None,
+        )
+        return cls(client.ApiClient(configuration))
+
+    def _get(self, doing: str, call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Call the API; 404 (namespace gone) is None, other failures are typed errors."""
+        from kubernetes.client.exceptions import ApiException  # noqa: PLC0415
+
+        try:
+            response = call(*args, _preload_content=False, **kwargs)
+        except ApiException as exc:
+            if exc.status == 404:
+                return None
+            raise ExternalServiceError(
+                f"Kubernetes refused {doing}: {exc.status} {exc.reason}",
+                hint="Check that the deploying role may read this namespace.",
+            ) from exc
+        except Exception as exc:  # urllib3 connection errors have no common base we can name
+            raise ExternalServiceError(f"Kubernetes failed while {doing}: {exc}") from exc
+        return json.loads(response.data or b"{}")
+
+    def _items(self, doing: str, call: Callable[..., Any], *args: Any, **kwargs: Any
+               ) -> list[dict[str, Any]]:
+        data = self._get(doing, call, *args, **kwargs)
+        return list((data or {}).get("items") or [])
+
+    def ingresses(self, namespace: str) -> list[Ingress]:
+        from kubernetes import client  # noqa: PLC0415
+
+        api = client.NetworkingV1Api(self.api_client)
+        items = self._items("listing ingresses", api.list_namespaced_ingress, namespace)
+        return [
+            Ingress(
+                name=str(item.get("metadata", {}).get("name", "")),
+                annotations=dict(item.get("metadata", {}).get("annotations") or {}),
+                hosts=[str(rule.get("host")) for rule in (item.get("spec") or {}).get("rules") or []
+                       if rule.get("host")],
+            )
+            for item in items
+        ]
+
+    def pods(self, namespace: str) -> list[dict[str, Any]]:
+        from kubernetes import client  # noqa: PLC0415
+
+        api = client.CoreV1Api(self.api_client)
+        return self._items("listing pods", api.list_namespaced_pod, namespace)
+
+    def events(self, namespace: str) -> list[dict[str, Any]]:
+        from kubernetes import client  # noqa: PLC0415
+
+        api = client.CoreV1Api(self.api_client)
+        return self._items("listing events", api.list_namespaced_event, namespace,
+                           field_selector="type=Warning")
+
+    def helm_releases(self, namespace: str) -> list[str]:
+        """Names of the Helm releases recorded in ``namespace`` (their storage Secrets)."""
+        from kubernetes import client  # noqa: PLC0415
+
+        api = client.CoreV1Api(self.api_client)
+        items = self._items("listing Helm release secrets", api.list_namespaced_secret,
+                            namespace, label_selector=HELM_OWNER)
+        return sorted({str((i.get("metadata", {}).get("labels") or {}).get("name", "?"))
+                       for i in items})
+
+    def delete_namespace(self, namespace: str) -> bool:
+        """Delete ``namespace``; False when it was already gone."""
+        from kubernetes import client  # noqa: PLC0415
+
+        api = client.CoreV1Api(self.api_client)
+        return self._get(f"deleting namespace {namespace}", api.delete_namespace,
+                         namespace) is not None
