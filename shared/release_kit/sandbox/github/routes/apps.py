@@ -98,7 +98,7 @@ def create_installation_token(state: GitHubState, req: Request) -> Response:
     data = req.data()
     granted = _app_permissions(app)
     wanted = data.get("permissions")
-    if isinstance(wanted, dict):
+    if isinstance(wanted, dict) and wanted:
         for name, level in wanted.items():
             if name not in granted or (level == "write" and granted[name] == "read"):
                 raise ApiError(
