@@ -1,0 +1,79 @@
+"""helmfile argv (pure) and the runner (streams inside a group, timeout, missing binary)."""
+
+from __future__ import annotations
+
+import io
+import sys
+import time
+from contextlib import redirect_stdout
+from pathlib import Path
+
+import pytest
+
+from release_kit.errors import InputError, NotFoundError
+from release_kit.helmfile import HELM_VERSION, HELMFILE_VERSION
+from release_kit.helmfile.argv import Invocation, Operation, image_values, parse_set_lines
+from release_kit.helmfile.runner import find_helmfile, run
+
+
+def test_apply_argv_has_globals_first_and_suppresses_secrets() -> None:
+    inv = Invocation(Operation.APPLY, Path("deploy/helmfile.yaml"), "qa2", "qa2",
+                     [Path("/t/values.json"), Path("/t/image.json")], ["replicas=2"],
+                     ["--concurrency", "2"])
+    assert inv.argv() == [
+        "helmfile", "--file", "deploy/helmfile.yaml", "--environment", "qa2", "--namespace", "qa2",
+        "--state-values-file", "/t/values.json", "--state-values-file", "/t/image.json",
+        "--state-values-set", "replicas=2",
+        "apply", "--suppress-secrets", "--detailed-exitcode", "--concurrency", "2",
+    ]
+
+
+def test_diff_and_destroy_subcommands() -> None:
+    diff = Invocation(Operation.DIFF, Path("h.yaml"), "dev", "dev").argv("/bin/helmfile")
+    assert diff[0] == "/bin/helmfile" and diff[-3:] == ["diff", "--suppress-secrets", "--detailed-exitcode"]
+    assert Invocation(Operation.DESTROY, Path("h.yaml"), "dev", "dev").argv()[-1] == "destroy"
+
+
+def test_set_lines_and_image_values() -> None:
+    assert parse_set_lines(["a.b = x=y", "empty="]) == ["a.b= x=y", "empty="]
+    for bad in (["novalue"], ["=x"]):
+        with pytest.raises(InputError) as info:
+            parse_set_lines(bad)
+        assert info.value.input_name == "set"
+    assert image_values("ecr/web", "1.2.3") == {"image": {"repository": "ecr/web", "tag": "1.2.3"}}
+    assert image_values("", "1.2.3") == {"image": {"tag": "1.2.3"}}
+    assert image_values("", "") == {}
+
+
+def test_missing_helmfile_says_where_to_get_it(tmp_path: Path) -> None:
+    with pytest.raises(NotFoundError) as info:
+        find_helmfile(path=str(tmp_path))
+    text = str(info.value)
+    assert "action image provides it" in text
+    assert f"helmfile {HELMFILE_VERSION}" in text and f"helm {HELM_VERSION}" in text
+
+
+def _script(tmp_path: Path, body: str) -> list[str]:
+    path = tmp_path / "tool.py"
+    path.write_text(body, encoding="utf-8")
+    return [sys.executable, str(path)]
+
+
+def test_runner_streams_output_in_a_group_and_keeps_the_tail(tmp_path: Path) -> None:
+    argv = _script(tmp_path, "import sys\nprint('one', flush=True)\nprint('two', file=sys.stderr)\nsys.exit(3)\n")
+    out = io.StringIO()
+    with redirect_stdout(out):
+        result = run(argv, env={}, timeout=30, title="helmfile apply (qa2)")
+    lines = out.getvalue().splitlines()
+    assert lines[0] == "::group::helmfile apply (qa2)" and lines[-1] == "::endgroup::"
+    assert "one" in lines and "two" in lines
+    assert result.exit_code == 3 and result.tail == ["one", "two"] and not result.timed_out
+
+
+def test_runner_kills_on_timeout(tmp_path: Path) -> None:
+    argv = _script(tmp_path, "import time\nprint('start', flush=True)\ntime.sleep(30)\n")
+    started = time.monotonic()
+    with redirect_stdout(io.StringIO()):
+        result = run(argv, env={}, timeout=1, title="t")
+    assert result.timed_out and result.exit_code != 0
+    assert time.monotonic() - started < 10

@@ -1,0 +1,74 @@
+"""Diagnostics read from pod/event JSON, and the kube adapter against the fake API server."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from release_kit.kube.api import Kube
+from release_kit.kube.diagnostics import one_line, pod_problems, summary_markdown, warning_events
+from tests.deploy_helmfile.fakes import FakeKube, helm_secret, ingress
+
+
+def pod(name: str, *, ready: bool = False, phase: str = "Running", **status: object) -> dict:
+    return {"metadata": {"name": name}, "status": {
+        "phase": phase,
+        "conditions": [{"type": "Ready", "status": "True" if ready else "False"}],
+        **status}}
+
+
+CRASHING = pod("web-1", containerStatuses=[{
+    "name": "web", "ready": False,
+    "state": {"waiting": {"reason": "CrashLoopBackOff", "message": "back-off 5m0s restarting"}},
+    "lastState": {"terminated": {"reason": "OOMKilled", "exitCode": 137}}}])
+PULLING = pod("web-2", phase="Pending", containerStatuses=[{
+    "name": "web", "ready": False, "state": {"waiting": {"reason": "ImagePullBackOff",
+                                                         "message": "Back-off pulling image"}}}])
+UNSCHEDULED = {"metadata": {"name": "web-3"}, "status": {"phase": "Pending", "conditions": [
+    {"type": "PodScheduled", "status": "False", "reason": "Unschedulable",
+     "message": "0/3 nodes are available: insufficient cpu"}]}}
+EVENTS = [
+    {"type": "Normal", "reason": "Pulled", "involvedObject": {"kind": "Pod", "name": "web-1"}},
+    {"type": "Warning", "reason": "BackOff", "message": "Back-off restarting failed container",
+     "involvedObject": {"kind": "Pod", "name": "web-1"}, "count": 7, "lastTimestamp": "2026-01-01T10:05:00Z"},
+    {"type": "Warning", "reason": "Failed", "message": "Failed to pull image \"web:nope\"",
+     "involvedObject": {"kind": "Pod", "name": "web-2"}, "lastTimestamp": "2026-01-01T10:06:00Z"},
+]
+
+
+def test_pod_problems_name_each_reason() -> None:
+    problems = pod_problems([CRASHING, PULLING, UNSCHEDULED, pod("ok", ready=True),
+                             pod("job", phase="Succeeded")])
+    assert [p.pod for p in problems] == ["web-1", "web-2", "web-3"]
+    assert problems[0].reasons == ["web: CrashLoopBackOff (last exit: OOMKilled (code 137))"]
+    assert problems[1].reasons == ["web: ImagePullBackOff (Back-off pulling image)"]
+    assert problems[2].reasons == ["Unschedulable (0/3 nodes are available: insufficient cpu)"]
+
+
+def test_warning_events_newest_first_and_rendered() -> None:
+    events = warning_events(EVENTS)
+    assert [(e.object, e.reason) for e in events] == [("Pod/web-2", "Failed"), ("Pod/web-1", "BackOff")]
+    problems = pod_problems([CRASHING])
+    text = summary_markdown("qa2", problems, events)
+    assert "CrashLoopBackOff" in text and "Failed to pull image" in text and "| pod |" in text
+    line = one_line(problems, events)
+    assert line.startswith("pod web-1: web: CrashLoopBackOff") and "last warning: Pod/web-2 Failed" in line
+    assert one_line([], []) == "no unready pods or warning events found"
+
+
+def test_adapter_against_fake_api(fake_kube: FakeKube, workspace: Path) -> None:
+    ns = fake_kube.namespace("feat-a")
+    ns.ingresses.append(ingress("web", "feat-a.example.com", {"outputs.webapp-url": "https://x"}))
+    ns.pods += [CRASHING, pod("ok", ready=True)]
+    ns.events += EVENTS
+    ns.secrets += [helm_secret("web", "feat-a"), helm_secret("api", "feat-a"),
+                   {"metadata": {"name": "plain", "labels": {}}}]
+    kube = Kube.from_kubeconfig(workspace / "kubeconfig")
+    [ing] = kube.ingresses("feat-a")
+    assert ing.hosts == ["feat-a.example.com"] and ing.annotations["outputs.webapp-url"] == "https://x"
+    assert [p.pod for p in pod_problems(kube.pods("feat-a"))] == ["web-1"]
+    assert {e["reason"] for e in kube.events("feat-a")} == {"BackOff", "Failed"}
+    assert kube.helm_releases("feat-a") == ["api", "web"]
+    assert kube.pods("missing") == [] and kube.helm_releases("missing") == []
+    assert kube.delete_namespace("feat-a") is True
+    assert kube.delete_namespace("feat-a") is False
+    assert "feat-a" not in fake_kube.namespaces
