@@ -1,7 +1,7 @@
 """Comments and fallback issues: what the ticket says besides its body, and how it is found again.
 
-Every comment carries a hidden marker naming the event it is about, so that a re-run of the
-same job finds its comment instead of posting a second one.
+Every comment is posted with a hidden marker (``*_marker``) naming the event it is about, so that
+a re-run of the same job finds its comment instead of posting a second one.
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ def event_comment(report: Report, driver: str) -> str:
     text = f"{head} · {_run(report)} · {short_time(report.time)}{_quote(report)}"
     if report.status == "failure":
         text += f"\n\n{_mention(driver)}, please have a look."
-    return f"{text}\n\n{event_marker(report)}"
+    return text
 
 
 def repository_comment(state: TicketState, repository: str, server_url: str) -> str:
@@ -61,7 +61,7 @@ def repository_comment(state: TicketState, repository: str, server_url: str) -> 
              "| Stage | Status |", "|---|---|"]
     for report in state.row(repository):
         lines.append(f"| {inline(report.stage)} | {render_cell(report, server_url)} |")
-    return "\n".join(lines) + f"\n\n{repository_marker(repository)}"
+    return "\n".join(lines)
 
 
 def failure_title(release: str, stage: str) -> str:
@@ -80,7 +80,7 @@ def failure_issue_body(release: str, report: Report, driver: str, ticket_note: s
 def failure_followup(report: Report, driver: str) -> str:
     """A comment on an existing fallback issue: the same stage failed again."""
     return (f"{EMOJI['failure']} Failed again: {_run(report)} · {short_time(report.time)}"
-            f"{_quote(report)}\n\n{_mention(driver)}\n\n{event_marker(report)}")
+            f"{_quote(report)}\n\n{_mention(driver)}")
 
 
 def not_done_summary(state: TicketState) -> str:

@@ -117,6 +117,9 @@ class TicketState:
             cells[report.cell] = report if current is None else newer(current, report)
         return replace(self, cells=cells)
 
+    def with_driver(self, driver: str) -> TicketState:
+        return replace(self, driver=driver)
+
     def reflects(self, report: Report) -> bool:
         """True when ``report`` is in the state, or a newer report for its cell is."""
         current = self.cells.get(report.cell)

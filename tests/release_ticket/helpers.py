@@ -1,0 +1,47 @@
+"""Helpers for the release-ticket end-to-end tests: run the action, look at the emulator."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from release_kit.sandbox import Sandbox
+from release_kit.tickets import TicketState, parse
+from tests.harness import ActionResult, github_env, run_action
+
+TICKETS = "acme/releases"
+RELEASE = "1.4.0"
+
+
+def setup(sandbox: Sandbox, *repos: str) -> None:
+    for name in (TICKETS, "acme/web", "acme/api", "acme/worker", *repos):
+        if name.lower() not in sandbox.github.state.repos:
+            sandbox.github.create_repo(name)
+    sandbox.github.add_user("alice")
+    sandbox.github.add_user("bob")
+
+
+def ticket_action(sandbox: Sandbox, operation: str, *, repository: str = "acme/web",
+                  run_id: str = "100", attempt: int = 1, actor: str = "alice",
+                  env: dict[str, str] | None = None, **inputs: Any) -> ActionResult:
+    given = {"operation": operation, "release": RELEASE, "ticket-repo": TICKETS}
+    given.update({name.replace("_", "-"): value for name, value in inputs.items()})
+    run_env = github_env(repository=repository, sha="c0ffee" + "0" * 34, run_id=run_id,
+                         run_attempt=attempt, actor=actor)
+    run_env.update(sandbox.env())
+    run_env.update(env or {})
+    return run_action("release-ticket", given, sandbox=sandbox, env=run_env)
+
+
+def issues(sandbox: Sandbox, repo: str = TICKETS) -> list[Any]:
+    return sorted(sandbox.github.repo(repo).issues.values(), key=lambda i: i.number)
+
+
+def comments(sandbox: Sandbox, number: int, repo: str = TICKETS) -> list[str]:
+    found = sandbox.github.repo(repo).comments.values()
+    return [c.body for c in sorted(found, key=lambda c: c.id) if c.issue_number == number]
+
+
+def state_of(sandbox: Sandbox, number: int = 1) -> TicketState:
+    state = parse(sandbox.github.repo(TICKETS).issues[number].body)
+    assert state is not None
+    return state
