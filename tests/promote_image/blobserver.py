@@ -47,9 +47,10 @@ class BlobServer:
         first = digest in self.corrupt
         for chunk in chunks:
             if first and chunk:
-                chunk = bytes([chunk[0] ^ 0xFF]) + chunk[1:]
                 first = False
-            yield chunk
+                yield bytes([chunk[0] ^ 0xFF]) + chunk[1:]
+            else:
+                yield chunk
 
     def _size(self, digest: str) -> int | None:
         body = self.blobs[digest]
@@ -59,7 +60,7 @@ class BlobServer:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+            def do_GET(self) -> None:
                 digest = self.path.split("?", 1)[0].rsplit("/", 1)[-1]
                 if digest not in server.blobs:
                     self.send_error(404)
@@ -88,7 +89,7 @@ class BlobServer:
                     with server._lock:
                         server.active -= 1
 
-            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: object) -> None:
                 pass
 
         return Handler

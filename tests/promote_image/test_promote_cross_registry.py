@@ -22,7 +22,13 @@ from release_kit.registry.ecr import Repository
 from release_kit.registry.references import ImageRef, Location
 from release_kit.registry.tags import MovePolicy
 from tests.promote_image.blobserver import BlobServer
-from tests.promote_image.conftest import REGION, SOURCE_ACCOUNT, TARGET_ACCOUNT, TARGET_ROLE, client_for
+from tests.promote_image.conftest import (
+    REGION,
+    SOURCE_ACCOUNT,
+    TARGET_ACCOUNT,
+    TARGET_ROLE,
+    client_for,
+)
 from tests.promote_image.images import SampleImage, image, index, push, tags_of, upload_blob
 
 LATEST = MovePolicy.parse(["latest"])
