@@ -2,28 +2,37 @@
 
 - Base URL from ``GITHUB_API_URL`` (GitHub Enterprise Server and the sandbox work unchanged).
 - Retries: 5xx with exponential backoff; primary and secondary rate limits (403/429) honour
-  ``retry-after``, then ``x-ratelimit-reset``, else wait at least 60 s (PyGithub's GithubRetry),
-  with the total wait for one request bounded.
+  ``retry-after``, then ``x-ratelimit-reset``, else wait at least 60 s (PyGithub's GithubRetry,
+  extended to 429 and to a cap on ``retry-after``). Bounded: a number of attempts, and one wait
+  never longer than ``max_rate_limit_wait``; when retries run out the last answer is raised as a
+  typed error (``GitHubServiceError`` for a 5xx), never a hang.
 - ``per_page=100`` everywhere.
-- Every HTTP request is counted in ``API_CALLS`` (method, path, status).
+- Every HTTP request is counted in ``API_CALLS`` (method, path, status), retried attempts included.
+
+The retry policy can be tuned by ``connect(retry=retry_policy(...))`` or the environment:
+``RELEASE_KIT_GITHUB_RETRIES`` (attempts after the first, default 6),
+``RELEASE_KIT_GITHUB_BACKOFF`` (exponential backoff factor in seconds, default 0.5) and
+``RELEASE_KIT_GITHUB_MAX_WAIT`` (longest single rate-limit wait in seconds, default 900).
 """
 
 from __future__ import annotations
 
 import os
 import threading
+import time
 import urllib.parse
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
 from github import Auth, Github, GithubIntegration, GithubRetry
-from github.GithubException import GithubException
+from github.GithubException import GithubException, RateLimitExceededExceedsMaxWait
 from github.Requester import (
     HTTPRequestsConnectionClass,
     HTTPSRequestsConnectionClass,
     Requester,
 )
+from urllib3 import Retry
 
 from release_kit.action import commands
 from release_kit.errors import InputError
@@ -64,17 +73,25 @@ class ApiCalls:
 API_CALLS = ApiCalls()
 
 
+def _record_response(verb: str, url: str, response: Any) -> None:
+    """Count the attempts urllib3 retried (from the retry history), then the final answer."""
+    retries = getattr(getattr(response.response, "raw", None), "retries", None)
+    for attempt in getattr(retries, "history", ()):
+        API_CALLS.record(attempt.method or verb, attempt.url or url, attempt.status or 0)
+    API_CALLS.record(verb, url, response.status)
+
+
 class _CountingHTTPS(HTTPSRequestsConnectionClass):
     def getresponse(self) -> Any:
         response = super().getresponse()
-        API_CALLS.record(self.verb, self.url, response.status)
+        _record_response(self.verb, self.url, response)
         return response
 
 
 class _CountingHTTP(HTTPRequestsConnectionClass):
     def getresponse(self) -> Any:
         response = super().getresponse()
-        API_CALLS.record(self.verb, self.url, response.status)
+        _record_response(self.verb, self.url, response)
         return response
 
 
@@ -93,14 +110,71 @@ def _install_counting() -> None:
     _installed = True
 
 
-def retry_policy() -> GithubRetry:
-    """GithubRetry with bounded waits.
+class BoundedGithubRetry(GithubRetry):
+    """PyGithub's retry, plus what GitHub's rate-limit guidance asks for and it lacks.
 
-    ``RELEASE_KIT_GITHUB_MAX_WAIT`` (seconds, default 900) caps one rate-limit wait; beyond it the
-    request fails with a clear error instead of sleeping for an hour.
+    - 429 is a rate limit too: wait ``retry-after``, else until ``x-ratelimit-reset``, else at
+      least ``secondary_rate_wait`` (60 s).
+    - A ``retry-after`` longer than ``max_rate_limit_wait`` fails at once
+      (``RateLimitExceededExceedsMaxWait``) instead of sleeping that long.
+    - When retries run out, the last response is returned (``raise_on_status=False``) so PyGithub
+      raises its usual ``GithubException`` with the status, which ``github_errors`` types.
     """
-    max_wait = float(os.environ.get("RELEASE_KIT_GITHUB_MAX_WAIT", "900"))
-    return GithubRetry(total=6, backoff_factor=0.5, backoff_max=30, max_rate_limit_wait=max_wait)
+
+    def increment(  # type: ignore[override]
+        self,
+        method: str | None = None,
+        url: str | None = None,
+        response: Any = None,
+        error: Exception | None = None,
+        _pool: Any = None,
+        _stacktrace: Any = None,
+    ) -> Retry:
+        if response is not None and response.status in {403, 429}:
+            retry_after = response.headers.get("Retry-After")
+            if retry_after is not None:
+                wait = self.parse_retry_after(retry_after)
+                if self.max_rate_limit_wait is not None and wait > self.max_rate_limit_wait:
+                    raise RateLimitExceededExceedsMaxWait(
+                        response.status, None, dict(response.headers), wait=wait
+                    )
+            elif response.status == 429:
+                retry = super().increment(method, url, response, error, _pool, _stacktrace)
+                reset = self._reset_wait(response)
+                wait = reset if reset is not None else self.secondary_rate_wait
+                if self.max_rate_limit_wait is not None and wait > self.max_rate_limit_wait:
+                    raise RateLimitExceededExceedsMaxWait(
+                        response.status, None, dict(response.headers), wait=wait
+                    )
+                wait = max(wait, retry.get_backoff_time())
+                retry.get_backoff_time = lambda: wait  # type: ignore[method-assign]
+                return retry
+        return super().increment(method, url, response, error, _pool, _stacktrace)
+
+    @staticmethod
+    def _reset_wait(response: Any) -> float | None:
+        """Seconds until ``x-ratelimit-reset`` (+1: the reset happens during that second)."""
+        value = str(response.headers.get("X-RateLimit-Reset", ""))
+        return max(0.0, int(value) - time.time() + 1) if value.isdigit() else None
+
+
+def retry_policy(
+    total: int | None = None,
+    backoff_factor: float | None = None,
+    max_rate_limit_wait: float | None = None,
+) -> GithubRetry:
+    """The client's retry policy; unset arguments come from the environment (see module doc)."""
+    env = os.environ
+    return BoundedGithubRetry(
+        total=int(env.get("RELEASE_KIT_GITHUB_RETRIES", "6")) if total is None else total,
+        backoff_factor=(float(env.get("RELEASE_KIT_GITHUB_BACKOFF", "0.5"))
+                        if backoff_factor is None else backoff_factor),
+        backoff_max=30,
+        max_rate_limit_wait=(float(env.get("RELEASE_KIT_GITHUB_MAX_WAIT", "900"))
+                             if max_rate_limit_wait is None else max_rate_limit_wait),
+        status_forcelist=[*range(500, 600), 429],
+        raise_on_status=False,
+    )
 
 
 def api_url(environ: dict[str, str] | None = None) -> str:
@@ -115,22 +189,25 @@ def connect(
     app_private_key: str | None = None,
     repository: str | None = None,
     base_url: str | None = None,
+    retry: GithubRetry | None = None,
 ) -> Github:
     """A PyGithub client for ``repository`` (``owner/name``), authenticated by token or App.
 
     With ``app_id`` and ``app_private_key`` an installation token is minted for the owner of
     ``repository`` (a central release repository can then reach its sibling repositories without
-    a personal access token), and masked. Otherwise ``token`` is used.
+    a personal access token), and masked. Otherwise ``token`` is used. ``retry`` overrides the
+    retry policy (see :func:`retry_policy`).
     """
     _install_counting()
     url = (base_url or api_url()).rstrip("/")
+    policy = retry or retry_policy()
     if app_id or app_private_key:
         if not (app_id and app_private_key):
             missing = "app-private-key" if app_id else "app-id"
             raise InputError(missing, "app-id and app-private-key must be given together.")
         if not repository or "/" not in repository:
             raise InputError("app-id", "GitHub App auth needs the target repository (owner/name).")
-        token = installation_token(app_id, app_private_key, repository, url)
+        token = installation_token(app_id, app_private_key, repository, url, retry=policy)
     if not token:
         raise InputError(
             "github-token",
@@ -143,13 +220,20 @@ def connect(
         auth=Auth.Token(token),
         base_url=url,
         per_page=PER_PAGE,
-        retry=retry_policy(),
+        retry=policy,
         seconds_between_requests=None,
         seconds_between_writes=None,
     )
 
 
-def installation_token(app_id: str, private_key: str, repository: str, base_url: str) -> str:
+def installation_token(
+    app_id: str,
+    private_key: str,
+    repository: str,
+    base_url: str,
+    *,
+    retry: GithubRetry | None = None,
+) -> str:
     """Mint an installation token of the App for the owner of ``repository`` (masked)."""
     owner, _, name = repository.partition("/")
     key = private_key.replace("\\n", "\n").strip()
@@ -157,7 +241,7 @@ def installation_token(app_id: str, private_key: str, repository: str, base_url:
     integration = GithubIntegration(
         auth=Auth.AppAuth(int(app_id) if app_id.isdigit() else app_id, key),
         base_url=base_url,
-        retry=retry_policy(),
+        retry=retry or retry_policy(),
     )
     try:
         installation = integration.get_repo_installation(owner, name)

@@ -6,7 +6,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from github.GithubException import GithubException
+import requests
+from github.GithubException import GithubException, RateLimitExceededException
 
 from release_kit.errors import (
     ConflictError,
@@ -64,6 +65,15 @@ def translate(exc: GithubException, doing: str) -> ReleaseKitError:
     """Turn a PyGithub exception into the typed error for ``doing`` (e.g. "creating the PR")."""
     message = _message(exc)
     data = exc.data if isinstance(exc.data, dict) else {}
+    if isinstance(exc, RateLimitExceededException):
+        wait = getattr(exc, "wait", None)
+        waited = f" (the next attempt would have had to wait {wait:.0f} s)" if wait else ""
+        return GitHubServiceError(
+            f"GitHub rate limit exceeded while {doing}{waited}.",
+            exc.status,
+            hint="Re-run the job later, or use a GitHub App token (higher limits); "
+            "RELEASE_KIT_GITHUB_MAX_WAIT raises the longest wait.",
+        )
     if exc.status == 404:
         return GitHubNotFound(
             f"GitHub answered 404 Not Found while {doing}.",
@@ -103,8 +113,18 @@ def translate(exc: GithubException, doing: str) -> ReleaseKitError:
 
 @contextmanager
 def github_errors(doing: str) -> Iterator[None]:
-    """``with github_errors("creating the release"): ...`` raises typed errors."""
+    """``with github_errors("creating the release"): ...`` raises typed errors.
+
+    Network failures that outlast the retries (connection refused, timeouts) become
+    ``GitHubServiceError`` with status 0.
+    """
     try:
         yield
     except GithubException as exc:
         raise translate(exc, doing) from exc
+    except requests.RequestException as exc:
+        raise GitHubServiceError(
+            f"Could not reach GitHub while {doing}: {type(exc).__name__}: {exc}",
+            0,
+            hint="Check GITHUB_API_URL and the network; retries were already attempted.",
+        ) from exc
