@@ -9,7 +9,9 @@ Sandbox (GitHub API emulator + moto), from :mod:`release_kit.sandbox`:
 - ``github_emulator`` (function): ``sandbox.github``, reset, for tests that only need GitHub.
 
 Every response the emulator serves is kept in ``GitHubEmulator.all_requests`` (across resets);
-``tests/sandbox/test_contract.py`` validates them against GitHub's REST description at the end.
+``tests/sandbox/test_contract.py::test_all_served_responses_match_github`` validates them against
+GitHub's REST description and is moved to the end of the session by
+``pytest_collection_modifyitems`` below.
 
 Add new fixtures below in their own section with a short docstring.
 """
@@ -23,6 +25,15 @@ import pytest
 from release_kit.sandbox import GitHubEmulator, Sandbox
 
 # -- sandbox ------------------------------------------------------------------------------------
+
+RUN_LAST = "test_all_served_responses_match_github"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Move the sandbox contract check over all served responses to the end of the run."""
+    last = [item for item in items if item.name == RUN_LAST]
+    if last:
+        items[:] = [item for item in items if item.name != RUN_LAST] + last
 
 
 @pytest.fixture(scope="session")

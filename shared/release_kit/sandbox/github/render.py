@@ -358,6 +358,8 @@ def label(state: GitHubState, repo: Repo, lab: Label) -> J:
         "color": lab.color,
         "default": lab.default,
         "description": lab.description,
+        "archived_at": None,
+        "archived_by": None,
     }
 
 
