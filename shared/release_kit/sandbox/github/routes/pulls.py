@@ -164,8 +164,9 @@ def list_pulls(state: GitHubState, req: Request) -> Response:
          "long-running": "created_at"},
         "created",
     )
-    rows = [render.pull(state, repo, i, full=False) for i in items]
-    return paginate(state.base_url, req, rows)
+    page = paginate(state.base_url, req, items)  # render only the page being served
+    page.body = [render.pull(state, repo, i, full=False) for i in page.body]
+    return page
 
 
 @route("GET", PULL, permission=("pull_requests", "read"))
