@@ -1,0 +1,147 @@
+"""The onboarding example (examples/service/): small, complete, and wired to the real flows.
+
+What counts toward the 40-line budget: every non-blank line that is not a comment, in every file
+under examples/service/.github/workflows/ (the workflows a service needs to adopt all five flows).
+examples/service/optional/deploy-manual.yml (only for plans without environment protection rules)
+and the deploy/ folder are not workflow YAML of the five flows and are not counted.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.workflows.model import (
+    EXAMPLE,
+    FLOWS,
+    WORKFLOWS,
+    call_inputs,
+    call_secrets,
+    jobs,
+    load,
+    required_inputs,
+    triggers,
+)
+
+BUDGET = 40
+CALLER_DIR = EXAMPLE / ".github" / "workflows"
+PLATFORM_WORKFLOW = re.compile(
+    r"^acme-platform/github-actions/\.github/workflows/(?P<file>[a-z-]+\.yml)@v1$")
+LEVEL = {"none": 0, "read": 1, "write": 2}
+
+
+def counted_lines(path: Path) -> int:
+    return sum(1 for line in path.read_text().splitlines()
+               if line.strip() and not line.strip().startswith("#"))
+
+
+def caller_files() -> list[Path]:
+    return sorted(CALLER_DIR.glob("*.yml"))
+
+
+def caller_jobs() -> dict[str, dict[str, Any]]:
+    found: dict[str, dict[str, Any]] = {}
+    for path in caller_files():
+        found.update(jobs(load(path)))
+    return found
+
+
+def called(job: dict[str, Any]) -> dict[str, Any]:
+    match = PLATFORM_WORKFLOW.match(str(job.get("uses", "")))
+    assert match, f"{job.get('uses')!r} is not a platform reusable workflow at @v1"
+    return load(WORKFLOWS / match["file"])
+
+
+def test_the_five_flows_fit_in_40_lines_of_workflow_yaml() -> None:
+    total = sum(counted_lines(path) for path in caller_files())
+    assert 0 < total <= BUDGET, f"{total} lines of workflow YAML (budget {BUDGET})"
+
+
+def test_every_flow_is_called_once() -> None:
+    files = sorted(PLATFORM_WORKFLOW.match(str(job["uses"]))["file"]  # type: ignore[index]
+                   for job in caller_jobs().values())
+    assert files == sorted(f"{flow}.yml" for flow in FLOWS)
+
+
+@pytest.mark.parametrize("job_id", sorted(caller_jobs()))
+def test_callers_pass_only_declared_inputs_and_secrets(job_id: str) -> None:
+    job = caller_jobs()[job_id]
+    flow = called(job)
+    inputs, secrets = call_inputs(flow), call_secrets(flow)
+    given = set(job.get("with") or {})
+    assert given <= set(inputs), sorted(given - set(inputs))
+    assert required_inputs(inputs) <= given, sorted(required_inputs(inputs) - given)
+    passed = set(job.get("secrets") or {})
+    assert passed <= set(secrets), sorted(passed - set(secrets))
+    if secrets:
+        assert "ticket-token" in passed, "the release flows report into the central ticket"
+
+
+@pytest.mark.parametrize("job_id", sorted(caller_jobs()))
+def test_callers_grant_what_the_flow_asks_for(job_id: str) -> None:
+    """GitHub refuses a called job that asks for more than its caller grants."""
+    job = caller_jobs()[job_id]
+    granted = job.get("permissions") or {}
+    for called_job_id, called_job in jobs(called(job)).items():
+        for scope, level in (called_job.get("permissions") or {}).items():
+            assert LEVEL[granted.get(scope, "none")] >= LEVEL[level], (
+                f"{job_id} -> {called_job_id} needs {scope}: {level}")
+
+
+def evaluate(expression: str, context: dict[str, str]) -> bool:
+    """The subset of the expression language the example's `if:` uses: ==, &&, ||, startsWith."""
+    python = re.sub(r"github(?:\.\w+)+", lambda m: f"_ctx[{m.group(0)!r}]", expression)
+    python = re.sub(r"startsWith\((_ctx\[[^]]+\]), '([^']*)'\)", r"\1.startswith('\2')", python)
+    python = python.replace("&&", " and ").replace("||", " or ")
+    return bool(eval(python, {"__builtins__": {}}, {"_ctx": context}))
+
+
+EVENTS = {
+    "feature-branch": {"github.event_name": "pull_request", "github.base_ref": "main",
+                       "github.ref": "refs/pull/7/merge"},
+    "hotfix-pr": {"github.event_name": "pull_request", "github.base_ref": "release/1.4.0",
+                  "github.ref": "refs/pull/8/merge"},
+    "main-branch": {"github.event_name": "push", "github.base_ref": "",
+                    "github.ref": "refs/heads/main"},
+    "release": {"github.event_name": "release", "github.base_ref": "",
+                "github.ref": "refs/tags/v1.4.0"},
+    "hotfix-release": {"github.event_name": "push", "github.base_ref": "",
+                       "github.ref": "refs/heads/release/1.4.0"},
+}
+
+
+@pytest.mark.parametrize("flow", FLOWS)
+def test_each_event_runs_exactly_its_flow(flow: str) -> None:
+    running = [job_id for job_id, job in caller_jobs().items()
+               if evaluate(str(job["if"]), EVENTS[flow])]
+    assert running == [flow]
+
+
+def test_the_triggers_cover_the_five_flows() -> None:
+    (path,) = caller_files()
+    on = triggers(load(path))
+    assert set(on["pull_request"]["types"]) == {
+        "opened", "synchronize", "reopened", "labeled", "unlabeled", "closed"}
+    assert on["push"]["branches"] == ["main", "release/**"]
+    assert on["release"]["types"] == ["published"]
+
+
+def test_the_helmfile_declares_every_environment_of_the_process() -> None:
+    helmfile = load(EXAMPLE / "deploy" / "helmfile.yaml")
+    expected = {"preview", "qa1", "qa2", "qa3", "qa4", "dev", "hotfix", "staging", "production"}
+    assert expected <= set(helmfile["environments"])
+    (release,) = helmfile["releases"]
+    assert (EXAMPLE / "deploy" / release["values"][0]).is_file()
+
+
+def test_the_manual_deploy_entry_point_calls_deploy_manual() -> None:
+    manual = load(EXAMPLE / "optional" / "deploy-manual.yml")
+    assert set(triggers(manual)) == {"workflow_dispatch"}
+    (job,) = jobs(manual).values()
+    flow = called(job)
+    assert set(job["with"]) <= set(call_inputs(flow))
+    assert required_inputs(call_inputs(flow)) <= set(job["with"])
+    assert job["permissions"] == jobs(flow)["deploy"]["permissions"]
