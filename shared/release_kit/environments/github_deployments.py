@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from release_kit.environments.bookkeeping import INACTIVE, Deployment, Requester
 from release_kit.environments.kinds import Environment
@@ -92,8 +93,11 @@ class DeploymentStore:
 
     def remove_label(self, pull_request: int, label: str) -> None:
         """Take ``label`` off the PR; already gone is fine."""
+        # PyGithub leaves "/" unescaped in the label ("deploy/qa2"), which GitHub would route as
+        # a path; escape the whole name.
+        url = f"{self.repo.url}/issues/{pull_request}/labels/{quote(label, safe='')}"
         try:
             with github_errors(f"removing label {label!r} from #{pull_request}"):
-                self.repo.get_issue(pull_request).remove_from_labels(label)
+                self.repo.requester.requestJsonAndCheck("DELETE", url)
         except GitHubNotFound:
             return

@@ -1,0 +1,108 @@
+"""A repository in the GitHub emulator with branches and PRs, and runs of deploy-helmfile."""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from github import Auth, Github
+
+from tests.deploy_helmfile.conftest import FakeHelmfile
+from tests.harness import ActionResult, run_action
+
+BRANCHES = ("feat/a", "feat/b", "hotfix/1.2.1")
+
+
+def git(cwd: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True,
+                          text=True).stdout.strip()
+
+
+@dataclass
+class Scenario:
+    """``acme/web`` with ``main``, feature branches, a tag and PRs #1 (feat/a), #2 (feat/b)."""
+
+    sandbox: Any
+    fake_helmfile: FakeHelmfile
+    workspace: Path
+    repository: str = "acme/web"
+    shas: dict[str, str] = field(default_factory=dict)
+
+    def setup(self, tmp: Path) -> Scenario:
+        src = tmp / f"src-{self.repository.replace('/', '-')}"
+        src.mkdir()
+        git(src, "init", "-q", "-b", "main")
+        git(src, "config", "user.email", "t@example.com")
+        git(src, "config", "user.name", "t")
+        (src / "README.md").write_text("web\n")
+        git(src, "add", ".")
+        git(src, "commit", "-qm", "init")
+        git(src, "tag", "v1.2.0")
+        for branch in BRANCHES:
+            git(src, "checkout", "-qb", branch, "main")
+            (src / f"{branch.replace('/', '-')}.txt").write_text(branch)
+            git(src, "add", ".")
+            git(src, "commit", "-qm", branch)
+        git(src, "checkout", "-q", "main")
+        for ref in ("main", "v1.2.0", *BRANCHES):
+            self.shas[ref] = git(src, "rev-parse", ref)
+        self.sandbox.github.create_repo(self.repository, source=src)
+        repo = self.gh.get_repo(self.repository)
+        for branch in BRANCHES[:2]:
+            repo.create_pull(base="main", head=branch, title=f"Add {branch}", body="")
+        return self
+
+    @property
+    def gh(self) -> Github:
+        return Github(auth=Auth.Token(self.sandbox.github.default_token),
+                      base_url=self.sandbox.github.url)
+
+    @property
+    def repo(self) -> Any:
+        return self.gh.get_repo(self.repository)
+
+    def pr_event(self, number: int, action: str = "labeled", labels: tuple[str, ...] = (),
+                 state: str = "open", removed: str = "") -> dict[str, Any]:
+        branch = BRANCHES[number - 1]
+        event: dict[str, Any] = {"action": action, "number": number, "pull_request": {
+            "number": number, "state": state,
+            "head": {"ref": branch, "sha": self.shas[branch]},
+            "base": {"ref": "main"}, "labels": [{"name": n} for n in labels]}}
+        if removed:
+            event["label"] = {"name": removed}
+        return event
+
+    def pr_env(self, number: int) -> dict[str, str]:
+        branch = BRANCHES[number - 1]
+        return {"GITHUB_EVENT_NAME": "pull_request", "GITHUB_REF": f"refs/pull/{number}/merge",
+                "GITHUB_REF_NAME": f"{number}/merge", "GITHUB_HEAD_REF": branch,
+                "GITHUB_SHA": "f" * 40}
+
+    def run(self, inputs: dict[str, Any], *, pr: int | None = None, event: dict[str, Any] | None = None,
+            env: dict[str, str] | None = None, ref: str = "main") -> ActionResult:
+        run_env = {"GITHUB_REPOSITORY": self.repository, **self.fake_helmfile.env()}
+        if pr is not None:
+            run_env.update(self.pr_env(pr))
+            event = event or self.pr_event(pr)
+        else:
+            kind = "tags" if ref.startswith("v") else "heads"
+            run_env.update({"GITHUB_REF": f"refs/{kind}/{ref}", "GITHUB_REF_NAME": ref,
+                            "GITHUB_SHA": self.shas[ref], "GITHUB_EVENT_NAME": "push"})
+        run_env.update(env or {})
+        defaults = {"kubeconfig": "kubeconfig"}
+        return run_action("deploy-helmfile", {**defaults, **inputs}, sandbox=self.sandbox,
+                          env=run_env, event=event or {}, workspace=self.workspace)
+
+    def deployments(self, **filters: str) -> list[Any]:
+        return list(self.repo.get_deployments(**filters))
+
+    def states(self, deployment: Any) -> list[str]:
+        return [s.state for s in deployment.get_statuses()][::-1]  # oldest first
+
+    def labels(self, number: int) -> set[str]:
+        return {label.name for label in self.repo.get_issue(number).labels}
+
+    def comments(self, number: int) -> list[str]:
+        return [c.body for c in self.repo.get_issue(number).get_comments()]
