@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.reintegrate_pr.conftest import HEAD, SOURCE, World
+from tests.reintegrate_pr.world import HEAD, SOURCE, World
 
 
 def test_first_run_creates_the_pr_from_an_intermediate_branch(world: World):
@@ -141,6 +141,25 @@ def test_commits_pushed_to_the_intermediate_branch_survive_reruns(world: World):
     assert world.sha(SOURCE) == release_before_sha  # the release branch untouched
     assert ("POST", "/repos/acme/web/merges") in world.writes_of_last_run()
     assert f"#{release_before} Fix login" in world.pulls()[0].body
+
+
+
+def test_a_new_hotfix_conflicting_with_their_commits_leaves_the_branch_alone(world: World):
+    world.hotfix("alice", "fix/crash", {2: "line 3 fixed"}, "Fix crash")
+    assert world.run().outputs["result"] == "created"
+    theirs = world.commit(HEAD, {7: "line 8 as main needs it"}, "Adapt to main", author="bob")
+    world.hotfix("alice", "fix/login", {7: "line 8 fixed on the release"}, "Fix login")
+
+    result = world.run()
+
+    assert result.exit_code == 0, result
+    assert (result.outputs["result"], result.outputs["conflicts"]) == ("updated", "true")
+    assert world.sha(HEAD) == theirs  # neither reset nor half-merged
+    [pull] = world.pulls()
+    assert "conflicts" in [label.name for label in pull.labels]
+    [comment] = world.comments(pull.number)
+    assert f"git merge origin/{SOURCE}" in comment
+    assert any("Could not merge" in w.title for w in result.warnings)
 
 
 # -- the repository forbids GitHub Actions to create pull requests ------------------------------
