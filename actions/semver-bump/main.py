@@ -289,6 +289,9 @@ class Release:
         return release
 
 
+MAX_REASONS = 20  # the summary names the first deciding PRs or commits, then counts the rest
+
+
 def summary(release: Release, top: ReleasePlan, plans: list[ReleasePlan], changelog: str,
             packages: bool) -> str:
     previous = top.previous_version or "(none)"
@@ -296,7 +299,10 @@ def summary(release: Release, top: ReleasePlan, plans: list[ReleasePlan], change
     if release.inputs.dry_run:
         lines += ["_Dry run: nothing was written._", ""]
     if top.reasons:
-        lines += ["Decided by:", ""] + [f"- {r}" for r in top.reasons] + [""]
+        shown = [f"- {r}" for r in top.reasons[:MAX_REASONS]]
+        if len(top.reasons) > MAX_REASONS:
+            shown.append(f"- ... and {len(top.reasons) - MAX_REASONS} more")
+        lines += ["Decided by:", "", *shown, ""]
     elif top.skipped:
         lines += [f"No release: {top.skipped}.", ""]
     if packages:

@@ -161,3 +161,26 @@ def test_shallow_checkout_fails_with_the_fix(sandbox: Sandbox, tmp_path: Path) -
     assert result.exit_code == 1
     assert len(result.errors) == 1 and "fetch-depth: 0" in result.errors[0].message
     assert flow.emu.writes() == []
+
+
+def test_monorepo_with_labels_follows_the_prs_that_touched_each_package(
+        sandbox: Sandbox, tmp_path: Path) -> None:
+    flow = Flow(sandbox, tmp_path)
+    flow.commit("layout", {"packages/core/pyproject.toml": CORE,
+                           "packages/api/pyproject.toml": pyproject("acme-api", "1.0.0")})
+    flow.tag("core-v0.3.0")
+    flow.tag("api-v1.0.0")
+    fix = flow.merged_pr("Retry API calls", ["bug"], method="merge",
+                         files={"packages/api/retry.py": "RETRIES = 3\n"},
+                         commits=["retry", "tests"])
+    flow.merged_pr("Top-level docs", ["docs"], files={"README.md": "docs\n"})
+
+    result = flow.run({"packages": "packages/*", "dry-run": True})
+
+    assert result.exit_code == 0, result
+    packages = {p["name"]: (p["version"], p["bump"], p["skipped"])
+                for p in result.json_output("packages")}
+    assert packages == {"api": ("1.0.1", "patch", None), "core": ("0.3.0", "none", "unchanged")}
+    assert f"## api 1.0.1\n\n### Fixes\n\n- Retry API calls (#{fix}) @alice" in \
+        result.outputs["changelog"]
+    assert "Top-level docs" not in result.outputs["changelog"]
