@@ -13,8 +13,9 @@ operation:
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Literal, Self
@@ -229,20 +230,31 @@ def write_reports(ticket: Ticket, reports: list[Report], inputs: Inputs, rt: Run
     fresh = TicketState(inputs.release, inputs.driver if inputs.operation == "open" else "")
     server = rt.context.server_url
 
-    def change(body: str) -> str:
-        return render_body(body, (parse(body) or fresh).merge(reports), server)
+    @functools.cache
+    def state_of(body: str) -> TicketState:
+        return parse(body) or fresh
 
-    def reflected(body: str) -> bool:
-        state = parse(body) or fresh
-        return all(state.reflects(r) for r in reports)
+    def known(body: str, seen: Sequence[str]) -> TicketState:
+        """Everything in ``body`` and in the bodies read before: writers repair lost reports."""
+        state = state_of(body)
+        for earlier in dict.fromkeys(seen):
+            state = state.merge(state_of(earlier).cells.values())
+        return state
+
+    def change(body: str, seen: Sequence[str]) -> str:
+        return render_body(body, known(body, seen).merge(reports), server)
+
+    def complete(body: str, seen: Sequence[str]) -> bool:
+        state = state_of(body)
+        return all(state.reflects(r) for r in reports) and state.covers(known(body, seen))
 
     if all(ticket.state.is_stale(r) for r in reports):
         return False
-    update = update_body(ticket.repo, ticket.issue, change, reflected)
+    update = update_body(ticket.repo, ticket.issue, change, complete)
     ticket.issue = update.issue
     if update.writes > 1:
-        commands.info(f"The ticket was written concurrently; the report took {update.writes} "
-                      "writes to stick.")
+        commands.info(f"The ticket was written concurrently: {update.writes} writes and "
+                      f"{update.reads} reads until the report stuck.")
     return True
 
 
@@ -301,9 +313,9 @@ def adopt_ticket(ticket: Ticket, inputs: Inputs, rt: Runtime) -> None:
         driver, fresh = inputs.driver, TicketState(inputs.release, inputs.driver)
         update = update_body(
             ticket.repo, issue,
-            lambda body: render_body(body, (parse(body) or fresh).with_driver(driver),
-                                     rt.context.server_url),
-            lambda body: (parse(body) or fresh).driver == driver,
+            lambda body, _: render_body(body, (parse(body) or fresh).with_driver(driver),
+                                        rt.context.server_url),
+            lambda body, _: (parse(body) or fresh).driver == driver,
         )
         ticket.issue = update.issue
 

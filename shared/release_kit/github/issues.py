@@ -127,60 +127,82 @@ def upsert_comment(issue: Issue, *, mark: str, body: str) -> tuple[IssueComment,
 
 @dataclass(frozen=True)
 class BodyUpdate:
-    """How an update went: the issue as last read or written, and what it cost."""
+    """How an update went: the issue as last read, and what it cost."""
 
     issue: Issue
-    writes: int  # each write is followed by one verifying read
+    writes: int
+    reads: int  # verifying reads (the caller's first read is not counted)
 
     @property
     def requests(self) -> int:
-        """Requests made by the update (the caller's first read is not counted)."""
-        return 2 * self.writes
+        return self.writes + self.reads
 
 
 def update_body(
     repo: Repository,
     issue: Issue,
-    change: Callable[[str], str],
-    reflected: Callable[[str], bool],
+    change: Callable[[str, Sequence[str]], str],
+    complete: Callable[[str, Sequence[str]], bool],
     *,
-    max_attempts: int = 10,
+    max_writes: int = 10,
+    max_reads: int = 40,
     sleep: Callable[[float], None] = time.sleep,
     rng: random.Random | None = None,
 ) -> BodyUpdate:
-    """Apply ``change`` to the body of ``issue`` (as just read) so that ``reflected`` holds.
+    """Rewrite the body of ``issue`` (as just read) until it holds our change, verified.
 
-    GitHub has no compare-and-swap for issue bodies: the last write wins. So: change the body as
-    read, write it, wait until writers that read before our write have had time to land theirs,
-    read again, and if ``reflected`` no longer holds (someone overwrote us from an older read),
-    change the fresh body and write again after a jittered backoff, at most ``max_attempts``
-    times. ``change`` must merge (keep what others wrote); ``reflected`` says whether our part is
-    in a body. A body that needs no change is not written at all (re-runs cost no write).
+    GitHub has no compare-and-swap for issue bodies: the last write wins, so a job that read the
+    body before our write and writes after it erases our change. The defence is to write, then
+    watch: wait about as long as a concurrent read-to-write takes, read again, and
+
+    - when something we have seen is missing (our change, or anything from a body read earlier:
+      every writer also repairs what others lost), merge again and write, after a jittered
+      backoff (at most ``max_writes`` writes);
+    - when someone wrote since, keep watching: they may not be the last;
+    - when nobody wrote for a whole waiting period, stop.
+
+    ``change(body, seen)`` merges our change and every body in ``seen`` into ``body``;
+    ``complete(body, seen)`` says whether ``body`` already holds all of that. Uncontended, an
+    update costs one write and one read; a body that needs no change is not written at all.
     """
     rng = rng or random.Random()
     body = issue.body or ""
-    for attempt in range(1, max_attempts + 1):
+    seen = [body]
+    writes = reads = 0
+    while True:
         started = time.monotonic()
-        new_body = change(body)
-        if new_body == body and reflected(body):
-            return BodyUpdate(issue, writes=attempt - 1)
+        new_body = change(body, seen)
+        if new_body == body and complete(body, seen):
+            return BodyUpdate(issue, writes, reads)
+        if writes == max_writes or reads >= max_reads:
+            raise ConflictError(
+                f"#{issue.number} in {repo.full_name} kept being overwritten by concurrent "
+                f"writers ({writes} writes); the update may not have stuck.",
+                hint="Re-run the job; if this persists, fewer jobs should write the issue at once.",
+            )
+        if writes:
+            sleep(min(0.1 * 2 ** (writes - 1), 3.0) * (0.5 + rng.random()))
         with github_errors(f"updating the body of #{issue.number} in {repo.full_name}"):
             issue.edit(body=new_body)
-        # A concurrent writer's read-to-write window is about as long as ours: outwait it.
-        sleep(_settle(time.monotonic() - started, rng))
-        with github_errors(f"reading #{issue.number} in {repo.full_name} back"):
-            issue = repo.get_issue(issue.number)
-        body = issue.body or ""
-        if reflected(body):
-            return BodyUpdate(issue, writes=attempt)
-        sleep(min(0.1 * 2 ** (attempt - 1), 3.0) * (0.5 + rng.random()))
-    raise ConflictError(
-        f"#{issue.number} in {repo.full_name} was overwritten by concurrent writers "
-        f"{max_attempts} times in a row; the update did not stick.",
-        hint="Re-run the job; if this persists, fewer jobs should write the issue at once.",
-    )
+        writes += 1
+        latest, wait = new_body, _settle(time.monotonic() - started)
+        while reads < max_reads:
+            sleep(wait * (1 + 0.5 * rng.random()))
+            with github_errors(f"reading #{issue.number} in {repo.full_name} back"):
+                issue = repo.get_issue(issue.number)
+                body = issue.body or ""
+            reads += 1
+            seen.append(body)
+            if not complete(body, seen):
+                break  # overwritten from an older read: merge again and write
+            if body == latest:
+                return BodyUpdate(issue, writes, reads)  # quiet: nobody wrote since
+            latest = body  # others wrote (and kept our change): watch until it is quiet
 
 
-def _settle(window: float, rng: random.Random) -> float:
-    """Wait before verifying: twice our own read-to-write window, jittered, within bounds."""
-    return min(max(2 * window, 0.05), 5.0) * (1 + 0.5 * rng.random())
+def _settle(window: float) -> float:
+    """How long to wait before reading back: a few of our own read-to-write windows, bounded.
+
+    A writer that read before our write lands its write about one such window later.
+    """
+    return min(max(3 * window, 0.2), 5.0)

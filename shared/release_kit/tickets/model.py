@@ -64,8 +64,12 @@ class Report:
 
     def precedence(self) -> tuple[Any, ...]:
         """Total order of reports for one cell: the greatest is the one shown."""
-        return (self.time, self.attempt, _SEVERITY[self.status], self.status, self.version,
-                self.sha, self.run_url, self.message, self.repository)
+        return (*self.event(), self.version, self.sha, self.run_url, self.message,
+                self.repository)
+
+    def event(self) -> tuple[str, int, int, str]:
+        """What happened and when, without the detail (version, links, message)."""
+        return (self.time, self.attempt, _SEVERITY[self.status], self.status)
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -121,9 +125,16 @@ class TicketState:
         return replace(self, driver=driver)
 
     def reflects(self, report: Report) -> bool:
-        """True when ``report`` is in the state, or a newer report for its cell is."""
+        """True when ``report``'s event, or a newer one, holds its cell.
+
+        Detail dropped to fit the size limit (message, links) does not count as missing.
+        """
         current = self.cells.get(report.cell)
-        return current is not None and newer(current, report) == current
+        return current is not None and current.event() >= report.event()
+
+    def covers(self, other: TicketState) -> bool:
+        """True when every cell of ``other`` is reflected here (nothing of it was lost)."""
+        return all(self.reflects(report) for report in other.cells.values())
 
     def is_stale(self, report: Report) -> bool:
         """True when the cell already holds a strictly newer report (``report`` changes nothing)."""

@@ -1,0 +1,48 @@
+"""20 jobs report into one ticket at the same moment: no report is lost.
+
+GitHub keeps the last write of an issue body; the action reads, merges, writes and reads back,
+and merges again when a concurrent writer erased its report. The 20 reporters are threads that
+call the entrypoint with their own GitHub clients (the 20-process run is in the benchmark).
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from release_kit.sandbox import Sandbox
+from tests.release_ticket.helpers import RELEASE, TICKETS, setup, state_of, ticket_action
+from tests.release_ticket.inprocess import parse_inputs, run_operation
+
+WRITERS = 20
+
+
+def test_twenty_concurrent_reporters_lose_nothing(sandbox: Sandbox,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    repos = [f"acme/svc-{i:02d}" for i in range(WRITERS)]
+    setup(sandbox, *repos)
+    assert ticket_action(sandbox, "open").exit_code == 0
+    monkeypatch.setenv("GITHUB_API_URL", sandbox.github.url)
+
+    inputs = [parse_inputs({
+        "operation": "report", "release": RELEASE, "ticket-repo": TICKETS,
+        "repository": repo, "stage": "build", "status": "success", "version": f"1.{i}.0",
+        "github-token": sandbox.github.default_token, "fail-on-error": "true",
+    }) for i, repo in enumerate(repos)]
+
+    def report(i: int) -> dict[str, str]:
+        return run_operation(inputs[i], repository=repos[i], run_id=str(1000 + i),
+                             server_url=sandbox.github.server_url)
+
+    with ThreadPoolExecutor(WRITERS) as pool:
+        outputs = list(pool.map(report, range(WRITERS)))
+
+    assert {o["ticket-number"] for o in outputs} == {"1"}
+    state = state_of(sandbox)
+    assert sorted(r.lower() for r in state.repositories()) == repos
+    for i, repo in enumerate(repos):
+        cell = state.cell(repo, "build")
+        assert cell is not None and cell.version == f"1.{i}.0"
+    patches = [r for r in sandbox.github.writes() if r.method == "PATCH"]
+    assert len(patches) >= WRITERS
