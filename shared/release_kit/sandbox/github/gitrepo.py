@@ -8,13 +8,16 @@ cannot drift from git semantics. Subprocesses always get argv lists, never shell
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import cast
 
 GIT = "git"
+_SHA = re.compile(r"^\^?[0-9a-f]{40}$")
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 
 
@@ -87,6 +90,17 @@ class GitRepo:
 
     def __init__(self, git_dir: Path) -> None:
         self.git_dir = git_dir
+        # Answers about immutable objects (arguments that are all full shas) never change.
+        self._memo: dict[tuple[object, ...], object] = {}
+
+    def _cached(self, key: tuple[object, ...]) -> tuple[bool, object]:
+        if key in self._memo:
+            return True, self._memo[key]
+        return False, None
+
+    def _remember(self, key: tuple[object, ...], value: object) -> None:
+        if all(_SHA.match(k) for k in key[1:] if isinstance(k, str) and k and k[0] != "/"):
+            self._memo[key] = value
 
     # -- plumbing -----------------------------------------------------------------------------
 
@@ -141,10 +155,7 @@ class GitRepo:
         """Create an empty bare repository whose HEAD points at ``default_branch``."""
         git_dir.mkdir(parents=True, exist_ok=True)
         repo = cls(git_dir)
-        repo.run("init", "--bare", "--quiet", f"--initial-branch={default_branch}")
-        # Accept pushes of anything, like GitHub does for the owner.
-        repo.run("config", "receive.denyNonFastForwards", "false")
-        repo.run("config", "uploadpack.allowAnySHA1InWant", "true")
+        repo.run("init", "--bare", "--quiet", "--template=", f"--initial-branch={default_branch}")
         return repo
 
     def seed_from(self, source: Path) -> None:
@@ -164,10 +175,23 @@ class GitRepo:
 
     def seed_initial_commit(self, branch: str, readme: str) -> str:
         """One commit on ``branch`` with a README.md, like "Initialize this repository"."""
-        sha = self.commit_files(
-            None, {"README.md": readme.encode()}, "Initial commit", ("GitHub", "noreply@github.com")
+        content, message = readme.encode(), b"Initial commit\n"
+        now = int(datetime.now(UTC).timestamp())
+        who = f"GitHub <noreply@github.com> {now} +0000".encode()
+        script = b"".join(
+            [
+                b"blob\nmark :1\ndata %d\n" % len(content),
+                content,
+                b"\ncommit refs/heads/" + branch.encode() + b"\n",
+                b"author " + who + b"\ncommitter " + who + b"\n",
+                b"data %d\n" % len(message),
+                message,
+                b"M 100644 :1 README.md\n\n",
+            ]
         )
-        self.update_ref(f"refs/heads/{branch}", sha)
+        self.run("fast-import", "--quiet", "--date-format=raw", input=script)
+        sha = self.resolve(f"refs/heads/{branch}")
+        assert sha is not None
         return sha
 
     # -- refs ---------------------------------------------------------------------------------
@@ -179,14 +203,47 @@ class GitRepo:
         )
         return out.decode().strip() if code == 0 else None
 
+    def resolve_name(self, name: str) -> str | None:
+        """Commit for a GitHub-style ``{ref}``: branch first, then tag, then anything git knows.
+
+        One ``for-each-ref`` call answers the usual branch/tag case.
+        """
+        if _SHA.match(name) or name.startswith("refs/"):
+            return self.resolve(name)
+        out = self.out(
+            "for-each-ref",
+            "--format=%(refname)%00%(objectname)%00%(*objectname)%00%(objecttype)",
+            f"refs/heads/{name}",
+            f"refs/tags/{name}",
+        )
+        found: dict[str, tuple[str, str, str]] = {}
+        for line in out.splitlines():
+            ref, sha, peeled, kind = line.split("\0")
+            found[ref] = (sha, peeled, kind)
+        if f"refs/heads/{name}" in found:
+            return found[f"refs/heads/{name}"][0]
+        tag = found.get(f"refs/tags/{name}")
+        if tag is not None:
+            sha, peeled, kind = tag
+            if kind == "commit":
+                return sha
+            return self.resolve(peeled or sha)
+        return self.resolve(name)
+
     def ref_target(self, ref: str) -> str | None:
         """The object a full ref points at (an annotated tag object for annotated tags)."""
         code, out = self.run("rev-parse", "--verify", "--quiet", ref, ok=(0, 1, 128))
         return out.decode().strip() if code == 0 else None
 
     def object_type(self, sha: str) -> str | None:
+        hit, value = self._cached(("type", sha))
+        if hit:
+            return value  # type: ignore[return-value]
         code, out = self.run("cat-file", "-t", sha, ok=(0, 1, 128))
-        return out.decode().strip() if code == 0 else None
+        kind = out.decode().strip() if code == 0 else None
+        if kind is not None:
+            self._remember(("type", sha), kind)
+        return kind
 
     def refs(self, prefix: str = "refs/") -> list[tuple[str, str, str]]:
         """All refs under ``prefix`` as (refname, object sha, object type), sorted by name."""
@@ -215,12 +272,23 @@ class GitRepo:
     # -- history ------------------------------------------------------------------------------
 
     def is_ancestor(self, ancestor: str, descendant: str) -> bool:
+        key = ("is-ancestor", ancestor, descendant)
+        hit, value = self._cached(key)
+        if hit:
+            return bool(value)
         code, _ = self.run("merge-base", "--is-ancestor", ancestor, descendant, ok=(0, 1))
+        self._remember(key, code == 0)
         return code == 0
 
     def merge_base(self, a: str, b: str) -> str | None:
+        key = ("merge-base", a, b)
+        hit, value = self._cached(key)
+        if hit:
+            return value  # type: ignore[return-value]
         code, out = self.run("merge-base", a, b, ok=(0, 1))
-        return out.decode().strip() if code == 0 else None
+        base = out.decode().strip() if code == 0 else None
+        self._remember(key, base)
+        return base
 
     def rev_list(
         self,
@@ -231,6 +299,12 @@ class GitRepo:
         until: str | None = None,
     ) -> list[str]:
         """Commits reachable from ``revs`` (``^x`` excludes), newest first unless ``reverse``."""
+        key = ("rev-list", *revs, "/" + (path or ""), "/r" if reverse else "/",
+               "/" + (since or ""), "/" + (until or ""))
+        if not since and not until:
+            hit, value = self._cached(key)
+            if hit:
+                return list(cast("tuple[str, ...]", value))
         args = ["rev-list"]
         if reverse:
             args.append("--reverse")
@@ -242,9 +316,20 @@ class GitRepo:
         if path:
             args.extend(["--", path])
         out = self.out(*args)
-        return out.split() if out else []
+        shas = out.split() if out else []
+        if not since and not until:
+            self._remember(key, tuple(shas))
+        return shas
 
     def commit_info(self, sha: str) -> CommitInfo:
+        hit, value = self._cached(("commit", sha))
+        if hit:
+            return value  # type: ignore[return-value]
+        info = self._commit_info(sha)
+        self._remember(("commit", sha), info)
+        return info
+
+    def _commit_info(self, sha: str) -> CommitInfo:
         raw = self.run("cat-file", "commit", sha)[1].decode(errors="replace")
         header, _, message = raw.partition("\n\n")
         tree = ""
@@ -272,6 +357,14 @@ class GitRepo:
 
     def diff(self, base: str, head: str) -> list[FileChange]:
         """Files changed from ``base`` to ``head`` (trees), with line counts."""
+        hit, value = self._cached(("diff", base, head))
+        if hit:
+            return list(cast("tuple[FileChange, ...]", value))
+        changes = self._diff(base, head)
+        self._remember(("diff", base, head), tuple(changes))
+        return changes
+
+    def _diff(self, base: str, head: str) -> list[FileChange]:
         numstat = self.out("diff", "--numstat", "-M", "-z", base, head)
         status = self.out("diff", "--name-status", "-M", "-z", base, head)
         counts: dict[str, tuple[int, int]] = {}
@@ -317,6 +410,15 @@ class GitRepo:
 
     def read_blob(self, rev: str, path: str) -> tuple[str, bytes] | None:
         """(blob sha, content) of ``path`` at ``rev``, or None when it is not a file."""
+        key = ("blob", rev, "/" + path)
+        hit, value = self._cached(key)
+        if hit:
+            return value  # type: ignore[return-value]
+        found = self._read_blob(rev, path)
+        self._remember(key, found)
+        return found
+
+    def _read_blob(self, rev: str, path: str) -> tuple[str, bytes] | None:
         code, out = self.run("rev-parse", "--verify", "--quiet", f"{rev}:{path}", ok=(0, 1, 128))
         if code != 0:
             return None
@@ -390,12 +492,16 @@ class GitRepo:
 
     def merge_trees(self, base_branch_sha: str, head_sha: str) -> str | None:
         """Tree of merging ``head_sha`` into ``base_branch_sha``, or None on a conflict."""
+        key = ("merge-tree", base_branch_sha, head_sha)
+        hit, value = self._cached(key)
+        if hit:
+            return value  # type: ignore[return-value]
         code, out = self.run(
             "merge-tree", "--write-tree", "--no-messages", base_branch_sha, head_sha, ok=(0, 1)
         )
-        if code != 0:
-            return None
-        return out.decode().split("\n", 1)[0].strip()
+        tree = out.decode().split("\n", 1)[0].strip() if code == 0 else None
+        self._remember(key, tree)
+        return tree
 
     def create_annotated_tag(
         self, name: str, target: str, message: str, tagger: tuple[str, str]

@@ -63,6 +63,7 @@ class _Fault:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # no 40 ms Nagle/delayed-ACK stall per keep-alive request
     server_version = "GitHub.com"
     sys_version = ""
     emulator: GitHubEmulator

@@ -354,6 +354,7 @@ class GitHubState:
             if self.user(owner) is None:
                 self.add_user(owner, type="Organization")
             rid = self.next_id()
+            initial_branch = default_branch
             git = GitRepo.init_bare(self._root / f"{rid}-{owner}-{name}.git", default_branch)
             if source is not None:
                 git.seed_from(Path(source))
@@ -363,7 +364,8 @@ class GitHubState:
                         default_branch = heads[0].removeprefix("refs/heads/")
             else:
                 git.seed_initial_commit(default_branch, f"# {name}\n")
-            git.set_head(default_branch)
+            if default_branch != initial_branch:
+                git.set_head(default_branch)
             repo = Repo(
                 id=rid,
                 owner=owner,

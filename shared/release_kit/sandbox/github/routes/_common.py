@@ -24,12 +24,7 @@ def safe_ref(ref: str) -> str:
 
 def resolve(repo: Repo, ref: str) -> str | None:
     """Commit sha of a branch, tag, sha or ``refs/...`` name, like GitHub's ``{ref}``."""
-    ref = safe_ref(ref)
-    for candidate in (f"refs/heads/{ref}", f"refs/tags/{ref}", ref):
-        sha = repo.git.resolve(candidate)
-        if sha:
-            return sha
-    return None
+    return repo.git.resolve_name(safe_ref(ref))
 
 
 def resolve_or_404(repo: Repo, ref: str, message: str = "Not Found") -> str:
