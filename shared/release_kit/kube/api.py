@@ -36,11 +36,16 @@ class Kube:
 
         from kubernetes import client  # noqa: PLC0415
 
+        try:
+            ca = base64.b64decode(ca_data_b64, validate=True).decode() if ca_data_b64 else None
+        except ValueError as exc:  # binascii.Error and UnicodeDecodeError are ValueErrors
+            raise ExternalServiceError(f"the cluster's CA certificate is not base64 PEM: {exc}"
+                                       ) from exc
         configuration = client.Configuration(
             host=endpoint,
             api_key={"BearerToken": token},
             api_key_prefix={"BearerToken": "Bearer"},
-            ca_cert_data=base64.b64decode(ca_data_b64).decode("utf-8") if ca_data_b64 else None,
+            ca_cert_data=ca,
         )
         return cls(client.ApiClient(configuration))
 
