@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal, Self
 
 import yaml
 from pydantic import SecretStr, field_validator, model_validator
+from semver import Version
 
 from release_kit.action import ActionInputs, Bool, Lines, Runtime, commands, markdown_table, run
 from release_kit.changelog import (
@@ -128,6 +129,15 @@ class Inputs(ActionInputs):
             return CONVENTIONAL_SECTIONS
         return parse_sections(yaml.safe_load(self.changelog_sections))
 
+    def initial(self) -> Version:
+        return Version.parse(self.initial_version)
+
+    @property
+    def writes(self) -> bool:
+        """Whether this run is going to write to GitHub (and so needs a token)."""
+        drafts = self.draft_release and not self.packages  # packages get no draft release
+        return not self.dry_run and (drafts or self.create_tags or self.update_pyproject)
+
     def label_rules(self) -> LabelRules:
         return LabelRules.of(major=self.major_labels, minor=self.minor_labels,
                              patch=self.patch_labels, skip=self.skip_labels,
@@ -201,7 +211,7 @@ class Release:
             plans.append(decide(
                 name=subject.name, path=subject.path, previous=previous[subject.path],
                 changes=changes, fmt=subject.fmt,
-                initial=parse_version(self.inputs.initial_version),  # type: ignore[arg-type]
+                initial=self.inputs.initial(),
                 prerelease=self.inputs.prerelease, existing_tags=self.all_tags,
                 force_patch=self.hotfix,
             ))
@@ -318,6 +328,8 @@ def summary(release: Release, top: ReleasePlan, plans: list[ReleasePlan], change
 def main(inputs: Inputs, rt: Runtime) -> None:
     release = Release(inputs, rt)
     packages = discover(rt.context.workspace, inputs.packages) if inputs.packages else []
+    if inputs.writes:
+        release.github()  # a missing token or repository is reported before anything happens
     plans = release.plan(release.subjects(packages))
 
     if packages:
