@@ -124,8 +124,9 @@ def plan(action: str = "create", reviewers: tuple[str, ...] = ("alice",)) -> Pla
 def run(repo: Repo, the_plan: Plan | None = None, **options: Any) -> Outcome:
     outcome = Outcome("release/1.4.0", "main", "reintegrate/release/1.4.0", 1,
                       Comparison("main", "release/1.4.0", 1, 0).html_url)
-    reintegrate(repo, the_plan or plan(), outcome, Options(mergeability_wait=options.pop("wait", 1.0), sleep=lambda _: None,
-                        **options))
+    wait = options.pop("wait", 1.0)
+    reintegrate(repo, the_plan or plan(), outcome,
+                Options(mergeability_wait=wait, sleep=lambda _: None, **options))
     return outcome
 
 
