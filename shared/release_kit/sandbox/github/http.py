@@ -233,12 +233,23 @@ def page_params(req: Request) -> tuple[int, int]:
     return page, per_page
 
 
-def paginate(base_url: str, req: Request, items: list[Any]) -> Response:
-    """One page of ``items`` with a ``Link`` header shaped like GitHub's."""
+def paginate(
+    base_url: str,
+    req: Request,
+    items: list[Any],
+    render: Callable[[Any], Any] | None = None,
+) -> Response:
+    """One page of ``items`` with a ``Link`` header shaped like GitHub's.
+
+    ``render`` turns an item into its JSON and is applied to the served page only, so listing
+    thousands of objects costs one page of rendering.
+    """
     page, per_page = page_params(req)
     total = len(items)
     last = max(1, -(-total // per_page))
     chunk = items[(page - 1) * per_page : page * per_page]
+    if render is not None:
+        chunk = [render(item) for item in chunk]
     links = []
 
     def url(n: int) -> str:

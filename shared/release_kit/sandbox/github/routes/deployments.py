@@ -112,8 +112,7 @@ def list_deployments(state: GitHubState, req: Request) -> Response:
         wanted = req.arg(name)
         if wanted:
             items = [d for d in items if getattr(d, name) == wanted]
-    rows = [render.deployment(state, repo, d) for d in items]
-    return paginate(state.base_url, req, rows)
+    return paginate(state.base_url, req, items, lambda d: render.deployment(state, repo, d))
 
 
 @route("GET", DEPLOYMENT, permission=("deployments", "read"))
@@ -188,8 +187,12 @@ def create_status(state: GitHubState, req: Request) -> Response:
 def list_statuses(state: GitHubState, req: Request) -> Response:
     repo = get_repo(state, req)
     dep = _deployment(repo, req)
-    rows = [render.deployment_status(state, repo, dep, s) for s in reversed(dep.statuses)]
-    return paginate(state.base_url, req, rows)
+    return paginate(
+        state.base_url,
+        req,
+        list(reversed(dep.statuses)),
+        lambda s: render.deployment_status(state, repo, dep, s),
+    )
 
 
 @route("GET", DEPLOYMENT + "/statuses/{status_id:int}", permission=("deployments", "read"))

@@ -166,7 +166,7 @@ def list_issues(state: GitHubState, req: Request) -> Response:
         for c in repo.comments.values():
             counts[c.issue_number] = counts.get(c.issue_number, 0) + 1
         items.sort(key=lambda i: (counts[i.number], i.id), reverse=req.arg("direction") != "asc")
-    return paginate(state.base_url, req, [render.issue(state, repo, i) for i in items])
+    return paginate(state.base_url, req, items, lambda i: render.issue(state, repo, i))
 
 
 # -- comments (register before /issues/{number}) --------------------------------------------------
@@ -187,7 +187,7 @@ def list_repo_comments(state: GitHubState, req: Request) -> Response:
         items.reverse()
     if since := req.arg("since"):
         items = [c for c in items if c.updated_at >= since]
-    return paginate(state.base_url, req, [render.comment(state, repo, c) for c in items])
+    return paginate(state.base_url, req, items, lambda c: render.comment(state, repo, c))
 
 
 @route("GET", REPO + "/issues/comments/{comment_id:int}", permission=("issues", "read"))
@@ -226,7 +226,7 @@ def list_comments(state: GitHubState, req: Request) -> Response:
     )
     if since := req.arg("since"):
         items = [c for c in items if c.updated_at >= since]
-    return paginate(state.base_url, req, [render.comment(state, repo, c) for c in items])
+    return paginate(state.base_url, req, items, lambda c: render.comment(state, repo, c))
 
 
 @route("POST", ISSUE + "/comments")
@@ -302,7 +302,7 @@ def _label_names(data: Any) -> list[Any]:
 def list_labels(state: GitHubState, req: Request) -> Response:
     repo = get_repo(state, req)
     items = sorted(repo.labels.values(), key=lambda lab: lab.name.lower())
-    return paginate(state.base_url, req, [render.label(state, repo, lab) for lab in items])
+    return paginate(state.base_url, req, items, lambda lab: render.label(state, repo, lab))
 
 
 @route("POST", REPO + "/labels", permission=("issues", "write"))

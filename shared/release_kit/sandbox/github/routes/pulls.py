@@ -50,14 +50,16 @@ def get_pull(repo: Repo, req: Request) -> Issue:
     return item
 
 
-def refresh(repo: Repo, item: Issue) -> None:
-    """An open PR follows its branches, as on GitHub."""
+def refresh(repo: Repo, item: Issue, heads: dict[str, str] | None = None) -> None:
+    """An open PR follows its branches, as on GitHub (``heads``: a branch -> sha snapshot)."""
     pr = item.pull
     assert pr is not None
     if item.state != "open":
         return
-    head = branch_sha(repo, pr.head_ref)
-    base = branch_sha(repo, pr.base_ref)
+    if heads is None:
+        head, base = branch_sha(repo, pr.head_ref), branch_sha(repo, pr.base_ref)
+    else:
+        head, base = heads.get(pr.head_ref), heads.get(pr.base_ref)
     if head:
         pr.head_sha = head
     if base:
@@ -143,8 +145,9 @@ def create_pull(state: GitHubState, req: Request) -> Response:
 def list_pulls(state: GitHubState, req: Request) -> Response:
     repo = get_repo(state, req)
     items = repo.pulls()
+    heads = {ref.removeprefix("refs/heads/"): sha for ref, sha, _ in repo.git.refs("refs/heads/")}
     for item in items:
-        refresh(repo, item)
+        refresh(repo, item, heads)
     wanted_state = req.arg("state") or "open"
     if wanted_state != "all":
         items = [i for i in items if i.state == wanted_state]
@@ -164,9 +167,8 @@ def list_pulls(state: GitHubState, req: Request) -> Response:
          "long-running": "created_at"},
         "created",
     )
-    page = paginate(state.base_url, req, items)  # render only the page being served
-    page.body = [render.pull(state, repo, i, full=False) for i in page.body]
-    return page
+    # render only the page being served (listing 2,000 PRs must not be quadratic)
+    return paginate(state.base_url, req, items, lambda i: render.pull(state, repo, i, full=False))
 
 
 @route("GET", PULL, permission=("pull_requests", "read"))
@@ -224,8 +226,9 @@ def list_pull_commits(state: GitHubState, req: Request) -> Response:
     assert pr is not None
     base = repo.git.merge_base(pr.base_sha, pr.head_sha) or pr.base_sha
     shas = repo.git.rev_list(pr.head_sha, f"^{base}", reverse=True)
-    rows = [render.commit(state, repo, repo.git.commit_info(s)) for s in shas]
-    return paginate(state.base_url, req, rows)
+    return paginate(
+        state.base_url, req, shas, lambda s: render.commit(state, repo, repo.git.commit_info(s))
+    )
 
 
 @route("GET", PULL + "/files", permission=("pull_requests", "read"))

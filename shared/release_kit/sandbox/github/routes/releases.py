@@ -92,8 +92,9 @@ def _newest_first(repo: Repo) -> list[Release]:
 @route("GET", REPO + "/releases", permission=("contents", "read"))
 def list_releases(state: GitHubState, req: Request) -> Response:
     repo = get_repo(state, req)
-    rows = [render.release(state, repo, r) for r in _newest_first(repo)]
-    return paginate(state.base_url, req, rows)
+    return paginate(
+        state.base_url, req, _newest_first(repo), lambda r: render.release(state, repo, r)
+    )
 
 
 @route("GET", REPO + "/releases/latest", permission=("contents", "read"))
