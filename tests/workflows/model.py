@@ -24,7 +24,7 @@ EXAMPLE = ROOT / "examples" / "service"
 FLOWS = ("feature-branch", "main-branch", "release", "hotfix-pr", "hotfix-release")
 UNITS = ("build", "deploy-manual")
 SELF_TEST = "test-actions"
-OWNED = (*FLOWS, *UNITS)
+OWNED = (*FLOWS, *UNITS, SELF_TEST)
 
 SHA_PINNED = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_./-]+@[0-9a-f]{40}$")
 LOCAL_ACTION = re.compile(r"^(?:\$/|\./)actions/(?P<name>[a-z0-9-]+)$")
