@@ -28,8 +28,8 @@ def test_first_run_creates_the_pr_from_an_intermediate_branch(world: World):
     assert [u.login for u in pull.requested_reviewers] == ["alice"]
     assert world.sha(HEAD) == release_before  # created at the source head
     assert world.sha(SOURCE) == release_before  # the release branch is never written
-    assert not any(path.endswith(f"/refs/heads/{SOURCE}") or f"base': '{SOURCE}" in path
-                   for _, path in world.writes_of_last_run())
+    assert world.writes_to_branch(SOURCE) == []
+    assert len(world.writes_to_branch(HEAD)) == 1  # the POST /git/refs that created it
     assert f"[#{pull.number}]" in result.summary and "main...release/1.4.0" in result.summary
 
 
@@ -139,6 +139,7 @@ def test_commits_pushed_to_the_intermediate_branch_survive_reruns(world: World):
     assert world.is_ancestor(theirs, HEAD)  # never force-pushed away
     assert world.is_ancestor(release_before_sha, HEAD)  # and the new hotfix merged in
     assert world.sha(SOURCE) == release_before_sha  # the release branch untouched
+    assert world.writes_to_branch(SOURCE) == []
     assert ("POST", "/repos/acme/web/merges") in world.writes_of_last_run()
     assert f"#{release_before} Fix login" in world.pulls()[0].body
 

@@ -125,3 +125,15 @@ class World:
     def writes_of_last_run(self) -> list[tuple[str, str]]:
         return [(r.method, r.path) for r in self.requests_of_last_run()
                 if r.method not in {"GET", "HEAD"}]
+
+    def writes_to_branch(self, branch: str) -> list[RequestRecord]:
+        """Writes of the last run that name ``branch`` as the ref to move or merge into."""
+        return [
+            r for r in self.requests_of_last_run()
+            if r.method not in {"GET", "HEAD"} and (
+                r.path.endswith(f"/git/refs/heads/{branch}")
+                or (isinstance(r.request_json, dict)
+                    and (r.request_json.get("ref") == f"refs/heads/{branch}"
+                         or (r.path.endswith("/merges") and r.request_json.get("base") == branch)))
+            )
+        ]

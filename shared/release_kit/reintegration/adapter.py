@@ -53,7 +53,6 @@ def to_pull(data: dict[str, Any]) -> Pull:
         labels=tuple(str(label["name"]) for label in data.get("labels") or []),
         merged=bool(data.get("merged_at")),
         merge_commit_sha=data.get("merge_commit_sha"),
-        head_sha=str((data.get("head") or {}).get("sha") or ""),
         requested_reviewers=tuple(
             login for user in data.get("requested_reviewers") or [] if (login := _login(user))
         ),

@@ -52,7 +52,6 @@ class Pull:
     labels: tuple[str, ...] = ()
     merged: bool = False
     merge_commit_sha: str | None = None
-    head_sha: str = ""
     requested_reviewers: tuple[str, ...] = ()
     mergeable: bool | None = None
 

@@ -23,7 +23,11 @@ from release_kit.reintegration.guidance import (
     permission_denied_hint,
     permission_issue_body,
 )
-from release_kit.reintegration.mergeability import poll_delays, poll_mergeable
+from release_kit.reintegration.mergeability import (
+    DEFAULT_WAIT_SECONDS,
+    poll_delays,
+    poll_mergeable,
+)
 from release_kit.reintegration.model import Pull
 from release_kit.reintegration.plan import Plan
 from release_kit.reintegration.pulls import CONFLICTS_LABEL, conflict_label_change, pull_update
@@ -36,7 +40,7 @@ OnPermissionDenied = Literal["fail", "issue"]
 @dataclass(frozen=True)
 class Options:
     on_permission_denied: OnPermissionDenied = "issue"
-    mergeability_wait: float = 60.0  # seconds, in total
+    mergeability_wait: float = DEFAULT_WAIT_SECONDS  # in total
     sleep: Callable[[float], None] = time.sleep
 
 
