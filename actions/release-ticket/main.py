@@ -31,6 +31,7 @@ from release_kit.github.issues import (
     ensure_comment,
     ensure_issue,
     find_issue,
+    is_pull_request,
     update_body,
     upsert_comment,
 )
@@ -178,7 +179,7 @@ def find_ticket(repo: Repository, inputs: Inputs) -> Issue | None:
     if inputs.ticket_number is not None:
         with github_errors(f"reading ticket #{inputs.ticket_number} of {repo.full_name}"):
             issue = repo.get_issue(inputs.ticket_number)
-            body, is_pull = issue.body or "", issue.pull_request is not None
+            body, is_pull = issue.body or "", is_pull_request(issue)
         found = parse(body)
         other = found.release if found is not None and found.release != inputs.release else ""
         if is_pull or other:

@@ -57,9 +57,18 @@ def find_issue(
             direction="asc" if oldest_first else NotSet,
         )
         for issue in issues:
-            if issue.pull_request is None and mark in (issue.body or ""):
+            if not is_pull_request(issue) and mark in (issue.body or ""):
                 return issue
     return None
+
+
+def is_pull_request(issue: Issue) -> bool:
+    """Whether a listed issue is a pull request, without a request.
+
+    Reading ``issue.pull_request`` on a listed issue (the key is absent for plain issues) makes
+    PyGithub fetch the whole issue again: one extra GET per issue listed.
+    """
+    return "/pull/" in (issue.html_url or "")
 
 
 def ensure_issue(

@@ -1,0 +1,95 @@
+"""Benchmark release-ticket: GitHub API calls per report, alone and with 20 concurrent writers.
+
+- ``report`` without contention, the ticket given by number and found by release: one read (GET
+  or the label listing, which carries the bodies), one write, one verifying read. The verifying
+  read cannot be dropped: GitHub has no compare-and-swap on issue bodies, so reading back is the
+  only way to learn that a concurrent writer erased the report.
+- 20 reporters at once, as 20 processes through the harness (each an interpreter, as 20 jobs
+  are): API calls per reporter (mean, max), writes in total, wall time, reports lost (must be 0).
+  Each reporter uses its own token, so the emulator's request log attributes every call.
+
+    .venv/bin/python tests/bench/bench_release_ticket.py
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path[:0] = [str(ROOT), str(ROOT / "shared")]
+
+from tests.release_ticket.helpers import TICKETS, setup, ticket_action  # noqa: E402
+
+from release_kit.sandbox import Sandbox  # noqa: E402
+from release_kit.tickets import parse  # noqa: E402
+
+WRITERS = 20
+ALONE = 3
+
+
+def calls_of(box: Sandbox, run: object) -> int:
+    before = len(box.github.requests)
+    result = run()  # type: ignore[operator]
+    if result.exit_code != 0:
+        raise SystemExit(f"report failed:\n{result}")
+    return len(box.github.requests) - before
+
+
+def uncontended(box: Sandbox) -> None:
+    for name, extra in (("by_number", {"ticket_number": 1}), ("by_release", {})):
+        calls = [calls_of(box, lambda i=i, extra=extra: ticket_action(
+            box, "report", repository="acme/web", run_id=str(10 + i), stage=f"s{i}",
+            status="success", **extra)) for i in range(ALONE)]
+        print(f"report_{name}_api_calls_mean: {statistics.mean(calls):.1f} calls")
+        print(f"report_{name}_api_calls_max: {max(calls)} calls")
+
+
+def contended(box: Sandbox) -> None:
+    repos = [f"acme/svc-{i:02d}" for i in range(WRITERS)]
+    setup(box, *repos)
+    tokens = [f"ghs_writer{i:02d}" for i in range(WRITERS)]
+    for i, token in enumerate(tokens):
+        box.github.add_user(f"writer{i:02d}")
+        box.github.add_token(token, login=f"writer{i:02d}")
+    before = len(box.github.requests)
+
+    def report(i: int) -> None:
+        result = ticket_action(box, "report", repository=repos[i], run_id=str(500 + i),
+                               stage="build", status="success", github_token=tokens[i],
+                               fail_on_error=True)
+        if result.exit_code != 0:
+            raise SystemExit(f"reporter {i} failed:\n{result}")
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(WRITERS) as pool:
+        list(pool.map(report, range(WRITERS)))
+    wall = time.perf_counter() - started
+    requests = box.github.requests[before:]
+    per_writer = Counter(r.login for r in requests)
+    calls = [per_writer[f"writer{i:02d}"] for i in range(WRITERS)]
+    state = parse(box.github.repo(TICKETS).issues[1].body)
+    lost = sum(1 for repo in repos if state is None or state.cell(repo, "build") is None)
+    print(f"report_20_writers_api_calls_mean: {statistics.mean(calls):.1f} calls")
+    print(f"report_20_writers_api_calls_max: {max(calls)} calls")
+    print(f"report_20_writers_writes_total: {sum(1 for r in requests if r.method == 'PATCH')} calls")
+    print(f"report_20_writers_wall: {wall:.2f} s")
+    print(f"report_20_writers_lost: {lost} reports")
+
+
+def main() -> None:
+    with Sandbox(aws=False) as box:
+        box.reset()
+        setup(box)
+        if ticket_action(box, "open").exit_code != 0:
+            raise SystemExit("open failed")
+        uncontended(box)
+        contended(box)
+
+
+if __name__ == "__main__":
+    main()
