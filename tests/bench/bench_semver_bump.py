@@ -26,9 +26,9 @@ sys.path[:0] = [str(ROOT), str(ROOT / "shared")]
 
 from tests.harness import github_env, run_action  # noqa: E402
 from tests.sandbox.gitutil import ENV  # noqa: E402
+from tests.semver_bump.flow import add_merged_pulls  # noqa: E402
 
 from release_kit.sandbox import Sandbox  # noqa: E402
-from release_kit.sandbox.github.state import Issue, Label, PullInfo, Repo  # noqa: E402
 
 MERGED_PRS = 1_000  # merge commits, each bringing BRANCH_COMMITS commits
 BRANCH_COMMITS = 8
@@ -97,28 +97,14 @@ def build_repository(path: Path) -> list[tuple[int, str, int]]:
     return prs
 
 
-def insert_pulls(sandbox: Sandbox, repo: Repo, prs: list[tuple[int, str, int]]) -> None:
-    """Closed, merged PRs straight into the emulator's state (what GitHub would list)."""
-    state = sandbox.github.state
-    with state.lock:
-        for name in LABELS:
-            repo.labels[name] = Label(state.next_id(), name)
-        for login in ("alice", "bob", "carol"):
-            if state.user(login) is None:
-                sandbox.github.add_user(login)
-        old = [(n, "squash", TAG_TIME - 86_400 + n) for n in range(1, OLD_PRS + 1)]
-        for number, _, when in old + prs:
-            stamp = iso(when)
-            repo.issues[number] = Issue(
-                id=state.next_id(), number=number, title=f"PR title {number}",
-                body=f"Body of {number}", user=("alice", "bob", "carol")[number % 3],
-                state="closed", labels=[LABELS[number % len(LABELS)]], created_at=stamp,
-                updated_at=stamp, closed_at=stamp,
-                pull=PullInfo(head_ref=f"pr-{number}", head_owner="acme", base_ref="main",
-                              head_sha="0" * 40, base_sha="0" * 40, merged=True,
-                              merged_at=stamp, merged_by="alice"),
-            )
-        repo.next_number = OLD_PRS + len(prs) + 1
+def insert_pulls(sandbox: Sandbox, prs: list[tuple[int, str, int]]) -> None:
+    """The merged PRs (and older ones, before the tag) straight into the emulator's state."""
+    old = [(n, TAG_TIME - 86_400 + n) for n in range(1, OLD_PRS + 1)]
+    add_merged_pulls(sandbox.github, "acme/web", [
+        (number, f"PR title {number}", ("alice", "bob", "carol")[number % 3],
+         [LABELS[number % len(LABELS)]], iso(when))
+        for number, when in old + [(n, w) for n, _, w in prs]
+    ])
 
 
 def main() -> int:
@@ -128,7 +114,7 @@ def main() -> int:
         source = tmpdir / "source.git"
         prs = build_repository(source)
         repo = box.github.create_repo("acme/web", source=source)
-        insert_pulls(box, repo, prs)
+        insert_pulls(box, prs)
         workspace = tmpdir / "ws"
         subprocess.run(["git", "clone", "--quiet", str(repo.git_dir), str(workspace)],
                        check=True, env=ENV)

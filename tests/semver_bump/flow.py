@@ -12,7 +12,8 @@ from pathlib import Path
 from github import Auth, Github
 from github.Repository import Repository
 
-from release_kit.sandbox import Sandbox
+from release_kit.sandbox import GitHubEmulator, Sandbox
+from release_kit.sandbox.github.state import Issue, Label, PullInfo
 from tests.harness import ActionResult, github_env, run_action
 from tests.sandbox.gitutil import ENV, clone, git
 
@@ -124,4 +125,31 @@ class Flow:
                           workspace=ws)
 
 
-__all__ = ["ENV", "Flow"]
+
+def add_merged_pulls(emu: GitHubEmulator, repository: str,
+                     pulls: list[tuple[int, str, str, list[str], str]], base: str = "main") -> None:
+    """Put merged PRs ``(number, title, author, labels, merged_at)`` straight into the state.
+
+    For histories too large to merge PR by PR through the API (the benchmark, pagination).
+    """
+    repo = emu.repo(repository)
+    state = emu.state
+    with state.lock:
+        for number, title, author, labels, stamp in pulls:
+            if state.user(author) is None:
+                emu.add_user(author)
+            for name in labels:
+                if repo.label(name) is None:
+                    repo.labels[name.lower()] = Label(state.next_id(), name)
+            repo.issues[number] = Issue(
+                id=state.next_id(), number=number, title=title, body=f"Body of {title}",
+                user=author, state="closed", labels=list(labels), created_at=stamp,
+                updated_at=stamp, closed_at=stamp,
+                pull=PullInfo(head_ref=f"pr-{number}", head_owner=repo.owner, base_ref=base,
+                              head_sha="0" * 40, base_sha="0" * 40, merged=True,
+                              merged_at=stamp, merged_by=author),
+            )
+            repo.next_number = max(repo.next_number, number + 1)
+
+
+__all__ = ["ENV", "Flow", "add_merged_pulls"]
