@@ -9,6 +9,7 @@ posted with ``auto_inactive: false``: which deployments stop being active is dec
 from __future__ import annotations
 
 from collections.abc import Iterable
+from itertools import islice
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -21,6 +22,9 @@ if TYPE_CHECKING:
     from github.Repository import Repository
 
 TASK = "deploy"
+# Deployments this action replaced are already inactive, so the newest ones tell what runs; each
+# needs its own statuses request, so older history is not read.
+NEWEST = 30
 
 
 def _pull_request(payload: Any) -> int | None:
@@ -35,13 +39,13 @@ class DeploymentStore:
         self.repo = repo
 
     def find(self, *, environment: str | None = None, ref: str | None = None,
-             sha: str | None = None) -> list[Deployment]:
-        """Deployments matching the filters, each with its latest status."""
+             sha: str | None = None, newest: int = NEWEST) -> list[Deployment]:
+        """The newest deployments matching the filters, each with its latest status."""
         filters = {k: v for k, v in (("environment", environment), ("ref", ref), ("sha", sha))
                    if v}
         found = []
         with github_errors(f"listing deployments of {self.repo.full_name}"):
-            for dep in self.repo.get_deployments(task=TASK, **filters):
+            for dep in islice(self.repo.get_deployments(task=TASK, **filters), newest):
                 latest = next(iter(dep.get_statuses()), None)
                 found.append(Deployment(
                     id=dep.id, environment=dep.environment, ref=dep.ref, sha=dep.sha,
