@@ -44,7 +44,10 @@ class GitHistory:
     def git(self, *args: str) -> str:
         try:
             proc = subprocess.run(
-                ["git", "-C", str(self.path), *args],
+                # In the action's container the checkout belongs to the runner's user, not to
+                # root: trust this one directory, or git refuses ("dubious ownership").
+                ["git", "-c", f"safe.directory={self.path.resolve()}", "-C", str(self.path),
+                 *args],
                 capture_output=True, text=True, check=False, encoding="utf-8", errors="replace",
             )
         except FileNotFoundError:
