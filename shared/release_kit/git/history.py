@@ -52,7 +52,7 @@ class GitHistory:
             )
         except FileNotFoundError:
             raise GitError("the git executable was not found.",
-                           hint="Install git (the action's image has it).") from None
+                           hint="Install the git CLI and put it on PATH.") from None
         if proc.returncode != 0:
             message = proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else ""
             raise GitError(
