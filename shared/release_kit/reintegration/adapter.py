@@ -187,8 +187,7 @@ class ReintegrationRepo:
     def create_pull(self, *, base: str, head: str, title: str, body: str) -> Pull:
         data = self._call("POST", f"{self._path}/pulls",
                           f"creating the pull request {head} -> {base}",
-                          body={"base": base, "head": head, "title": title, "body": body,
-                                "maintainer_can_modify": True})
+                          body={"base": base, "head": head, "title": title, "body": body})
         return to_pull(data)
 
     def edit_pull(self, number: int, fields: dict[str, str]) -> None:
