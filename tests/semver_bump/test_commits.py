@@ -91,10 +91,9 @@ def test_label_changes_from_merge_and_squash_commits() -> None:
     assert referenced_pull_requests(mainline) == {1, 2, 3}
     changes = label_changes(mainline, pulls, RULES)
     assert [(c.number, c.bump, c.author) for c in changes] == [
-        (3, Bump.MAJOR, "alice"), (2, Bump.PATCH, "bob"), (None, Bump.MINOR, "")]
+        (3, Bump.MAJOR, "alice"), (2, Bump.PATCH, "bob")]  # the direct push is no PR
     assert changes[0].reason == "#3 (label `major`)"
-    assert changes[2].title == "Hotfix pushed directly" and changes[2].sha == "d" * 40
-    assert "default `minor`" in changes[2].reason
+    assert label_changes([commit("Hotfix pushed directly")], pulls, RULES) == []
 
 
 def test_pr_without_bump_label_counts_as_default_bump() -> None:

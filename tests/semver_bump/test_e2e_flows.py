@@ -108,13 +108,15 @@ def test_hotfix_branch_is_a_patch_and_its_own_draft(sandbox: Sandbox, tmp_path: 
     assert flow.run().outputs["version"] == "1.3.0"  # main's draft
 
     flow.checkout("release/1.2.0", "v1.2.0")
-    flow.commit("feat: urgent feature-looking fix")
+    git(flow.dev, "push", "--quiet", "origin", "release/1.2.0")
+    fix = flow.merged_pr("Urgent fix labelled as a feature", ["feature"], base="release/1.2.0")
     result = flow.run({"create-tags": True}, branch="release/1.2.0")
 
     assert result.exit_code == 0, result
     assert (result.outputs["previous-version"], result.outputs["version"],
             result.outputs["bump"]) == ("1.2.0", "1.2.1", "patch")
     assert "hotfix branch" in result.summary
+    assert f"- Urgent fix labelled as a feature (#{fix}) @alice" in result.outputs["changelog"]
     drafts = {d["tag"]: d for d in flow.drafts()}
     assert set(drafts) == {"v1.3.0", "v1.2.1"}  # one draft per branch
     assert drafts["v1.2.1"]["target"] == flow.head("release/1.2.0")

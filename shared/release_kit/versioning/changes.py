@@ -3,9 +3,9 @@
 A strategy turns history into changes (one file per strategy would be overkill for two small
 functions; each is one function here):
 
-- :func:`label_changes`: one change per mainline commit (first-parent history: merge commits,
-  squash commits, direct pushes); a commit that brought a PR in is described by the PR (title,
-  author, labels) and bumped by its labels.
+- :func:`label_changes`: one change per PR merged on the mainline (first-parent history: GitHub's
+  merge and squash commits), described by the PR (title, author, labels) and bumped by its
+  labels. Commits pushed without a PR are not releases of their own.
 - :func:`conventional_changes`: one change per commit, bumped by its Conventional Commit type.
 """
 
@@ -87,28 +87,23 @@ def referenced_pull_requests(commits: Iterable[Commit]) -> set[int]:
 def label_changes(
     mainline: Iterable[Commit], pulls: Mapping[int, PullRequest], rules: LabelRules
 ) -> list[Change]:
-    """Changes of the first-parent commits; PRs carrying a skip label are left out."""
+    """Changes of the PRs the first-parent commits merged; PRs with a skip label are left out."""
     changes: list[Change] = []
     seen: set[int] = set()
     for commit in mainline:
         number = pull_request_number(commit.subject)
-        if number is not None and number in seen:
-            continue
-        pr = pulls.get(number) if number is not None else None
-        if pr is not None:
-            if rules.skip & set(pr.labels):
-                continue
+        if number is None or number in seen:
+            continue  # commits pushed without a PR carry no labels: only PRs are released
+        seen.add(number)
+        pr = pulls.get(number)
+        if pr is None:  # e.g. a PR merged into another branch first: the commit describes it
+            bump, why = rules.default, f"no PR metadata, default `{rules.default}`"
+            changes.append(Change(commit_title(commit), bump, f"#{number} ({why})", frozenset(),
+                                  number, "", commit.sha))
+        elif not rules.skip & set(pr.labels):
             bump, why = rules.bump(pr.labels)
             changes.append(Change(pr.title, bump, f"#{number} ({why})", frozenset(pr.labels),
                                   number, pr.author, commit.sha))
-        else:
-            title = commit_title(commit)
-            bump, why = rules.default, f"no PR metadata, default `{rules.default}`"
-            ref = f"#{number}" if number is not None else commit.short_sha
-            changes.append(Change(title, bump, f"{ref} ({why})", frozenset(), number, "",
-                                  commit.sha))
-        if number is not None:
-            seen.add(number)
     return changes
 
 
