@@ -120,6 +120,7 @@ def repository(state: GitHubState, repo: Repo, token: Token | None = None, full:
     """A ``full-repository`` object (``full=False``: the ``repository`` embedded in PRs)."""
     api, html = repo_urls(state, repo)
     push = token is None or token.allows("contents", "write")
+    open_issues = sum(1 for i in repo.issues.values() if i.state == "open")
     data: J = {
         "id": repo.id,
         "node_id": node_id("Repository", repo.id),
@@ -179,7 +180,7 @@ def repository(state: GitHubState, repo: Repo, token: Token | None = None, full:
         "watchers_count": 0,
         "size": 0,
         "default_branch": repo.default_branch,
-        "open_issues_count": sum(1 for i in repo.issues.values() if i.state == "open"),
+        "open_issues_count": open_issues,
         "is_template": False,
         "topics": [],
         "has_issues": True,
@@ -204,7 +205,7 @@ def repository(state: GitHubState, repo: Repo, token: Token | None = None, full:
         "allow_forking": True,
         "web_commit_signoff_required": False,
         "forks": 0,
-        "open_issues": sum(1 for i in repo.issues.values() if i.state == "open"),
+        "open_issues": open_issues,
         "watchers": 0,
     }
     if full:

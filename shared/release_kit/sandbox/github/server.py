@@ -107,7 +107,11 @@ class GitHubEmulator:
         self._meta_lock = threading.Lock()
         self._rate_used: dict[str, int] = {}
         self.keep_records = True
-        self.all_requests: list[RequestRecord] = []  # survives reset(): the contract test
+        # A sample that survives reset() for the contract test: the first few responses of each
+        # (method, route, status), so long benchmarks do not grow it without bound.
+        self.all_requests: list[RequestRecord] = []
+        self.sample_per_route = 25
+        self._sampled: dict[tuple[str, str | None, int], int] = {}
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -486,9 +490,12 @@ class GitHubEmulator:
                 response_headers=out_headers,
                 duration=time.monotonic() - started,
             )
+            key = (method, route_pattern, response.status)
             with self._meta_lock:
                 self._records.append(record)
-                self.all_requests.append(record)
+                if self._sampled.get(key, 0) < self.sample_per_route:
+                    self._sampled[key] = self._sampled.get(key, 0) + 1
+                    self.all_requests.append(record)
         return response.status, out_headers, payload
 
     def _check_access(
