@@ -12,7 +12,6 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from release_kit.action import commands
 from release_kit.errors import (
     ExternalServiceError,
     InputError,
@@ -78,6 +77,9 @@ def assume_role_chain(
     ``[]`` returns the environment's session. The credentials of every hop are masked.
     """
     import boto3  # noqa: PLC0415
+
+    # Imported here: the runtime pulls in pydantic, which a blob-copying process does not need.
+    from release_kit.action import commands  # noqa: PLC0415
 
     current = session or base_session(region)
     for arn in role_arns:

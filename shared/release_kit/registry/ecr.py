@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from release_kit import aws
-from release_kit.action import commands
 from release_kit.aws import aws_errors
 from release_kit.errors import ConflictError, ExternalServiceError, NotFoundError, ReleaseKitError
+from release_kit.registry import upload_body
 from release_kit.registry.manifests import ACCEPTED_MEDIA_TYPES, Manifest, ManifestError
 from release_kit.registry.plan import Mutability
 from release_kit.registry.references import ImageRef, Location
@@ -45,6 +45,7 @@ class Repository:
         self.calls: Counter[str] = Counter()
         self._lock = threading.Lock()
         client.meta.events.register("before-call.ecr", self._count)
+        upload_body.install(client)
 
     def _count(self, model: Any, **_: Any) -> None:
         with self._lock:
@@ -118,6 +119,8 @@ class Repository:
                 hint="Only Docker v2 / OCI manifests and indexes can be promoted.") from None
         reported = (image.get("imageId") or {}).get("imageDigest")
         if reported and reported != manifest.digest:
+            from release_kit.action import commands  # noqa: PLC0415 - see aws.assume_role_chain
+
             commands.warning(
                 f"ECR reported digest {reported} for {what}, but the sha256 of its bytes is "
                 f"{manifest.digest}; using the latter.", title="Digest mismatch")
@@ -232,6 +235,7 @@ class Repository:
         return str(resp["uploadId"]), int(size) if size else None
 
     def upload_part(self, upload_id: str, first_byte: int, data: bytes | bytearray) -> None:
+        """Upload one part; the body streams from ``data`` (see ``upload_body``)."""
         with aws_errors(self._doing("uploading a blob part")):
             self.client.upload_layer_part(
                 **self._ids(), uploadId=upload_id, partFirstByte=first_byte,
