@@ -107,6 +107,8 @@ def test_branches_and_commits(gh: Github, work: Path) -> None:
     assert [c.sha for c in repo.get_commits(sha="feature", path="feature.txt")] == [
         feature.commit.sha
     ]
+    by_dev = repo.get_commits(sha="feature", author="dev@example.com")
+    assert [c.commit.message for c in by_dev] == ["Add feature"]
     one = repo.get_commit("feature")
     assert [f.filename for f in one.files] == ["feature.txt"]
     assert one.stats.additions == 1

@@ -435,13 +435,14 @@ def comment(state: GitHubState, repo: Repo, item: Comment) -> J:
 # -- pulls ---------------------------------------------------------------------------------------
 
 
-def pull_end(state: GitHubState, repo: Repo, owner: str, ref: str, sha: str) -> J:
+def pull_end(state: GitHubState, repo: Repo, owner: str, ref: str, sha: str,
+             repo_json: J | None = None) -> J:
     return {
         "label": f"{owner}:{ref}",
         "ref": ref,
         "sha": sha,
         "user": simple_user(state, owner),
-        "repo": repository(state, repo, full=False),
+        "repo": repo_json if repo_json is not None else repository(state, repo, full=False),
     }
 
 
@@ -451,6 +452,7 @@ def pull(state: GitHubState, repo: Repo, item: Issue, full: bool = True) -> J:
     pr = item.pull
     api, html = repo_urls(state, repo)
     url = f"{api}/pulls/{item.number}"
+    repo_json = repository(state, repo, full=False)  # head and base are the same repository
     data: J = {
         "url": url,
         "id": item.id,
@@ -482,8 +484,8 @@ def pull(state: GitHubState, repo: Repo, item: Issue, full: bool = True) -> J:
         "assignees": [simple_user(state, a) for a in item.assignees],
         "requested_reviewers": [simple_user(state, r) for r in pr.requested_reviewers],
         "requested_teams": [],
-        "head": pull_end(state, repo, pr.head_owner, pr.head_ref, pr.head_sha),
-        "base": pull_end(state, repo, repo.owner, pr.base_ref, pr.base_sha),
+        "head": pull_end(state, repo, pr.head_owner, pr.head_ref, pr.head_sha, repo_json),
+        "base": pull_end(state, repo, repo.owner, pr.base_ref, pr.base_sha, repo_json),
         "_links": {
             "self": {"href": url},
             "html": {"href": f"{html}/pull/{item.number}"},

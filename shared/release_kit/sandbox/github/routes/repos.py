@@ -73,14 +73,16 @@ def list_commits(state: GitHubState, req: Request) -> Response:
         raise ApiError(404, f"No commit found for SHA: {start}")
     path = req.arg("path") or None
     shas = repo.git.rev_list(sha, path=path, since=req.arg("since"), until=req.arg("until"))
-    author = req.arg("author")
-    page = paginate(state.base_url, req, shas)
-    infos = [repo.git.commit_info(s) for s in page.body]
-    if author:
-        infos = [i for i in infos if author.lower() in (i.author.email.lower(),
-                                                        i.author.name.lower())]
-    page.body = [render.commit(state, repo, info) for info in infos]
-    return page
+    if author := (req.arg("author") or "").lower():
+        shas = [
+            s
+            for s in shas
+            if author in {(i := repo.git.commit_info(s)).author.email.lower(),
+                          i.author.name.lower()}
+        ]
+    return paginate(
+        state.base_url, req, shas, lambda s: render.commit(state, repo, repo.git.commit_info(s))
+    )
 
 
 @route("GET", REPO + "/commits/{ref:path}", permission=("contents", "read"))
