@@ -435,7 +435,7 @@ def comment(state: GitHubState, repo: Repo, item: Comment) -> J:
 # -- pulls ---------------------------------------------------------------------------------------
 
 
-def pull_end(state: GitHubState, repo: Repo, owner: str, ref: str, sha: str,
+def pull_end(state: GitHubState, repo: Repo, owner: str, ref: str, sha: str, *,
              repo_json: J | None = None) -> J:
     return {
         "label": f"{owner}:{ref}",
@@ -484,8 +484,10 @@ def pull(state: GitHubState, repo: Repo, item: Issue, full: bool = True) -> J:
         "assignees": [simple_user(state, a) for a in item.assignees],
         "requested_reviewers": [simple_user(state, r) for r in pr.requested_reviewers],
         "requested_teams": [],
-        "head": pull_end(state, repo, pr.head_owner, pr.head_ref, pr.head_sha, repo_json),
-        "base": pull_end(state, repo, repo.owner, pr.base_ref, pr.base_sha, repo_json),
+        "head": pull_end(state, repo, pr.head_owner, pr.head_ref, pr.head_sha,
+                         repo_json=repo_json),
+        "base": pull_end(state, repo, repo.owner, pr.base_ref, pr.base_sha,
+                         repo_json=repo_json),
         "_links": {
             "self": {"href": url},
             "html": {"href": f"{html}/pull/{item.number}"},
