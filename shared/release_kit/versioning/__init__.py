@@ -3,7 +3,10 @@
 - :mod:`.tags`: tag names <-> semantic versions (``v1.2.3``, ``core-v1.2.3``), the highest one.
 - :mod:`.bump`: bump levels and the next version (prereleases included).
 - :mod:`.commits`: Conventional Commits and PR references in commit messages.
-- :mod:`.strategies`: turn history into changes, each with the bump it asks for.
+- :mod:`.changes`: the two strategies (PR labels, commit types) turning history into changes.
 - :mod:`.plan`: one release (or one monorepo package) decided from all of the above.
-- :mod:`.hosting`: the only I/O here, the GitHub adapter that fetches PRs and writes releases.
+- :mod:`.pyproject`: ``[project].version`` read and rewritten, formatting preserved.
+- :mod:`.packages`: monorepo package folders found in the checkout (reads local files).
+- :mod:`.hosting`: the only network I/O here, the GitHub adapter that lists PRs and writes the
+  draft release, tags and version files.
 """
