@@ -27,8 +27,10 @@ from typing import Any
 import pytest
 
 from release_kit.action.local_runner import parse_file_command, run_action
-from tests.workflows.model import ROOT, jobs, load, local_action, workflow_path
+from tests.workflows.model import ACTIONS, ROOT, jobs, load, local_action, workflow_path
 
+ACTIONS_UNDER_TEST = ("semver-bump", "release-ticket", "reintegrate-pr", "deploy-helmfile",
+                      "promote-image")
 SKIPPED_USES = ("actions/checkout@", "actions/setup-python@")
 REPOSITORY = "acme/selftest"
 EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}", re.S)
@@ -101,6 +103,9 @@ def run_script(script: str, env: dict[str, str], cwd: Path, groups: list[int]) -
 def test_the_self_test_workflow_passes(workspace: Path, tmp_path: Path,
                                        background: list[int]) -> None:
     workflow = load(workflow_path("test-actions"))
+    missing = [name for name in ACTIONS_UNDER_TEST if not (ACTIONS / name / "main.py").is_file()]
+    if missing:  # only while the actions are being written (issues 3-7)
+        pytest.skip(f"actions not landed yet: {', '.join(missing)}")
     (job,) = jobs(workflow).values()
     sha = subprocess.run(["git", "-C", str(workspace), "rev-parse", "HEAD"], check=True,
                          capture_output=True, text=True).stdout.strip()
