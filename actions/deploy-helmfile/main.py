@@ -306,7 +306,8 @@ def deployments(inputs: Inputs, ctx: Context) -> DeploymentStore | None:
 def start_deployment(store: DeploymentStore, job: Job, ctx: Context) -> Deployment:
     """Create (or, on a re-run, reuse) the deployment; take the environment over."""
     env, who = job.environment, job.who
-    existing = store.find(environment=env.name, ref=who.ref if env.per_branch else None)
+    existing = store.find(environment=env.name, ref=who.ref if env.per_branch else None,
+                          until_inactive=True)
     dep = reusable(existing, env.name, who) or store.create(env, who, job.namespace)
     store.set_state(dep.id, "in_progress", log_url=ctx.run_url,
                     description=f"deploying {who.ref} to {job.namespace}")
@@ -348,8 +349,11 @@ def deploy(inputs: Inputs, job: Job, access: Access, tmp: Path, rt: Runtime) -> 
 
 def destroy(inputs: Inputs, job: Job, access: Access, tmp: Path, rt: Runtime) -> None:
     store = deployments(inputs, rt.context)
-    decision = (destroy_decision(store.find(environment=job.environment.name), job.environment,
-                                 job.who) if store else DestroyDecision([], True))
+    existing = (store.find(environment=job.environment.name,
+                           ref=job.who.ref if job.environment.per_branch else None,
+                           until_inactive=not job.environment.per_branch) if store else [])
+    decision = (destroy_decision(existing, job.environment, job.who) if store
+                else DestroyDecision([], True))
     result = "unchanged"
     notes = []
     if decision.run_helmfile:

@@ -19,7 +19,8 @@ from moto import mock_aws
 
 from release_kit.aws import assume_role_chain
 from release_kit.eks import kubeconfig
-from release_kit.eks.token import PREFIX, get_token, main as eks_token
+from release_kit.eks.token import PREFIX, get_token
+from release_kit.eks.token import main as eks_token
 from release_kit.errors import NotFoundError
 
 TRUST = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole"}]}'

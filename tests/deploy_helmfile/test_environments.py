@@ -164,12 +164,16 @@ def test_url_choice_order() -> None:
 QA2 = classify("qa2")
 
 
-def test_reuse_deployment_of_same_commit_ref_and_environment() -> None:
+def test_reuse_the_newest_deployment_when_it_is_this_commit_and_ref() -> None:
     existing = [Deployment(1, "qa2", "feat/a", "abc"), Deployment(5, "qa2", "feat/a", "abc"),
-                Deployment(6, "qa2", "feat/b", "abc"), Deployment(7, "qa1", "feat/a", "abc")]
+                Deployment(7, "qa1", "feat/b", "abc")]
     found = reusable(existing, "qa2", Requester("feat/a", "abc", 7))
     assert found is not None and found.id == 5
     assert reusable(existing, "qa2", Requester("feat/a", "def", 7)) is None
+    assert reusable(existing, "qa2", Requester("feat/b", "abc", 8)) is None
+    # another deploy came in between: a new deployment keeps the active one the newest
+    existing.append(Deployment(6, "qa2", "feat/b", "bbb"))
+    assert reusable(existing, "qa2", Requester("feat/a", "abc", 7)) is None
 
 
 def test_shared_environment_replacement_notifies_the_other_pr() -> None:

@@ -59,10 +59,16 @@ class DestroyDecision:
 
 
 def reusable(existing: Iterable[Deployment], environment: str, who: Requester) -> Deployment | None:
-    """The newest deployment of this commit to this environment from this ref (a re-run)."""
-    matches = [d for d in existing
-               if d.environment == environment and d.sha == who.sha and d.ref == who.ref]
-    return max(matches, key=lambda d: d.id, default=None)
+    """The environment's newest deployment, when it is this commit from this ref (a re-run).
+
+    Only the newest: reviving an older one would put an active deployment behind inactive ones,
+    and the history is read newest first until the first inactive deployment.
+    """
+    newest = max((d for d in existing if d.environment == environment), key=lambda d: d.id,
+                 default=None)
+    if newest is not None and newest.sha == who.sha and newest.ref == who.ref:
+        return newest
+    return None
 
 
 def replacements(

@@ -39,8 +39,14 @@ class DeploymentStore:
         self.repo = repo
 
     def find(self, *, environment: str | None = None, ref: str | None = None,
-             sha: str | None = None, newest: int = NEWEST) -> list[Deployment]:
-        """The newest deployments matching the filters, each with its latest status."""
+             sha: str | None = None, newest: int = NEWEST, until_inactive: bool = False
+             ) -> list[Deployment]:
+        """The newest deployments matching the filters, with their latest status.
+
+        Each status costs a request. Within one environment every deploy deactivates the ones
+        before it, so ``until_inactive`` stops after the first inactive deployment: everything
+        older is inactive too (``bookkeeping.reusable`` keeps it so).
+        """
         filters = {k: v for k, v in (("environment", environment), ("ref", ref), ("sha", sha))
                    if v}
         found = []
@@ -52,6 +58,8 @@ class DeploymentStore:
                     state=latest.state if latest is not None else "",
                     pull_request=_pull_request(dep.payload),
                 ))
+                if until_inactive and found[-1].state == INACTIVE:
+                    break
         return found
 
     def create(self, environment: Environment, who: Requester, namespace: str) -> Deployment:
@@ -71,15 +79,15 @@ class DeploymentStore:
 
     def set_state(self, deployment_id: int, state: str, *, log_url: str = "",
                   environment_url: str = "", description: str = "") -> None:
-        extra: dict[str, Any] = {}
+        body: dict[str, Any] = {"state": state, "description": description[:140],
+                                "auto_inactive": False}
         if log_url:
-            extra["target_url"] = log_url
+            body["log_url"] = body["target_url"] = log_url
         if environment_url:
-            extra["environment_url"] = environment_url
+            body["environment_url"] = environment_url
+        url = f"{self.repo.url}/deployments/{deployment_id}/statuses"  # no GET of the deployment
         with github_errors(f"setting deployment {deployment_id} to {state}"):
-            dep = self.repo.get_deployment(deployment_id)
-            dep.create_status(state, description=description[:140], auto_inactive=False,
-                              **extra)
+            self.repo.requester.requestJsonAndCheck("POST", url, input=body)
 
     def deactivate(self, deployments: Iterable[Deployment], description: str) -> None:
         for dep in deployments:
