@@ -14,7 +14,7 @@ from tests.promote_image.conftest import REGION, SOURCE_ACCOUNT, TARGET_ACCOUNT,
 from tests.promote_image.images import image, index, push, tags_of, upload_blob
 
 SHA = "0123456789abcdef0123456789abcdef01234567"
-RELEASE_TAGS = ["{version}", "{minor}", "{major}", "latest"]
+RELEASE_TAGS = ["{version}", "{major}.{minor}", "{major}", "latest"]
 
 
 def ecr_client(sandbox: Sandbox, role_arn: str = "") -> Any:
@@ -116,7 +116,7 @@ def test_allow_move_star(sandbox: Sandbox, ecr: Any) -> None:
     old, new = image(1), image(2)
     push(ecr, "acme/web", old, "1.4")
     push(ecr, "acme/web", new, f"sha-{SHA}")
-    result = promote(sandbox, tags=["{minor}"], allow_move="*")
+    result = promote(sandbox, tags=["{major}.{minor}"], allow_move="*")
     assert result.exit_code == 0, result
     assert actions(result) == {"1.4": "moved"}
 

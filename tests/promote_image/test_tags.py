@@ -16,20 +16,21 @@ def values(version: str = "1.4.0", sha: str = SHA, ref_name: str = "main") -> di
 
 
 def test_release_templates_expand_to_floating_tags() -> None:
-    tags = expand_tags(["{version}", "{patch}", "{minor}", "{major}", "latest"], values())
-    assert tags == ["1.4.0", "1.4", "1", "latest"]  # {patch} == {version} here: deduplicated
+    tags = expand_tags(["{version}", "{major}.{minor}.{patch}", "{major}.{minor}", "{major}",
+                        "latest"], values())
+    assert tags == ["1.4.0", "1.4", "1", "latest"]  # the second equals the first: written once
 
 
 def test_composite_and_context_templates() -> None:
-    tags = expand_tags(["{sha7}-{version}", "sha-{sha}", "{ref_name}-{minor}"],
+    tags = expand_tags(["{sha7}-{version}", "sha-{sha}", "{ref_name}-{major}.{minor}"],
                        values("v2.0.1-rc.1"))
     assert tags == ["0123456-2.0.1-rc.1", f"sha-{SHA}", "main-2.0"]
 
 
 def test_prerelease_keeps_version_but_parts_are_numeric() -> None:
     v = values("1.4.0-rc.2+build.7")
-    assert (v["version"], v["patch"], v["minor"], v["major"]) == (
-        "1.4.0-rc.2+build.7", "1.4.0", "1.4", "1")
+    assert (v["version"], v["major"], v["minor"], v["patch"]) == (
+        "1.4.0-rc.2+build.7", "1", "4", "0")
     with pytest.raises(InputError) as err:  # '+' is not allowed in a tag
         expand_tags(["{version}"], v)
     assert err.value.input_name == "tags"

@@ -37,8 +37,8 @@ def template_values(version: str, *, sha: str, ref_name: str) -> dict[str, str |
                 "version", f"{version!r} is not a semantic version.",
                 hint="Give MAJOR.MINOR.PATCH (e.g. 1.4.0 or 1.4.0-rc.1), usually the release "
                      "version from semver-bump or the release tag.") from None
-        values.update(version=str(parsed), major=str(parsed.major), minor=f"{parsed.major}."
-                      f"{parsed.minor}", patch=f"{parsed.major}.{parsed.minor}.{parsed.patch}")
+        values.update(version=str(parsed), major=str(parsed.major), minor=str(parsed.minor),
+                      patch=str(parsed.patch))
     if sha:
         values.update(sha=sha, sha7=sha[:7])
     if ref_name:
@@ -51,8 +51,8 @@ def expand_tags(
 ) -> list[str]:
     """Render each template, check the result is a valid tag, drop duplicates (order kept).
 
-    ``{major}`` renders ``1``, ``{minor}`` ``1.4`` and ``{patch}`` ``1.4.0``: the floating tags
-    a release moves.
+    For 1.4.0, ``{major}.{minor}`` renders ``1.4`` and ``{major}`` ``1``: the floating tags a
+    release moves.
     """
     if not templates_:
         raise InputError(input_name, "no target tags were given.",
