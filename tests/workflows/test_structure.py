@@ -375,3 +375,66 @@ def test_feature_branch_matrices_are_guarded_against_empty_lists() -> None:
         assert f"needs.plan.outputs.{output} != '[]'" in job["if"]
         assert job["strategy"]["matrix"]["environment"] == (
             f"${{{{ fromJSON(needs.plan.outputs.{output}) }}}}")
+
+
+# -- expressions name things that exist ----------------------------------------------------------
+
+def expressions(value: object) -> list[str]:
+    return re.findall(r"\$\{\{(.*?)\}\}", str(value), re.S)
+
+
+def job_outputs(name: str, job_id: str) -> set[str]:
+    job = jobs(workflow(name))[job_id]
+    called = local_workflow(str(job.get("uses", "")))
+    if called:
+        return set(triggers(load(WORKFLOWS / called))["workflow_call"].get("outputs") or {})
+    return set(job.get("outputs") or {})
+
+
+def step_ids_before(name: str, job_id: str, index: int | None) -> list[str]:
+    found = []
+    for step in steps(name, workflow(name)):
+        if step.job == job_id and (index is None or step.index < index) and step.data.get("id"):
+            found.append(str(step.data["id"]))
+    return found
+
+
+@pytest.mark.parametrize(("name", "job_id"), all_jobs())
+def test_expressions_name_declared_inputs_needs_steps_and_secrets(name: str, job_id: str) -> None:
+    flow = workflow(name)
+    on = triggers(flow)
+    declared_inputs: set[str] = set()
+    for event in ("workflow_call", "workflow_dispatch"):
+        declared_inputs |= set(((on.get(event) or {}).get("inputs")) or {})
+    declared_secrets = set((on.get("workflow_call") or {}).get("secrets") or {})
+    job = jobs(flow)[job_id]
+    needs = job.get("needs", [])
+    needs = {needs} if isinstance(needs, str) else set(needs)
+    where = f"{name}.yml jobs.{job_id}"
+    # Job-level keys see needs/inputs/matrix; each step also sees the steps before it.
+    parts: list[tuple[int | None, object]] = [
+        (None, {k: v for k, v in job.items() if k != "steps"})]
+    parts += [(i, s) for i, s in enumerate(job.get("steps") or [])]
+    for index, part in parts:
+        for text in expressions(part):
+            for ref in re.findall(r"\binputs\.([\w-]+)", text):
+                assert ref in declared_inputs, f"{where}: inputs.{ref} is not declared"
+            for ref in re.findall(r"\bsecrets\.([\w-]+)", text):
+                assert ref in declared_secrets, f"{where}: secrets.{ref} is not declared"
+            for ref, output in re.findall(r"\bneeds\.([\w-]+)(?:\.outputs\.([\w-]+))?", text):
+                assert ref in needs, f"{where}: needs.{ref} but the job needs {sorted(needs)}"
+                if output:
+                    assert output in job_outputs(name, ref), f"{where}: needs.{ref}.outputs.{output}"
+            for ref in re.findall(r"\bsteps\.([\w-]+)\.outputs", text):
+                # A step's own `if:`/`with:` may only see the steps before it; job outputs all.
+                assert ref in step_ids_before(name, job_id, index), f"{where}: steps.{ref}"
+            if "matrix." in text:
+                assert "matrix" in (job.get("strategy") or {}), f"{where}: matrix without strategy"
+
+
+@pytest.mark.parametrize("name", (*FLOWS, *UNITS))
+def test_workflow_outputs_come_from_existing_job_outputs(name: str) -> None:
+    outputs = triggers(workflow(name))["workflow_call"].get("outputs") or {}
+    for output, spec in outputs.items():
+        for job_id, job_output in re.findall(r"jobs\.([\w-]+)\.outputs\.([\w-]+)", spec["value"]):
+            assert job_output in job_outputs(name, job_id), f"{name}.yml outputs.{output}"
