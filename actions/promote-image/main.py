@@ -149,16 +149,21 @@ def main(inputs: Inputs, rt: Runtime) -> None:
 
 
 def summary(inputs: Inputs, result: promotion.Result) -> str:
+    """The step summary: what was promoted where, tag -> digest -> action, bytes copied."""
     plan = result.promotion
-    title = "## promote-image" + (" (dry run: nothing written)" if inputs.dry_run else "")
-    rows = [(f"`{c.tag}`", f"`{plan.digest}`", c.action + (f" (from `{c.previous}`)"
-                                                          if c.previous else ""))
+    source = f"`{inputs.repository}:{inputs.source}`"
+    rows = [(f"`{c.tag}`", f"`{plan.digest}`",
+             f"{c.action} (from `{c.previous}`)" if c.previous else str(c.action))
             for c in result.changes]
-    copied = (f"Would copy {len(plan.blobs)} blob(s) ({sum(b.size for b in plan.blobs)} bytes "
-              "declared)" if inputs.dry_run else
-              f"Bytes copied: **{result.bytes_copied}** ({len(plan.blobs)} blob(s), "
-              f"{result.children_put} child manifest(s))")
-    return (f"{title}\n\nImage `{plan.image}`\n\n"
+    declared = sum(blob.size for blob in plan.blobs)
+    if inputs.dry_run:
+        head = f"## promote-image (dry run: nothing written)\n\nWould promote {source}"
+        copied = f"Would copy {len(plan.blobs)} blob(s), {declared} bytes declared."
+    else:
+        head = f"## promote-image\n\nPromoted {source}"
+        copied = (f"Bytes copied: **{result.bytes_copied}** ({len(plan.blobs)} blob(s), "
+                  f"{result.children_put} child manifest(s)).")
+    return (f"{head} to `{plan.image}`\n\n"
             + markdown_table(["Tag", "Digest", "Action"], rows) + f"\n{copied}\n")
 
 

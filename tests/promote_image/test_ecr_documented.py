@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from botocore.stub import Stubber
 
-from release_kit.errors import ConflictError, NotFoundError
+from release_kit.errors import ConflictError, ExternalServiceError, NotFoundError
 from release_kit.registry.ecr import Repository
 from release_kit.registry.references import ImageRef, Location
 from tests.promote_image.conftest import REGION, SOURCE_ACCOUNT
@@ -124,3 +124,45 @@ def test_missing_tag_lookup(stubbed: tuple[Repository, Stubber]) -> None:
                           expected_params=describe_params("1.0.0"))
     with pytest.raises(NotFoundError):
         repo.tag_digest("1.0.0")
+
+
+def test_layer_already_exists_on_complete_is_success(stubbed: tuple[Repository, Stubber]) -> None:
+    """Another writer finished the same blob first: ECR says LayerAlreadyExistsException."""
+    repo, stub = stubbed
+    digest = IMG.manifest.blobs[0].digest
+    stub.add_client_error(
+        "complete_layer_upload", "LayerAlreadyExistsException",
+        "The image layer already exists in the associated repository.", 400,
+        expected_params={"registryId": SOURCE_ACCOUNT, "repositoryName": "acme/web",
+                         "uploadId": "up-1", "layerDigests": [digest]})
+    repo.complete_upload("up-1", digest)
+
+
+def test_invalid_layer_on_complete_is_an_error(stubbed: tuple[Repository, Stubber]) -> None:
+    repo, stub = stubbed
+    stub.add_client_error("complete_layer_upload", "InvalidLayerException",
+                          "The layer digest calculation performed by Amazon ECR upon receipt "
+                          "of the image layer does not match the digest specified.", 400)
+    with pytest.raises(ExternalServiceError) as err:
+        repo.complete_upload("up-1", IMG.manifest.blobs[0].digest)
+    assert err.value.code == "InvalidLayerException"
+
+
+def test_initiate_upload_reports_the_part_size_ecr_asks_for(
+        stubbed: tuple[Repository, Stubber]) -> None:
+    repo, stub = stubbed
+    stub.add_response("initiate_layer_upload", {"uploadId": "up-1", "partSize": 10485760},
+                      {"registryId": SOURCE_ACCOUNT, "repositoryName": "acme/web"})
+    assert repo.start_upload() == ("up-1", 10485760)
+
+
+def test_missing_blobs_from_batch_check(stubbed: tuple[Repository, Stubber]) -> None:
+    repo, stub = stubbed
+    have, lack = (b.digest for b in IMG.manifest.blobs[:2])
+    stub.add_response("batch_check_layer_availability", {
+        "layers": [{"layerDigest": have, "layerAvailability": "AVAILABLE", "layerSize": 3}],
+        "failures": [{"layerDigest": lack, "failureCode": "MissingLayerDigest",
+                      "failureReason": "Layer not found"}]},
+        {"registryId": SOURCE_ACCOUNT, "repositoryName": "acme/web",
+         "layerDigests": [have, lack]})
+    assert repo.missing_blobs([have, lack]) == [lack]
