@@ -63,10 +63,21 @@ def test_image_tag_already_exists_means_immutable(stubbed: tuple[Repository, Stu
         "put_image", "ImageTagAlreadyExistsException",
         "The image tag '1.0.0' already exists in the 'acme/web' repository and cannot be "
         "overwritten because the repository is immutable.", 400, expected_params=put_params("1.0.0"))
+    stub.add_response("describe_images", detail(OTHER, "1.0.0"), describe_params("1.0.0"))
     with pytest.raises(ConflictError) as err:
         repo.put(IMG.manifest, "1.0.0")
     assert "immutable" in err.value.message
-    assert "'1.0.0'" in err.value.message
+    assert "'1.0.0'" in err.value.message and OTHER in err.value.message
+
+
+def test_immutable_tag_already_on_this_image_is_success(
+        stubbed: tuple[Repository, Stubber]) -> None:
+    """A concurrent run put the same image under the tag first."""
+    repo, stub = stubbed
+    stub.add_client_error("put_image", "ImageTagAlreadyExistsException", "immutable", 400,
+                          expected_params=put_params("1.0.0"))
+    stub.add_response("describe_images", detail(IMG.digest, "1.0.0"), describe_params("1.0.0"))
+    assert repo.put(IMG.manifest, "1.0.0") is False
 
 
 def test_image_already_exists_on_the_same_digest_is_success(

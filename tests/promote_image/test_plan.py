@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from release_kit.errors import ConflictError
 from release_kit.registry.plan import Mutability, TagAction, conflicting, plan_tags
@@ -76,3 +78,29 @@ def test_mutability(mode: str, filters: tuple[str, ...], tag: str, immutable: bo
 
 def test_conflicting_tags_decide_whether_mutability_is_needed() -> None:
     assert conflicting(["a", "b", "c"], NEW, {"a": NEW, "b": OLD}) == ["b"]
+
+
+DIGESTS = st.sampled_from([NEW, OLD, "sha256:" + "3" * 64])
+TAG_NAMES = st.sampled_from(["1.4.0", "1.4", "1", "latest", "edge"])
+
+
+@given(tags=st.lists(TAG_NAMES, unique=True, min_size=1),
+       existing=st.dictionaries(TAG_NAMES, DIGESTS),
+       allowed=st.sets(TAG_NAMES), mode=st.sampled_from(["MUTABLE", "IMMUTABLE"]))
+def test_every_tag_is_decided_once_and_consistently(
+    tags: list[str], existing: dict[str, str], allowed: set[str], mode: str
+) -> None:
+    plan = plan_tags(tags, NEW, existing, MovePolicy.parse(sorted(allowed)), Mutability(mode))
+    decided = [c.tag for c in plan.changes] + [r.tag for r in plan.refusals]
+    assert sorted(decided) == sorted(tags)
+    for change in plan.changes:
+        assert (change.action is TagAction.CREATED) == (change.tag not in existing)
+        assert (change.action is TagAction.UNCHANGED) == (existing.get(change.tag) == NEW)
+        if change.action is TagAction.MOVED:
+            assert change.tag in allowed and mode == "MUTABLE"
+    for refusal in plan.refusals:
+        assert refusal.current == existing[refusal.tag] != NEW
+    # Applying the plan and planning again leaves nothing to write.
+    after = {**existing, **{c.tag: NEW for c in plan.writes}}
+    again = plan_tags([c.tag for c in plan.changes], NEW, after, MovePolicy.parse([]))
+    assert again.writes == [] and again.refusals == ()

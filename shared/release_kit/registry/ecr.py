@@ -26,6 +26,7 @@ BATCH = 100  # BatchGetImage imageIds and BatchCheckLayerAvailability layerDiges
 WRITE_OPERATIONS = frozenset({"PutImage", "InitiateLayerUpload", "UploadLayerPart",
                               "CompleteLayerUpload"})
 _ABSENT = {"ImageNotFound", "ImageTagDoesNotMatchDigest"}
+_ALREADY_EXISTS = {"ImageAlreadyExistsException", "ImageTagAlreadyExistsException"}
 
 
 @dataclass(frozen=True)
@@ -170,9 +171,10 @@ class Repository:
     def put(self, manifest: Manifest, tag: str | None = None) -> bool:
         """Store ``manifest`` (under ``tag``); False when ECR already had exactly that.
 
-        ``ImageAlreadyExistsException`` means "no change" on ECR, but moto and a racing writer
-        can also raise it for an immutable tag on another digest, so the tag is looked up again.
-        ``ImageTagAlreadyExistsException`` is ECR's answer for an immutable tag.
+        ECR answers ``ImageAlreadyExistsException`` for "no change" and
+        ``ImageTagAlreadyExistsException`` for an immutable tag; moto raises the former for both,
+        and a writer racing us could have put this very image meanwhile. So either answer is
+        settled by looking the tag up: on this digest it is success, otherwise a conflict.
         """
         params: dict[str, Any] = {
             **self._ids(), "imageManifest": manifest.text,
@@ -184,19 +186,16 @@ class Repository:
             with aws_errors(self._doing(f"putting {tag or manifest.digest}")):
                 self.client.put_image(**params)
         except ReleaseKitError as exc:
-            if exc.code == "ImageTagAlreadyExistsException":
-                raise self._immutable(tag, None, manifest.digest) from exc
-            if exc.code != "ImageAlreadyExistsException":
+            if exc.code not in _ALREADY_EXISTS:
                 raise
-            if tag:
-                current = self.tag_digest(tag)
-                if current != manifest.digest:
-                    raise self._immutable(tag, current, manifest.digest) from exc
+            current = self.tag_digest(tag) if tag else manifest.digest
+            if current != manifest.digest:
+                raise self._immutable(tag, current, manifest.digest) from exc
             return False
         return True
 
     def _immutable(self, tag: str | None, current: str | None, digest: str) -> ConflictError:
-        now = f"points at {current}" if current else "already exists on another image"
+        now = f"points at {current}" if current else "is held by another image"
         return ConflictError(
             f"Tag '{tag}' in {self.location.describe()} {now} and the repository's tags are "
             f"immutable, so it cannot be moved to {digest}.",
