@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 import threading
 import time
+import traceback
 import uuid
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -458,6 +460,7 @@ class GitHubEmulator:
         except ApiError as err:
             response = Response(err.status, err.body(), dict(err.headers))
         except Exception as exc:  # a bug in a handler: answer 500 and keep serving
+            traceback.print_exc(file=sys.stderr)
             response = Response(500, {"message": f"sandbox error: {exc!r}",
                                       "documentation_url": "https://docs.github.com/rest"})
         payload = response.payload()
