@@ -139,7 +139,7 @@ def test_missing_source(sandbox: Sandbox, ecr: Any) -> None:
     assert result.exit_code == 1
     [error] = result.errors
     assert f"acme/web:sha-{SHA}" in error.message
-    assert SOURCE_ACCOUNT in error.message or "caller" in error.message
+    assert f"account {SOURCE_ACCOUNT}" in error.message
     assert REGION in error.message
     assert error.title == "Not found"
 

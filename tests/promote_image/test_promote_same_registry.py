@@ -139,6 +139,7 @@ def test_missing_source_names_image_account_and_region(ecr: Any) -> None:
     with pytest.raises(NotFoundError) as err:
         promotion.plan(r, r, ImageRef(tag="sha-nope"), ["1.0.0"], LATEST)
     assert "acme/web:sha-nope" in err.value.message
+    assert f"account {SOURCE_ACCOUNT}" in err.value.message
     assert REGION in err.value.message
     assert "`source`" in str(err.value.hint)
 

@@ -127,6 +127,14 @@ class Repository:
                 f"{manifest.digest}; using the latter.", title="Digest mismatch")
         return manifest
 
+    def account(self) -> str:
+        """The registry's account id: the location's, else the caller's (DescribeRegistry)."""
+        if not self.location.registry_id:
+            with aws_errors(self._doing("reading the registry id")):
+                registry_id = str(self.client.describe_registry()["registryId"])
+            self.location = self.location.with_registry(registry_id)
+        return str(self.location.registry_id)
+
     def contents(self) -> Contents:
         """Every image's tags and digest: one paginated DescribeImages.
 

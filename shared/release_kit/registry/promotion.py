@@ -57,8 +57,8 @@ def plan(
     if manifest is None:
         loc = source.location
         raise NotFoundError(
-            f"Image {loc.repository}:{ref} was not found in account "
-            f"{loc.registry_id or '(the caller)'}, region {loc.region}.",
+            f"Image {loc.repository}:{ref} was not found in account {source.account()}, "
+            f"region {loc.region}.",
             hint="Check `source` (default sha-<commit>: was the image built and pushed for this "
                  "commit?), `repository`, `registry-id` and `aws-region`.")
     if not target.location.registry_id and source.location.registry_id:
