@@ -172,6 +172,7 @@ class Release:
         self.git.require_full_history()
         self.head = self.git.head()
         self.branch = rt.context.ref_name or self.git.current_branch()
+        self.repository = rt.context.repository or self.git.origin_repository()
         self.hotfix = is_hotfix_branch(self.branch, inputs.tag_prefix)
         self.reachable = self.git.tags()
         self.all_tags = {t.name for t in self.git.tags(merged_into=None)}
@@ -182,14 +183,16 @@ class Release:
             from release_kit.github import connect  # noqa: PLC0415 - only when GitHub is used
             from release_kit.versioning.hosting import GitHubRepository  # noqa: PLC0415
 
-            repository = self.context.require_repository()
+            if not self.repository:
+                self.context.require_repository()  # explains how to set it
             token = self.inputs.github_token.get_secret_value()
-            self._github = GitHubRepository(connect(token or None), repository)
+            self._github = GitHubRepository(connect(token or None), self.repository)
         return self._github
 
     def subjects(self, packages: Sequence[Package]) -> list[Subject]:
         if not packages:
-            return [Subject(self.context.repo_name or ".", ".", TagFormat(self.inputs.tag_prefix))]
+            name = self.repository.partition("/")[2] or "."
+            return [Subject(name, ".", TagFormat(self.inputs.tag_prefix))]
         template = self.inputs.package_tag_format
         return [Subject(p.name, p.path, TagFormat.from_template(template, p.name))
                 for p in packages]
@@ -253,8 +256,8 @@ class Release:
     def changelog(self, plan: ReleasePlan) -> str:
         entries = [Entry(c.title, c.labels, c.number, c.author, c.sha) for c in plan.changes]
         link = ""
-        if self.context.repository and plan.version is not None:
-            link = compare_url(self.context.server_url, self.context.repository,
+        if self.repository and plan.version is not None:
+            link = compare_url(self.context.server_url, self.repository,
                                plan.previous_tag or None, plan.tag)
         return render(entries, self.inputs.sections(), link)
 

@@ -81,3 +81,17 @@ def test_shallow_clone_is_refused_with_the_fix(repo: Path, tmp_path: Path) -> No
         GitHistory(clone).require_full_history()
     assert "fetch-depth: 0" in str(info.value)
     GitHistory(repo).require_full_history()
+
+
+@pytest.mark.parametrize(("url", "repository"), [
+    ("https://github.com/acme/web.git", "acme/web"),
+    ("https://github.com/acme/web", "acme/web"),
+    ("git@github.com:acme/web.git", "acme/web"),
+    ("ssh://git@ghe.acme.io/platform/release-kit.git", "platform/release-kit"),
+    ("/srv/git/acme/web.git", ""),
+    ("file:///srv/git/acme/web.git", ""),
+])
+def test_origin_repository(repo: Path, url: str, repository: str) -> None:
+    assert GitHistory(repo).origin_repository() == ""
+    git(repo, "remote", "add", "origin", url)
+    assert GitHistory(repo).origin_repository() == repository

@@ -6,6 +6,7 @@ of a second, where paging commits through the API would take hundreds of request
 
 from __future__ import annotations
 
+import re
 import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -14,6 +15,11 @@ from pathlib import Path
 from release_kit.errors import ReleaseKitError
 from release_kit.versioning.commits import Commit
 
+# https://host/owner/name(.git), ssh://[user@]host/owner/name(.git), user@host:owner/name(.git)
+_REMOTE = re.compile(
+    r"^(?:(?:https?|ssh)://[^/]+/|[\w.-]+@[^:/]+:)(?P<owner>[\w.-]+)/(?P<name>[\w.-]+?)"
+    r"(?:\.git)?/?$"
+)
 _RECORD = "\x1e"
 _FIELD = "\x1f"
 # sha, parents, author name, committer date, subject, body; --name-only output follows.
@@ -73,6 +79,18 @@ class GitHistory:
 
     def head(self) -> str:
         return self.git("rev-parse", "HEAD").strip()
+
+    def origin_repository(self) -> str:
+        """``owner/name`` of the ``origin`` remote (https or ssh URL), or "" when unknown.
+
+        Lets a local run find its repository without ``GITHUB_REPOSITORY``.
+        """
+        try:
+            url = self.git("remote", "get-url", "origin").strip()
+        except GitError:
+            return ""
+        match = _REMOTE.search(url)
+        return f"{match['owner']}/{match['name']}" if match else ""
 
     def current_branch(self) -> str:
         """The checked-out branch ("" when HEAD is detached)."""
