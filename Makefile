@@ -65,7 +65,7 @@ bench: $(STAMP)
 	$(BIN)/python tests/bench/run_all.py
 
 sandbox: $(STAMP)
-	$(BIN)/release-kit sandbox --repo acme/web
+	@$(BIN)/release-kit sandbox --repo acme/web
 
 # --- rehearse: the whole release flow against the sandbox --------------------------------------
 # RESERVED: `make rehearse` is added by the rehearsal work (it then becomes the README's main-job
