@@ -37,6 +37,7 @@ def test_client_sends_the_part_as_a_stream(aws_env: None) -> None:
 
     client = boto3.client("ecr", region_name="us-east-1")
     install(client)
+    install(client)  # two repositories on one client must not take the part twice
     seen: dict[str, Any] = {}
 
     def capture(request: Any, **_: Any) -> AWSResponse:

@@ -19,10 +19,11 @@ _PART = "release_kit.layer_part"
 
 
 def install(client: Any) -> None:
-    """Make ``client.upload_layer_part`` stream its ``layerPartBlob``."""
+    """Make ``client.upload_layer_part`` stream its ``layerPartBlob`` (idempotent per client)."""
     events = client.meta.events
-    events.register("before-parameter-build.ecr.UploadLayerPart", _take_part)
-    events.register("before-call.ecr.UploadLayerPart", _stream_body)
+    events.register("before-parameter-build.ecr.UploadLayerPart", _take_part,
+                    unique_id=f"{_PART}.take")
+    events.register("before-call.ecr.UploadLayerPart", _stream_body, unique_id=f"{_PART}.stream")
 
 
 def _take_part(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
