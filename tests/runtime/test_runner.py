@@ -97,3 +97,16 @@ def test_cli_unknown_command_lists_commands() -> None:
 def test_local_output_printing_without_github_output(tmp_path: Path) -> None:
     proc = _cli("echo", "--aws-region", "x")
     assert "multiline<<ghadelimiter_" in proc.stdout
+
+
+def test_output_piped_into_a_closed_reader_exits_quietly() -> None:
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("INPUT_", "GITHUB_"))}
+    base["RELEASE_KIT_ACTIONS_DIR"] = str(ECHO.parent)
+    producer = subprocess.Popen([sys.executable, "-m", "release_kit", "echo", "--aws-region", "x"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=base)
+    assert producer.stdout is not None
+    producer.stdout.close()  # like `| head -n 0`: the reader is gone before anything is written
+    _, stderr = producer.communicate(timeout=60)
+    assert producer.returncode == 141
+    assert b"Traceback" not in stderr
+    assert b"BrokenPipeError" not in stderr

@@ -88,6 +88,8 @@ def run(
     except KeyboardInterrupt:
         commands.error("interrupted", title="Cancelled")
         return 130
+    except BrokenPipeError:
+        raise  # the reader went away (`| head`): nothing left to tell; the CLI exits quietly
     except Exception as exc:  # the last line of defence: one readable line, no stack by default
         commands.error(
             f"{type(exc).__name__}: {exc}. This is a bug in release-kit; re-run with debug "
