@@ -102,9 +102,11 @@ def test_copies_exactly_the_missing_blobs_then_children_then_tags(
     with BlobServer(idx.all_blobs()) as server:
         expect_source_reads(stub, idx)
         expect_downloads(stub, server, missing)
+        seeded = dst.writes  # the blob uploads above went through the same client
         plan = promotion.plan(src, dst, ImageRef(tag="sha-abc"), ["1.4.0", "latest"], LATEST)
         assert [blob.digest for blob in plan.blobs] == missing
         assert {c.digest for c in plan.children} == {a.digest, b.digest}
+        assert dst.writes == seeded  # planning (all a dry run does) only reads
         result = promotion.apply(plan, src, dst, parallel=1, part_size=PART)
         assert sorted(server.fetched) == sorted(missing)
     assert result.bytes_copied == sum(len(b.blobs[d]) for d in missing)
