@@ -254,3 +254,21 @@ def test_more_bad_inputs_fail_before_any_aws_call(
     assert code == 1
     assert [e.title for e in errors] == [f"Invalid input '{input_name}'"]
     assert says in errors[0].message
+
+
+def test_cross_account_dry_run_reports_the_blobs_it_would_copy(
+        sandbox: Sandbox, ecr: Any, ecr_writes: Counter[str]) -> None:
+    img = image(3, layers=4)
+    push(ecr, "acme/web", img, f"sha-{SHA}")
+    target = ecr_client(sandbox, TARGET_ROLE)
+    target.create_repository(repositoryName="acme/web")
+    upload_blob(target, "acme/web", next(iter(img.blobs.values())))  # the config is there
+    ecr_writes.clear()
+    result = promote(sandbox, target_registry_id=TARGET_ACCOUNT,
+                     target_role_to_assume=TARGET_ROLE, tags=["{version}"], dry_run=True)
+    assert result.exit_code == 0, result
+    assert actions(result) == {"1.4.0": "created"}
+    declared = sum(len(data) for data in list(img.blobs.values())[1:])
+    assert f"Would copy 4 blob(s), {declared} bytes declared." in result.summary
+    assert result.outputs["bytes-copied"] == "0"
+    assert sum(ecr_writes.values()) == 0
