@@ -23,11 +23,22 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     RELEASE_KIT_ACTIONS_DIR=/opt/release-kit/actions \
     HELM_PLUGINS=/usr/local/lib/helm/plugins
 
+# git: semver-bump reads tags and history from the workspace checkout with the git CLI. Installed
+# from the base image's Debian release only when the base lacks it; pinning a Debian package
+# version would break the build whenever the base image moves to a newer point release.
+# hadolint ignore=DL3008
+RUN if ! command -v git >/dev/null; then \
+      apt-get update \
+      && apt-get install -y --no-install-recommends git \
+      && rm -rf /var/lib/apt/lists/*; \
+    fi
+
 # helm, helmfile and the helm-diff plugin for deploy-helmfile, pinned and checked against their
 # sha256 (linux/amd64, the GitHub-hosted runners' platform). The plugin goes to HELM_PLUGINS
-# because the runner replaces HOME. Checksums: helm from get.helm.sh/<tarball>.sha256sum (the
-# release notes), helmfile from helmfile_1.1.7_checksums.txt, helm-diff from its release assets;
-# each was cross-checked against independent projects that pin the same files.
+# because the runner replaces HOME. Where the checksums come from: helm's is the one the v3.22.0
+# release notes publish (get.helm.sh/<tarball>.sha256sum); helmfile's and helm-diff's are the
+# values independent public projects pin for the same release files (two or more agreeing
+# sources each). Bumping a version means replacing its checksum from the release's checksums.
 ARG INSTALL_HELM_TOOLS=true
 ARG HELM_VERSION=v3.22.0
 ARG HELM_SHA256=1e4ab49e429626cf6c6958d914248b78c9730803c2751b87627e171dc800e7bb

@@ -10,7 +10,9 @@ detection itself is tested below, engine or not).
 from __future__ import annotations
 
 import json
+import os
 import stat
+import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -95,13 +97,14 @@ def run_in_image(
     *,
     env: Mapping[str, str] | None = None,
     mount_actions: bool = True,
+    workspace: Path | None = None,
 ) -> dict[str, Any]:
     """``docker run`` the way the runner does for ``action_dir`` (a Docker action)."""
-    workspace = tmp_path / "workspace"
+    workspace = workspace or tmp_path / "workspace"
     files = tmp_path / "file_commands"
     workflow = tmp_path / "workflow"
     for folder in (workspace, files, workflow):
-        folder.mkdir()
+        folder.mkdir(exist_ok=True)
     for name in ("out", "summary", "env", "path"):
         (files / name).touch()
     (workflow / "event.json").write_text(json.dumps({}), encoding="utf-8")
@@ -193,6 +196,44 @@ def test_an_action_reaches_the_sandbox_from_the_container(
     assert result["exit_code"] == 0, result
     assert result["outputs"] == {"full-name": "acme/web", "default-branch": "main"}
     assert any(r.path == "/repos/acme/web" for r in sandbox.github.requests)
+
+
+def git(cwd: Path, *args: str) -> str:
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("GIT_")},
+           "GIT_AUTHOR_NAME": "Dev", "GIT_AUTHOR_EMAIL": "dev@example.com",
+           "GIT_COMMITTER_NAME": "Dev", "GIT_COMMITTER_EMAIL": "dev@example.com",
+           "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
+    proc = subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True, text=True,
+                          check=True)
+    return proc.stdout.strip()
+
+
+@pytest.mark.container
+@pytest.mark.timeout(900)
+@pytest.mark.skipif(not (ROOT / "actions" / "semver-bump" / "main.py").is_file(),
+                    reason="semver-bump has not landed")
+def test_semver_bump_reads_the_mounted_checkout_with_git_in_the_image(
+    engine: Engine, image: BuiltImage, sandbox: Any, tmp_path: Path
+) -> None:
+    """The image has the git CLI, and the runner's workspace mount is a usable checkout."""
+    repo = sandbox.github.create_repo("acme/web", default_branch="main")
+    checkout = tmp_path / "checkout"
+    git(tmp_path, "clone", "--quiet", str(repo.git_dir), str(checkout))
+    git(checkout, "tag", "v1.4.2")
+    (checkout / "feature.txt").write_text("x\n", encoding="utf-8")
+    git(checkout, "add", "feature.txt")
+    git(checkout, "commit", "--quiet", "-m", "feat: export CSV")
+    head = git(checkout, "rev-parse", "HEAD")
+
+    result = run_in_image(
+        engine, image, ROOT / "actions" / "semver-bump",
+        {"strategy": "conventional-commits", "dry-run": "true"}, tmp_path,
+        env={**sandbox.env(), "GITHUB_SHA": head}, mount_actions=False, workspace=checkout,
+    )
+    assert result["exit_code"] == 0, result
+    assert (result["outputs"]["previous-version"], result["outputs"]["version"],
+            result["outputs"]["bump"]) == ("1.4.2", "1.5.0", "minor")
+    assert sandbox.github.writes() == []  # dry run
 
 
 @pytest.mark.container
