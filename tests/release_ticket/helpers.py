@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+from release_kit.action.local_runner import render_input
 from release_kit.sandbox import Sandbox
 from release_kit.tickets import TicketState, parse
 from tests.harness import ActionResult, github_env, run_action
@@ -22,13 +24,20 @@ def setup(sandbox: Sandbox, *repos: str) -> None:
 
 def ticket_action(sandbox: Sandbox, operation: str, *, repository: str = "acme/web",
                   run_id: str = "100", attempt: int = 1, actor: str = "alice",
-                  env: dict[str, str] | None = None, **inputs: Any) -> ActionResult:
+                  env: dict[str, str] | None = None, inline: Path | None = None,
+                  **inputs: Any) -> ActionResult:
+    """Run the action through the harness (a subprocess), or in this process with ``inline``
+    (a temporary directory) for the many short runs of the comment-mode and bad-input tests."""
     given = {"operation": operation, "release": RELEASE, "ticket-repo": TICKETS}
-    given.update({name.replace("_", "-"): value for name, value in inputs.items()})
+    given.update({name.replace("_", "-"): render_input(value) for name, value in inputs.items()})
     run_env = github_env(repository=repository, sha="c0ffee" + "0" * 34, run_id=run_id,
                          run_attempt=attempt, actor=actor)
     run_env.update(sandbox.env())
     run_env.update(env or {})
+    if inline is not None:
+        from tests.release_ticket.inprocess import run_inline
+
+        return run_inline(given, run_env, inline)
     return run_action("release-ticket", given, sandbox=sandbox, env=run_env)
 
 

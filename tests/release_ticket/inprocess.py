@@ -9,15 +9,45 @@ other tests and by the benchmark.
 
 from __future__ import annotations
 
+import contextlib
+import io
+import os
+from pathlib import Path
 from typing import Any
+from unittest import mock
 
 from release_kit.action import Context, Outputs, Runtime, Summary
 from release_kit.action.inputs import env_name
 from release_kit.action.metadata import ActionMetadata
+from release_kit.action.runner import run
 from release_kit.cli import actions_dir, load_entrypoint
+from tests.harness import ActionResult, parse_commands, parse_file_command
 
 ACTION = load_entrypoint("release-ticket")
 METADATA = ActionMetadata.load(actions_dir() / "release-ticket" / "action.yml")
+
+
+def run_inline(inputs: dict[str, str], env: dict[str, str], tmp: Path) -> ActionResult:
+    """The runner's ``run()`` in this process, set up as the harness sets up a subprocess.
+
+    For the many short runs of the comment-mode and bad-input tests (no interpreter start-up);
+    the harness's own subprocess runs cover the open/report/notify/close flows.
+    """
+    environ = dict(env)
+    environ.update({env_name(k): v for k, v in METADATA.evaluated_defaults(environ).items()})
+    environ.update({env_name(k): v for k, v in inputs.items()})
+    output = tmp / "output"
+    output.write_text("", encoding="utf-8")
+    environ.update({"GITHUB_OUTPUT": str(output), "GITHUB_STEP_SUMMARY": str(tmp / "summary")})
+    stdout = io.StringIO()
+    # The client factory reads GITHUB_API_URL from the process environment.
+    api = {"GITHUB_API_URL": environ.get("GITHUB_API_URL", "")}
+    with contextlib.redirect_stdout(stdout), mock.patch.dict(os.environ, api):
+        code = run(ACTION.Inputs, ACTION.main, [], action_dir=actions_dir() / "release-ticket",
+                   environ=environ)
+    return ActionResult(exit_code=code, outputs=parse_file_command(output.read_text("utf-8")),
+                        summary="", annotations=parse_commands(stdout.getvalue()),
+                        stdout=stdout.getvalue(), stderr="")
 
 
 def parse_inputs(inputs: dict[str, str]) -> Any:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from release_kit.sandbox import Sandbox
@@ -169,13 +171,13 @@ def test_notify_failure_without_a_ticket_opens_one_issue_per_stage(sandbox: Sand
     ("every-event", 3),
     ("single", 1),
 ])
-def test_comment_modes(sandbox: Sandbox, mode: str, expected: int) -> None:
+def test_comment_modes(sandbox: Sandbox, mode: str, expected: int, tmp_path: Path) -> None:
     setup(sandbox)
-    ticket_action(sandbox, "open")
+    ticket_action(sandbox, "open", inline=tmp_path)
     for run_id, stage, status in (("1", "build", "success"), ("2", "dev", "failure"),
                                   ("3", "dev", "success")):
         result = ticket_action(sandbox, "report", run_id=run_id, stage=stage, status=status,
-                               comment_mode=mode)
+                               comment_mode=mode, inline=tmp_path)
         assert result.exit_code == 0, result
     posted = comments(sandbox, 1)
     assert len(posted) == expected
@@ -252,10 +254,11 @@ def test_open_dispatches_targets_and_reports_a_refusal_in_the_ticket(sandbox: Sa
     ({"operation": "open", "fail-on-error": "yes"}, "fail-on-error"),
 ])
 def test_bad_input_is_one_error_and_writes_nothing(sandbox: Sandbox, inputs: dict[str, str],
-                                                   name: str) -> None:
+                                                   name: str, tmp_path: Path) -> None:
     setup(sandbox)
     operation = inputs.pop("operation")
-    result = ticket_action(sandbox, operation, **{k.replace("-", "_"): v for k, v in inputs.items()})
+    result = ticket_action(sandbox, operation, inline=tmp_path,
+                           **{k.replace("-", "_"): v for k, v in inputs.items()})
     assert result.exit_code == 1, result
     [error] = result.errors
     assert error.title == f"Invalid input '{name}'", error

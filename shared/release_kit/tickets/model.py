@@ -182,7 +182,8 @@ class TicketState:
         ]
 
     def oldest_first(self) -> list[Report]:
-        return sorted(self.cells.values(), key=Report.precedence)
+        """Every cell, oldest first; ties broken by cell so that the order is the state's alone."""
+        return sorted(self.cells.values(), key=lambda r: (r.precedence(), r.cell))
 
     # -- persistence -----------------------------------------------------------------------
 
