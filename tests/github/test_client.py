@@ -163,6 +163,8 @@ def test_missing_permission_is_resource_not_accessible(emu: GitHubEmulator) -> N
         repo.create_label("deploy", "00ff00")
     assert "Resource not accessible by integration" in caught.value.message
     assert "permissions" in (caught.value.hint or "")
+    assert API_CALLS.calls[-1] == ("POST", f"/repos/{REPO}/labels", 403)  # counted, not retried
+    assert statuses(emu, f"/repos/{REPO}/labels") == [403]
 
 
 def test_actions_forbidden_to_create_prs_is_its_own_error(emu: GitHubEmulator) -> None:

@@ -83,14 +83,22 @@ def _record_response(verb: str, url: str, response: Any) -> None:
 
 class _CountingHTTPS(HTTPSRequestsConnectionClass):
     def getresponse(self) -> Any:
-        response = super().getresponse()
+        try:
+            response = super().getresponse()
+        except GithubException as exc:  # a 403 the retry policy judged final raises from inside
+            API_CALLS.record(self.verb, self.url, exc.status)
+            raise
         _record_response(self.verb, self.url, response)
         return response
 
 
 class _CountingHTTP(HTTPRequestsConnectionClass):
     def getresponse(self) -> Any:
-        response = super().getresponse()
+        try:
+            response = super().getresponse()
+        except GithubException as exc:  # a 403 the retry policy judged final raises from inside
+            API_CALLS.record(self.verb, self.url, exc.status)
+            raise
         _record_response(self.verb, self.url, response)
         return response
 
