@@ -190,3 +190,23 @@ def test_blobs_are_copied_in_parallel_within_the_bound(target: tuple[Repository,
     assert len(server.fetched) == 6  # config + 5 layers
     assert result.bytes_copied == sum(len(d) for d in img.blobs.values())
     assert_pullable(client, img, "1.0.0")
+
+
+def test_failed_download_is_an_error_and_completes_nothing(
+        target: tuple[Repository, Any]) -> None:
+    from release_kit.registry.blobs import copy_blob
+
+    dst, client = target
+    blob = image(6).manifest.blobs[0]
+
+    class Source:
+        def download_url(self, digest: str) -> str:
+            return server.url(digest)  # the server does not have it: 404
+
+    with BlobServer({}) as server, pytest.raises(ExternalServiceError) as err:
+        copy_blob(Source(), dst, blob, part_size=PART)
+    assert blob.digest in err.value.message and "404" in err.value.message
+    assert dst.calls["CompleteLayerUpload"] == 0
+    check = client.batch_check_layer_availability(repositoryName="acme/web",
+                                                  layerDigests=[blob.digest])
+    assert check["layers"] == []
