@@ -27,8 +27,16 @@ SELF_TEST = "test-actions"
 OWNED = (*FLOWS, *UNITS, SELF_TEST)
 
 SHA_PINNED = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_./-]+@[0-9a-f]{40}$")
-LOCAL_ACTION = re.compile(r"^(?:\$/|\./)actions/(?P<name>[a-z0-9-]+)$")
-LOCAL_WORKFLOW = re.compile(r"^\$/\.github/workflows/(?P<file>[a-z0-9-]+\.yml)$")
+# This suite's own actions and reusable workflows, as the reusable workflows reference them
+# (issue 8: `<owner>/github-actions/actions/<name>@<ref>`). `acme-platform` is the placeholder
+# owner an installation replaces; `v1` is the release tag the suite's release process moves.
+SUITE = "acme-platform/github-actions/"
+SUITE_REF = "v1"
+SUITE_ACTION = re.compile(
+    rf"^(?:{re.escape(SUITE)}actions/(?P<name>[a-z0-9-]+)@{SUITE_REF}"
+    r"|\./actions/(?P<checkout>[a-z0-9-]+))$")  # ./ only in the act self-test (its own checkout)
+SUITE_WORKFLOW = re.compile(
+    rf"^{re.escape(SUITE)}\.github/workflows/(?P<file>[a-z0-9-]+\.yml)@{SUITE_REF}$")
 
 
 def load(path: Path) -> dict[str, Any]:
@@ -48,7 +56,8 @@ def workflow_path(name: str) -> Path:
 
 
 def triggers(workflow: dict[str, Any]) -> dict[str, Any]:
-    on = workflow.get("on", workflow.get(True))
+    keys: Any = workflow  # YAML 1.1 turned the key `on` into True (not a str key)
+    on = keys.get("on", keys.get(True))
     assert isinstance(on, dict), "expected `on:` to be a mapping of events"
     return on
 
@@ -96,13 +105,15 @@ def action_metadata(name: str) -> dict[str, Any] | None:
     return load(path) if path.is_file() else None
 
 
-def local_action(uses: str) -> str | None:
-    match = LOCAL_ACTION.match(uses)
-    return match["name"] if match else None
+def suite_action(uses: str) -> str | None:
+    """The name of the suite's action a step uses, or None for any other `uses:`."""
+    match = SUITE_ACTION.match(uses)
+    return (match["name"] or match["checkout"]) if match else None
 
 
-def local_workflow(uses: str) -> str | None:
-    match = LOCAL_WORKFLOW.match(uses)
+def suite_workflow(uses: str) -> str | None:
+    """The file of the suite's reusable workflow a job calls, or None for any other `uses:`."""
+    match = SUITE_WORKFLOW.match(uses)
     return match["file"] if match else None
 
 

@@ -27,7 +27,7 @@ from typing import Any
 import pytest
 
 from release_kit.action.local_runner import parse_file_command, run_action
-from tests.workflows.model import ACTIONS, ROOT, jobs, load, local_action, workflow_path
+from tests.workflows.model import ACTIONS, ROOT, jobs, load, suite_action, workflow_path
 
 ACTIONS_UNDER_TEST = ("semver-bump", "release-ticket", "reintegrate-pr", "deploy-helmfile",
                       "promote-image")
@@ -143,7 +143,7 @@ def test_the_self_test_workflow_passes(workspace: Path, tmp_path: Path,
             if step.get("id"):
                 outputs[step["id"]] = parse_file_command(files["GITHUB_OUTPUT"].read_text())
         else:
-            name = local_action(uses)
+            name = suite_action(uses)
             assert name, f"{label}: unexpected uses {uses!r}"
             inputs = {key: expr.render(value) for key, value in (step.get("with") or {}).items()}
             env = {**github, **job_env, **step_env}

@@ -18,6 +18,8 @@ from tests.workflows.model import (
     OWNED,
     SELF_TEST,
     SHA_PINNED,
+    SUITE,
+    SUITE_REF,
     UNITS,
     WORKFLOWS,
     Step,
@@ -26,10 +28,10 @@ from tests.workflows.model import (
     call_secrets,
     jobs,
     load,
-    local_action,
-    local_workflow,
     required_inputs,
     steps,
+    suite_action,
+    suite_workflow,
     triggers,
     workflow_path,
 )
@@ -58,7 +60,7 @@ def step_needs(step: Step) -> Permissions:
     """What a step needs from the job token (the self-test runs against the sandbox: nothing)."""
     if step.workflow == SELF_TEST:
         return {"contents": "read"} if step.uses.startswith(CHECKOUT) else {}
-    action = local_action(step.uses)
+    action = suite_action(step.uses)
     operation = str(step.with_.get("operation", ""))
     if step.uses.startswith(CHECKOUT):
         return {"contents": "read"}
@@ -83,7 +85,7 @@ def step_justifies(step: Step) -> Permissions:
     justified = dict(step_needs(step))
     if step.workflow == SELF_TEST:
         return justified
-    if local_action(step.uses) == "deploy-helmfile" and step.with_.get("operation") != "plan":
+    if suite_action(step.uses) == "deploy-helmfile" and step.with_.get("operation") != "plan":
         merge(justified, {"pull-requests": "write"})
     return justified
 
@@ -146,7 +148,7 @@ def test_every_job_declares_permissions_within_the_known_scopes(name: str, job_i
 def test_job_permissions_are_minimal(name: str, job_id: str) -> None:
     job = jobs(workflow(name))[job_id]
     granted = job_permissions(name, job_id)
-    called = local_workflow(str(job.get("uses", "")))
+    called = suite_workflow(str(job.get("uses", "")))
     if called:
         assert granted == called_union(called), (
             f"{name}.yml jobs.{job_id} grants {granted}; {called} needs {called_union(called)}")
@@ -169,8 +171,10 @@ def test_job_permissions_are_minimal(name: str, job_id: str) -> None:
 
 @pytest.mark.parametrize("step", all_steps(), ids=step_id)
 def test_third_party_actions_are_pinned_by_full_sha(step: Step) -> None:
-    if not step.uses or local_action(step.uses):
+    if not step.uses or suite_action(step.uses):
         return
+    assert not step.uses.startswith((SUITE, "$/")), (
+        f"{step.where}: reference the suite's action as {SUITE}actions/<name>@{SUITE_REF}")
     assert SHA_PINNED.match(step.uses), f"{step.where}: pin {step.uses!r} by a 40-hex commit SHA"
 
 
@@ -194,13 +198,12 @@ def test_checkout_does_not_persist_credentials(step: Step) -> None:
         assert step.with_.get("persist-credentials") is False, f"{step.where}"
 
 
-@pytest.mark.parametrize("step", [s for s in all_steps() if local_action(s.uses)], ids=step_id)
+@pytest.mark.parametrize("step", [s for s in all_steps() if suite_action(s.uses)], ids=step_id)
 def test_action_references_match_their_action_yml(step: Step) -> None:
-    name = local_action(step.uses)
+    name = suite_action(step.uses)
     assert name is not None
     metadata = action_metadata(name)
-    if metadata is None:  # only while the action is being written (issues 3-7)
-        pytest.skip(f"actions/{name}/action.yml has not landed yet")
+    assert metadata is not None, f"{step.where}: actions/{name}/action.yml does not exist"
     inputs = metadata.get("inputs") or {}
     unknown = set(step.with_) - set(inputs)
     assert not unknown, f"{step.where}: {sorted(unknown)} are not inputs of {name}"
@@ -209,20 +212,26 @@ def test_action_references_match_their_action_yml(step: Step) -> None:
 
 
 @pytest.mark.parametrize("name", (*FLOWS, *UNITS))
-def test_reusable_workflows_reference_actions_at_their_own_commit(name: str) -> None:
-    """`$/` resolves to this repository at the commit the caller pinned; `./` would be the
-    caller's checkout."""
+def test_reusable_workflows_reference_the_suite_at_its_release_tag(name: str) -> None:
+    """Issue 8: `<owner>/github-actions/actions/<name>@<ref>`. In a reusable workflow `./` would be
+    the caller's checkout (the service), not this repository; `$/` is the documented opt-in
+    (examples/service/README.md, "Pinning"), not what the suite ships."""
     for step in steps(name, workflow(name)):
-        if local_action(step.uses):
-            assert step.uses.startswith("$/"), f"{step.where}: use $/actions/<name>"
+        if suite_action(step.uses):
+            assert step.uses.startswith(SUITE), (
+                f"{step.where}: use {SUITE}actions/<name>@{SUITE_REF}, not {step.uses!r}")
+    for job_id, job in jobs(workflow(name)).items():
+        if "uses" in job:
+            assert suite_workflow(str(job["uses"])), (
+                f"{name}.yml jobs.{job_id}: call {SUITE}.github/workflows/<file>@{SUITE_REF}")
 
 
-@pytest.mark.parametrize("step", [s for s in all_steps() if local_action(s.uses)], ids=step_id)
+@pytest.mark.parametrize("step", [s for s in all_steps() if suite_action(s.uses)], ids=step_id)
 def test_step_outputs_read_by_the_workflow_are_declared(step: Step) -> None:
     step_key = step.data.get("id")
     if not step_key:
         return
-    name = local_action(step.uses)
+    name = suite_action(step.uses)
     assert name is not None
     outputs = set((action_metadata(name) or {}).get("outputs") or {})
     text = workflow_path(step.workflow).read_text()
@@ -234,14 +243,15 @@ def test_step_outputs_read_by_the_workflow_are_declared(step: Step) -> None:
 
 def calls() -> list[tuple[str, str]]:
     return [(name, job_id) for name, job_id in all_jobs()
-            if local_workflow(str(jobs(workflow(name))[job_id].get("uses", "")))]
+            if suite_workflow(str(jobs(workflow(name))[job_id].get("uses", "")))]
 
 
 @pytest.mark.parametrize(("name", "job_id"), calls())
 def test_workflow_calls_pass_declared_inputs_and_secrets(name: str, job_id: str) -> None:
     job = jobs(workflow(name))[job_id]
-    file = local_workflow(str(job["uses"]))
+    file = suite_workflow(str(job["uses"]))
     assert file is not None
+    assert (WORKFLOWS / file).is_file(), f"{name}.yml jobs.{job_id}: no .github/workflows/{file}"
     called = load(WORKFLOWS / file)
     inputs, secrets = call_inputs(called), call_secrets(called)
     given = set(job.get("with") or {})
@@ -282,7 +292,7 @@ def deploy_jobs() -> list[tuple[str, str]]:
         if name == SELF_TEST:
             continue
         for step in steps(name, workflow(name)):
-            if (step.job == job_id and local_action(step.uses) == "deploy-helmfile"
+            if (step.job == job_id and suite_action(step.uses) == "deploy-helmfile"
                     and step.with_.get("operation") in ("deploy", "destroy")):
                 found.append((name, job_id))
                 break
@@ -309,7 +319,7 @@ def test_deploy_jobs_run_in_an_environment_with_a_queueing_concurrency_group(
 @pytest.mark.parametrize("name", ("main-branch", "release", "hotfix-release"))
 def test_gated_deploys_go_through_deploy_manual(name: str) -> None:
     callers = [job for job in jobs(workflow(name)).values()
-               if local_workflow(str(job.get("uses", ""))) == "deploy-manual.yml"]
+               if suite_workflow(str(job.get("uses", ""))) == "deploy-manual.yml"]
     assert callers, f"{name}.yml deploys through deploy-manual.yml"
 
 
@@ -325,7 +335,7 @@ def notifier_jobs(name: str) -> dict[str, dict[str, Any]]:
     found = {}
     for step in steps(name, workflow(name)):
         job = jobs(workflow(name))[step.job]
-        if (local_action(step.uses) == "release-ticket"
+        if (suite_action(step.uses) == "release-ticket"
                 and step.with_.get("operation") == "notify-failure"
                 and "failure()" in str(job.get("if", "")) + str(step.data.get("if", ""))):
             found[step.job] = job
@@ -333,12 +343,12 @@ def notifier_jobs(name: str) -> dict[str, dict[str, Any]]:
 
 
 def self_notifying(job: dict[str, Any]) -> bool:
-    return local_workflow(str(job.get("uses", ""))) in ("deploy-manual.yml", "feature-branch.yml")
+    return suite_workflow(str(job.get("uses", ""))) in ("deploy-manual.yml", "feature-branch.yml")
 
 
 def ticket_only(name: str, job_id: str) -> bool:
     used = [s for s in steps(name, workflow(name)) if s.job == job_id]
-    return bool(used) and all(local_action(s.uses) == "release-ticket" for s in used)
+    return bool(used) and all(suite_action(s.uses) == "release-ticket" for s in used)
 
 
 @pytest.mark.parametrize("name", (*FLOWS, "deploy-manual"))
@@ -385,7 +395,7 @@ def expressions(value: object) -> list[str]:
 
 def job_outputs(name: str, job_id: str) -> set[str]:
     job = jobs(workflow(name))[job_id]
-    called = local_workflow(str(job.get("uses", "")))
+    called = suite_workflow(str(job.get("uses", "")))
     if called:
         return set(triggers(load(WORKFLOWS / called))["workflow_call"].get("outputs") or {})
     return set(job.get("outputs") or {})
