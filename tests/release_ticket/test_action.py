@@ -36,9 +36,9 @@ def test_open_creates_one_ticket_and_open_again_finds_it(sandbox: Sandbox) -> No
     assert state_of(sandbox).driver == "alice"
 
 
-def test_reports_from_three_repositories(sandbox: Sandbox) -> None:
+def test_reports_from_three_repositories(sandbox: Sandbox, tmp_path: Path) -> None:
     setup(sandbox)
-    assert ticket_action(sandbox, "open").exit_code == 0
+    assert ticket_action(sandbox, "open", inline=tmp_path).exit_code == 0
     for i, repo in enumerate(["acme/web", "acme/api", "acme/worker"]):
         result = ticket_action(sandbox, "report", repository=repo, run_id=str(200 + i),
                                stage="build", status="success", version="1.4.0")
@@ -54,9 +54,9 @@ def test_reports_from_three_repositories(sandbox: Sandbox) -> None:
     assert "| acme/web | ✅ `1.4.0` [`c0ffee0`](" in body.replace("acme/web |", "acme/web |")
 
 
-def test_report_by_ticket_number_costs_three_calls(sandbox: Sandbox) -> None:
+def test_report_by_ticket_number_costs_three_calls(sandbox: Sandbox, tmp_path: Path) -> None:
     setup(sandbox)
-    ticket_action(sandbox, "open")
+    ticket_action(sandbox, "open", inline=tmp_path)
     before = len(sandbox.github.requests)
     result = ticket_action(sandbox, "report", ticket_number=1, stage="dev", status="in_progress")
     assert result.exit_code == 0, result
@@ -65,11 +65,11 @@ def test_report_by_ticket_number_costs_three_calls(sandbox: Sandbox) -> None:
                     ("GET", f"/repos/{TICKETS}/issues/1")]
 
 
-def test_an_older_report_after_a_newer_one_changes_nothing(sandbox: Sandbox) -> None:
+def test_an_older_report_after_a_newer_one_changes_nothing(sandbox: Sandbox, tmp_path: Path) -> None:
     setup(sandbox)
-    ticket_action(sandbox, "open")
+    ticket_action(sandbox, "open", inline=tmp_path)
     newer = ticket_action(sandbox, "report", stage="production", status="success",
-                          env={"RELEASE_KIT_EVENT_TIME": "2026-11-23T12:00:00Z"})
+                          env={"RELEASE_KIT_EVENT_TIME": "2026-11-23T12:00:00Z"}, inline=tmp_path)
     assert newer.exit_code == 0, newer
     body = issues(sandbox)[0].body
     writes = len(sandbox.github.writes())
@@ -81,9 +81,9 @@ def test_an_older_report_after_a_newer_one_changes_nothing(sandbox: Sandbox) -> 
     assert "newer report" in older.stdout
 
 
-def test_human_edits_outside_the_markers_survive(sandbox: Sandbox) -> None:
+def test_human_edits_outside_the_markers_survive(sandbox: Sandbox, tmp_path: Path) -> None:
     setup(sandbox)
-    ticket_action(sandbox, "open")
+    ticket_action(sandbox, "open", inline=tmp_path)
     ticket = issues(sandbox)[0]
     ticket.body = "Go/no-go on Thursday @bob\n\n" + ticket.body + "\n\n- [x] notes checked"
     result = ticket_action(sandbox, "report", stage="build", status="success")
@@ -106,9 +106,9 @@ def test_report_without_a_ticket_warns_by_default_and_fails_on_request(sandbox: 
     assert "no release ticket" in hard.errors[0].message
 
 
-def test_forbidden_with_fail_on_error_false_is_a_warning(sandbox: Sandbox) -> None:
+def test_forbidden_with_fail_on_error_false_is_a_warning(sandbox: Sandbox, tmp_path: Path) -> None:
     setup(sandbox)
-    ticket_action(sandbox, "open")
+    ticket_action(sandbox, "open", inline=tmp_path)
     sandbox.github.add_token("ghs_readonly", permissions={"contents": "read"})
     result = ticket_action(sandbox, "report", stage="build", status="failure",
                            github_token="ghs_readonly")
@@ -123,9 +123,9 @@ def test_forbidden_with_fail_on_error_false_is_a_warning(sandbox: Sandbox) -> No
 
 # -- notify-failure -----------------------------------------------------------------------------
 
-def test_notify_failure_with_a_ticket_marks_the_row_and_pings_the_driver(sandbox: Sandbox) -> None:
+def test_notify_failure_with_a_ticket_marks_the_row_and_pings_the_driver(sandbox: Sandbox, tmp_path: Path) -> None:
     setup(sandbox)
-    ticket_action(sandbox, "open", driver="alice")
+    ticket_action(sandbox, "open", driver="alice", inline=tmp_path)
     result = ticket_action(sandbox, "notify-failure", actor="bob", stage="staging",
                            message="helm upgrade timed out; ask @carol")
     assert result.exit_code == 0, result
@@ -189,23 +189,24 @@ def test_comment_modes(sandbox: Sandbox, mode: str, expected: int, tmp_path: Pat
 
 # -- close --------------------------------------------------------------------------------------
 
-def test_close_is_refused_until_every_row_is_done(sandbox: Sandbox) -> None:
+def test_close_is_refused_until_every_row_is_done(sandbox: Sandbox, tmp_path: Path) -> None:
     setup(sandbox)
-    ticket_action(sandbox, "open")
-    ticket_action(sandbox, "report", stage="build", status="success")
-    ticket_action(sandbox, "report", repository="acme/api", stage="build", status="success")
-    ticket_action(sandbox, "report", repository="acme/api", stage="dev", status="failure")
+    ticket_action(sandbox, "open", inline=tmp_path)
+    for repo, stage, status in (("acme/web", "build", "success"), ("acme/api", "build", "success"),
+                                ("acme/api", "dev", "failure")):
+        assert ticket_action(sandbox, "report", repository=repo, stage=stage, status=status,
+                             inline=tmp_path).exit_code == 0
     refused = ticket_action(sandbox, "close")
     assert refused.exit_code == 0, refused
     assert "acme/api (dev: failure)" in refused.warnings[0].message
     assert "acme/web" not in refused.warnings[0].message
     assert issues(sandbox)[0].state == "open"
     ticket_action(sandbox, "report", repository="acme/api", run_id="9", stage="dev",
-                  status="skipped")
+                  status="skipped", inline=tmp_path)
     accepted = ticket_action(sandbox, "close")
     assert accepted.exit_code == 0 and accepted.warnings == []
     assert issues(sandbox)[0].state == "closed"
-    assert ticket_action(sandbox, "close").exit_code == 0  # closing twice is fine
+    assert ticket_action(sandbox, "close", inline=tmp_path).exit_code == 0  # twice is fine
 
 
 # -- dispatch -----------------------------------------------------------------------------------
