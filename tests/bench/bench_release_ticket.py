@@ -6,6 +6,7 @@
   only way to learn that a concurrent writer erased the report.
 - 20 reporters at once, as 20 processes through the harness (each an interpreter, as 20 jobs
   are): API calls per reporter (mean, max), writes in total, wall time, reports lost (must be 0).
+  Then the same with 20 threads calling the entrypoint in one process (what the test does).
   Each reporter uses its own token, so the emulator's request log attributes every call.
 
     .venv/bin/python tests/bench/bench_release_ticket.py
@@ -13,23 +14,30 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
+import os
 import statistics
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(ROOT), str(ROOT / "shared")]
 
-from tests.release_ticket.helpers import TICKETS, setup, ticket_action  # noqa: E402
+from tests.release_ticket.helpers import RELEASE, TICKETS, setup, ticket_action  # noqa: E402
+from tests.release_ticket.inprocess import parse_inputs, run_operation  # noqa: E402
 
 from release_kit.sandbox import Sandbox  # noqa: E402
 from release_kit.tickets import parse  # noqa: E402
 
 WRITERS = 20
 ALONE = 3
+REPOS = [f"acme/svc-{i:02d}" for i in range(WRITERS)]
+TOKENS = [f"ghs_writer{i:02d}" for i in range(WRITERS)]
 
 
 def calls_of(box: Sandbox, run: object) -> int:
@@ -49,36 +57,50 @@ def uncontended(box: Sandbox) -> None:
         print(f"report_{name}_api_calls_max: {max(calls)} calls")
 
 
-def contended(box: Sandbox) -> None:
-    repos = [f"acme/svc-{i:02d}" for i in range(WRITERS)]
-    setup(box, *repos)
-    tokens = [f"ghs_writer{i:02d}" for i in range(WRITERS)]
-    for i, token in enumerate(tokens):
-        box.github.add_user(f"writer{i:02d}")
-        box.github.add_token(token, login=f"writer{i:02d}")
+def contended(box: Sandbox, name: str, stage: str, report: Callable[[int], None]) -> None:
+    """Run ``report(i)`` for the 20 writers at once and print the figures."""
     before = len(box.github.requests)
-
-    def report(i: int) -> None:
-        result = ticket_action(box, "report", repository=repos[i], run_id=str(500 + i),
-                               stage="build", status="success", github_token=tokens[i],
-                               fail_on_error=True)
-        if result.exit_code != 0:
-            raise SystemExit(f"reporter {i} failed:\n{result}")
-
     started = time.perf_counter()
-    with ThreadPoolExecutor(WRITERS) as pool:
+    # In-process runs log to stdout: keep them out of the figures.
+    with ThreadPoolExecutor(WRITERS) as pool, contextlib.redirect_stdout(io.StringIO()):
         list(pool.map(report, range(WRITERS)))
     wall = time.perf_counter() - started
     requests = box.github.requests[before:]
     per_writer = Counter(r.login for r in requests)
     calls = [per_writer[f"writer{i:02d}"] for i in range(WRITERS)]
     state = parse(box.github.repo(TICKETS).issues[1].body)
-    lost = sum(1 for repo in repos if state is None or state.cell(repo, "build") is None)
-    print(f"report_20_writers_api_calls_mean: {statistics.mean(calls):.1f} calls")
-    print(f"report_20_writers_api_calls_max: {max(calls)} calls")
-    print(f"report_20_writers_writes_total: {sum(1 for r in requests if r.method == 'PATCH')} calls")
-    print(f"report_20_writers_wall: {wall:.2f} s")
-    print(f"report_20_writers_lost: {lost} reports")
+    lost = sum(1 for repo in REPOS if state is None or state.cell(repo, stage) is None)
+    writes = sum(1 for r in requests if r.method == "PATCH")
+    print(f"report_20_{name}_api_calls_mean: {statistics.mean(calls):.1f} calls")
+    print(f"report_20_{name}_api_calls_max: {max(calls)} calls")
+    print(f"report_20_{name}_writes_total: {writes} calls")
+    print(f"report_20_{name}_wall: {wall:.2f} s")
+    print(f"report_20_{name}_lost: {lost} reports")
+
+
+def processes(box: Sandbox) -> None:
+    def report(i: int) -> None:
+        result = ticket_action(box, "report", repository=REPOS[i], run_id=str(500 + i),
+                               stage="build", status="success", github_token=TOKENS[i],
+                               fail_on_error=True)
+        if result.exit_code != 0:
+            raise SystemExit(f"reporter {i} failed:\n{result}")
+
+    contended(box, "processes", "build", report)
+
+
+def threads(box: Sandbox) -> None:
+    os.environ["GITHUB_API_URL"] = box.github.url
+    inputs = [parse_inputs({
+        "operation": "report", "release": RELEASE, "ticket-repo": TICKETS, "repository": repo,
+        "stage": "deploy", "status": "success", "github-token": TOKENS[i],
+        "fail-on-error": "true"}) for i, repo in enumerate(REPOS)]
+
+    def report(i: int) -> None:
+        run_operation(inputs[i], repository=REPOS[i], run_id=str(700 + i),
+                      server_url=box.github.server_url)
+
+    contended(box, "threads", "deploy", report)
 
 
 def main() -> None:
@@ -88,7 +110,12 @@ def main() -> None:
         if ticket_action(box, "open").exit_code != 0:
             raise SystemExit("open failed")
         uncontended(box)
-        contended(box)
+        setup(box, *REPOS)
+        for i, token in enumerate(TOKENS):
+            box.github.add_user(f"writer{i:02d}")
+            box.github.add_token(token, login=f"writer{i:02d}")
+        processes(box)
+        threads(box)
 
 
 if __name__ == "__main__":
