@@ -43,6 +43,7 @@ from release_kit.environments.bookkeeping import (
 from release_kit.environments.kinds import Environment, classify
 from release_kit.environments.naming import namespace_for
 from release_kit.environments.plan import (
+    DEFAULT_ENV_LABELS,
     PullRequest,
     assumed_active,
     parse_env_labels,
@@ -52,7 +53,6 @@ from release_kit.environments.urls import choose_url
 from release_kit.errors import ExternalServiceError, InputError, ReleaseKitError
 from release_kit.helmfile import runner as helmfile_runner
 from release_kit.helmfile.argv import (
-    DETAILED_CHANGES,
     Invocation,
     Operation,
     image_values,
@@ -64,9 +64,8 @@ if TYPE_CHECKING:
     from release_kit.environments.github_deployments import DeploymentStore
     from release_kit.kube.api import Kube
 
-DEFAULT_ENV_LABELS = "\n".join(
-    ["preview: deploy", *(f"qa{n}: deploy/qa{n}" for n in range(1, 5))]
-)
+# action.yml's default of env-labels, as text
+ENV_LABELS_TEXT = "\n".join(f"{env}: {label}" for env, label in DEFAULT_ENV_LABELS.items())
 
 
 class Inputs(ActionInputs):
@@ -86,7 +85,7 @@ class Inputs(ActionInputs):
     url: str = ""
     url_annotation: str = "outputs.webapp-url"
     github_deployment: Bool = True
-    env_labels: str = DEFAULT_ENV_LABELS
+    env_labels: str = ENV_LABELS_TEXT
     timeout: int = Field(default=600, gt=0)
     helmfile_args: Lines = []
     github_token: SecretStr = SecretStr("")
@@ -249,24 +248,6 @@ def helmfile_invocation(inputs: Inputs, job: Job, tmp: Path) -> Invocation:
                       files, parse_set_lines(inputs.state_values), inputs.helmfile_args)
 
 
-def run_helmfile(invocation: Invocation, access: Access, timeout: int) -> tuple[int, str]:
-    """Exit code, and a failure description ("" when it succeeded)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("INPUT_")}  # no tokens
-    env["KUBECONFIG"] = str(access.kubeconfig)
-    title = f"helmfile {invocation.operation.value} ({invocation.namespace})"
-    argv = invocation.argv(helmfile_runner.find_helmfile())
-    result = helmfile_runner.run(argv, env=env, timeout=timeout, title=title)
-    ok = {0, DETAILED_CHANGES} if invocation.operation is not Operation.DESTROY else {0}
-    if result.timed_out:
-        return result.exit_code, f"helmfile {invocation.operation.value} did not finish " \
-            f"within {timeout} s"
-    if result.exit_code not in ok:
-        last = next((line for line in reversed(result.tail) if line.strip()), "")
-        return result.exit_code, (f"helmfile {invocation.operation.value} failed "
-                                  f"(exit {result.exit_code}): {last}")
-    return result.exit_code, ""
-
-
 def diagnose(access: Access, namespace: str, rt: Runtime) -> str:
     """Pods not ready and the last warning events: into the summary, and one line back."""
     from release_kit.kube import diagnostics  # noqa: PLC0415
@@ -325,18 +306,19 @@ def deploy(inputs: Inputs, job: Job, access: Access, tmp: Path, rt: Runtime) -> 
     store = deployments(inputs, rt.context)
     dep = start_deployment(store, job, rt.context) if store else None
     rt.outputs.set("deployment-id", dep.id if dep else "")
-    code, failure = run_helmfile(helmfile_invocation(inputs, job, tmp), access, inputs.timeout)
-    if failure:
+    outcome = helmfile_runner.run_invocation(helmfile_invocation(inputs, job, tmp),
+                                             access.kubeconfig, inputs.timeout)
+    if outcome.failure:
         diagnosis = diagnose(access, job.namespace, rt)
         rt.outputs.set("result", "failed")
         if store and dep:
             store.set_state(dep.id, "failure", log_url=rt.context.run_url,
-                            description=failure[:140])
-        raise ExternalServiceError(f"{failure}. {diagnosis}",
+                            description=outcome.failure[:140])
+        raise ExternalServiceError(f"{outcome.failure}. {diagnosis}",
                                    hint="See the step summary for every pod and event.",
                                    title=f"Deploy to {job.environment.name} failed")
     url = find_url(access, inputs, job)
-    result = "deployed" if code == DETAILED_CHANGES else "unchanged"
+    result = "deployed" if outcome.changed else "unchanged"
     if store and dep:
         store.set_state(dep.id, "success", log_url=rt.context.run_url, environment_url=url,
                         description=f"{job.who.ref} runs in {job.namespace}")
@@ -357,10 +339,12 @@ def destroy(inputs: Inputs, job: Job, access: Access, tmp: Path, rt: Runtime) ->
     result = "unchanged"
     notes = []
     if decision.run_helmfile:
-        _, failure = run_helmfile(helmfile_invocation(inputs, job, tmp), access, inputs.timeout)
-        if failure:
+        outcome = helmfile_runner.run_invocation(helmfile_invocation(inputs, job, tmp),
+                                                 access.kubeconfig, inputs.timeout)
+        if outcome.failure:
             rt.outputs.set("result", "failed")
-            raise ExternalServiceError(failure, title=f"Destroy of {job.environment.name} failed")
+            raise ExternalServiceError(outcome.failure,
+                                       title=f"Destroy of {job.environment.name} failed")
         result = "destroyed"
         if job.environment.per_branch:
             notes.append(remove_namespace_when_empty(access.connect(), job.namespace))
@@ -387,11 +371,12 @@ def remove_namespace_when_empty(kube: Kube, namespace: str) -> str:
 
 
 def diff(inputs: Inputs, job: Job, access: Access, tmp: Path, rt: Runtime) -> None:
-    code, failure = run_helmfile(helmfile_invocation(inputs, job, tmp), access, inputs.timeout)
-    if failure:
+    outcome = helmfile_runner.run_invocation(helmfile_invocation(inputs, job, tmp),
+                                             access.kubeconfig, inputs.timeout)
+    if outcome.failure:
         rt.outputs.set("result", "failed")
-        raise ExternalServiceError(failure, title=f"Diff of {job.environment.name} failed")
-    rt.outputs.set("result", "changed" if code == DETAILED_CHANGES else "unchanged")
+        raise ExternalServiceError(outcome.failure, title=f"Diff of {job.environment.name} failed")
+    rt.outputs.set("result", "changed" if outcome.changed else "unchanged")
 
 
 def plan_environments(inputs: Inputs, rt: Runtime) -> None:

@@ -3,29 +3,14 @@ PATH, and the fake Kubernetes API with a kubeconfig pointing at it."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.deploy_helmfile.fakes import FakeKube, helmfile_calls, install_fake_helmfile
-
-
-@dataclass
-class FakeHelmfile:
-    bin_dir: Path
-    log: Path
-
-    def env(self, **extra: str) -> dict[str, str]:
-        return {"PATH": f"{self.bin_dir}{os.pathsep}{os.environ['PATH']}",
-                "FAKE_HELMFILE_LOG": str(self.log), **extra}
-
-    @property
-    def calls(self) -> list[dict[str, Any]]:
-        return helmfile_calls(self.log)
+from tests.deploy_helmfile.fakes import FakeHelmfile, FakeKube, install_fake_helmfile
+from tests.deploy_helmfile.scenario import Scenario, Seed
 
 
 @pytest.fixture
@@ -55,3 +40,16 @@ def fake_kube(fake_kube_server: FakeKube, workspace: Path) -> FakeKube:
     fake_kube_server.requests.clear()
     fake_kube_server.kubeconfig(workspace / "kubeconfig")
     return fake_kube_server
+
+
+@pytest.fixture(scope="session")
+def seed(tmp_path_factory: pytest.TempPathFactory) -> Seed:
+    """One local git repository (branches, a tag) that each test's emulator repository copies."""
+    return Seed.create(tmp_path_factory.mktemp("seed") / "web")
+
+
+@pytest.fixture
+def scenario(sandbox: Any, fake_helmfile: FakeHelmfile, fake_kube: FakeKube, workspace: Path,
+             seed: Seed) -> Scenario:
+    """``acme/web`` in the emulator with PRs #1 (feat/a) and #2 (feat/b)."""
+    return Scenario(sandbox, fake_helmfile, workspace).setup(seed)

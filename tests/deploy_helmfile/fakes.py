@@ -4,10 +4,10 @@ small fake Kubernetes API server (namespaces, ingresses, pods, events, secrets).
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 import threading
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -56,6 +56,20 @@ if code not in (0, 2):
     print("Error: UPGRADE FAILED: context deadline exceeded", file=sys.stderr)
 sys.exit(code)
 '''
+
+
+@dataclass
+class FakeHelmfile:
+    bin_dir: Path
+    log: Path
+
+    def env(self, **extra: str) -> dict[str, str]:
+        return {"PATH": f"{self.bin_dir}{os.pathsep}{os.environ['PATH']}",
+                "FAKE_HELMFILE_LOG": str(self.log), **extra}
+
+    @property
+    def calls(self) -> list[dict[str, Any]]:
+        return helmfile_calls(self.log)
 
 
 def install_fake_helmfile(bin_dir: Path) -> Path:
@@ -185,8 +199,3 @@ class FakeKube:
             key, _, value = query["fieldSelector"].partition("=")
             selected = [i for i in selected if i.get(key) == value]
         return 200, {"kind": "List", "apiVersion": "v1", "metadata": {}, "items": selected}
-
-
-def serve() -> Iterator[FakeKube]:
-    with FakeKube() as kube:
-        yield kube

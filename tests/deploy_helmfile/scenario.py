@@ -9,7 +9,7 @@ from typing import Any
 
 from github import Auth, Github
 
-from tests.deploy_helmfile.conftest import FakeHelmfile
+from tests.deploy_helmfile.fakes import FakeHelmfile
 from tests.harness import ActionResult, run_action
 
 BRANCHES = ("feat/a", "feat/b", "hotfix/1.2.1")
@@ -18,6 +18,32 @@ BRANCHES = ("feat/a", "feat/b", "hotfix/1.2.1")
 def git(cwd: Path, *args: str) -> str:
     return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True,
                           text=True).stdout.strip()
+
+
+@dataclass(frozen=True)
+class Seed:
+    """A local git repository: ``main`` (tagged v1.2.0) and one commit on each branch."""
+
+    path: Path
+    shas: dict[str, str]
+
+    @classmethod
+    def create(cls, path: Path) -> Seed:
+        path.mkdir(parents=True)
+        git(path, "init", "-q", "-b", "main")
+        git(path, "config", "user.email", "t@example.com")
+        git(path, "config", "user.name", "t")
+        (path / "README.md").write_text("web\n")
+        git(path, "add", ".")
+        git(path, "commit", "-qm", "init")
+        git(path, "tag", "v1.2.0")
+        for branch in BRANCHES:
+            git(path, "checkout", "-qb", branch, "main")
+            (path / f"{branch.replace('/', '-')}.txt").write_text(branch)
+            git(path, "add", ".")
+            git(path, "commit", "-qm", branch)
+        git(path, "checkout", "-q", "main")
+        return cls(path, {ref: git(path, "rev-parse", ref) for ref in ("main", "v1.2.0", *BRANCHES)})
 
 
 @dataclass
@@ -30,25 +56,10 @@ class Scenario:
     repository: str = "acme/web"
     shas: dict[str, str] = field(default_factory=dict)
 
-    def setup(self, tmp: Path) -> Scenario:
-        src = tmp / f"src-{self.repository.replace('/', '-')}"
-        src.mkdir()
-        git(src, "init", "-q", "-b", "main")
-        git(src, "config", "user.email", "t@example.com")
-        git(src, "config", "user.name", "t")
-        (src / "README.md").write_text("web\n")
-        git(src, "add", ".")
-        git(src, "commit", "-qm", "init")
-        git(src, "tag", "v1.2.0")
-        for branch in BRANCHES:
-            git(src, "checkout", "-qb", branch, "main")
-            (src / f"{branch.replace('/', '-')}.txt").write_text(branch)
-            git(src, "add", ".")
-            git(src, "commit", "-qm", branch)
-        git(src, "checkout", "-q", "main")
-        for ref in ("main", "v1.2.0", *BRANCHES):
-            self.shas[ref] = git(src, "rev-parse", ref)
-        self.sandbox.github.create_repo(self.repository, source=src)
+    def setup(self, seed: Seed) -> Scenario:
+        """Create the repository from ``seed`` (a local git repository) and open PRs #1, #2."""
+        self.shas = dict(seed.shas)
+        self.sandbox.github.create_repo(self.repository, source=seed.path)
         repo = self.gh.get_repo(self.repository)
         for branch in BRANCHES[:2]:
             repo.create_pull(base="main", head=branch, title=f"Add {branch}", body="")

@@ -6,8 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.deploy_helmfile.conftest import FakeHelmfile
-from tests.deploy_helmfile.fakes import FakeKube
+from tests.deploy_helmfile.fakes import FakeHelmfile, FakeKube
 from tests.deploy_helmfile.scenario import BRANCHES, Scenario
 
 

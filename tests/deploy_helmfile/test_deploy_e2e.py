@@ -3,21 +3,13 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
-from tests.deploy_helmfile.conftest import FakeHelmfile
 from tests.deploy_helmfile.fakes import FakeKube, helm_secret, ingress
-from tests.deploy_helmfile.scenario import Scenario
+from tests.deploy_helmfile.scenario import Scenario, Seed
 
 ANNOTATION = "outputs.webapp-url"
-
-
-@pytest.fixture
-def scenario(sandbox, fake_helmfile: FakeHelmfile, fake_kube: FakeKube, workspace: Path,
-             tmp_path: Path) -> Scenario:
-    return Scenario(sandbox, fake_helmfile, workspace).setup(tmp_path)
 
 
 def test_preview_deploy_records_a_deployment_with_the_ingress_url(scenario: Scenario, fake_kube: FakeKube) -> None:
@@ -109,7 +101,7 @@ def test_shared_qa_environment_replacement(scenario: Scenario) -> None:
 
 
 def test_destroy_of_a_shared_preview_namespace_waits_for_the_last_release(
-        scenario: Scenario, fake_kube: FakeKube, tmp_path: Path) -> None:
+        scenario: Scenario, fake_kube: FakeKube, seed: Seed) -> None:
     ns = fake_kube.namespace("feat-a")
     ns.secrets += [helm_secret("web", "feat-a"), helm_secret("api", "feat-a")]
     scenario.repo.get_issue(1).add_to_labels("deploy")
@@ -128,7 +120,7 @@ def test_destroy_of_a_shared_preview_namespace_waits_for_the_last_release(
 
     # the other repository on the same branch leaves last: the namespace goes
     other = Scenario(scenario.sandbox, scenario.fake_helmfile, scenario.workspace,
-                     repository="acme/api").setup(tmp_path)
+                     repository="acme/api").setup(seed)
     last = other.run({"environment": "preview", "operation": "destroy"}, pr=1,
                      event=other.pr_event(1, "closed", state="closed"),
                      env={"FAKE_HELMFILE_RELEASE": "api"})

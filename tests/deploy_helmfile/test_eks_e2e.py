@@ -11,16 +11,15 @@ from urllib.parse import parse_qs, urlsplit
 import boto3
 import yaml
 
-from tests.deploy_helmfile.conftest import FakeHelmfile
+from tests.deploy_helmfile.fakes import FakeHelmfile
 from tests.deploy_helmfile.scenario import Scenario
 
 TRUST = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole"}]}'
 REGION = "eu-central-1"
 
 
-def test_eks_deploy_uses_an_exec_plugin_kubeconfig(sandbox, fake_helmfile: FakeHelmfile, workspace: Path,
-                                                  tmp_path: Path) -> None:
-    scenario = Scenario(sandbox, fake_helmfile, workspace).setup(tmp_path)
+def test_eks_deploy_uses_an_exec_plugin_kubeconfig(sandbox, scenario: Scenario,
+                                                  fake_helmfile: FakeHelmfile) -> None:
     aws = {"endpoint_url": sandbox.aws_endpoint, "region_name": REGION,
            "aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
     iam = boto3.client("iam", **aws)

@@ -77,3 +77,29 @@ def test_runner_kills_on_timeout(tmp_path: Path) -> None:
         result = run(argv, env={}, timeout=1, title="t")
     assert result.timed_out and result.exit_code != 0
     assert time.monotonic() - started < 10
+
+
+def test_run_invocation_outcomes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from release_kit.helmfile.runner import run_invocation
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    tool = bin_dir / "helmfile"
+    tool.write_text("#!/bin/sh\nenv > \"$OUT\"\necho \"last words\"\nexit \"$CODE\"\n")
+    tool.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin:/bin")
+    monkeypatch.setenv("OUT", str(tmp_path / "env.txt"))
+    monkeypatch.setenv("INPUT_GITHUB-TOKEN", "ghs_secret")
+    apply = Invocation(Operation.APPLY, Path("h.yaml"), "dev", "dev")
+    destroy = Invocation(Operation.DESTROY, Path("h.yaml"), "dev", "dev")
+    with redirect_stdout(io.StringIO()):
+        monkeypatch.setenv("CODE", "2")
+        changed = run_invocation(apply, tmp_path / "kc", 30)
+        failed_destroy = run_invocation(destroy, tmp_path / "kc", 30)
+        monkeypatch.setenv("CODE", "0")
+        unchanged = run_invocation(apply, tmp_path / "kc", 30)
+    assert changed.changed and not changed.failure
+    assert not unchanged.changed and not unchanged.failure
+    assert failed_destroy.failure == "helmfile destroy failed (exit 2): last words"
+    env = (tmp_path / "env.txt").read_text()
+    assert f"KUBECONFIG={tmp_path / 'kc'}" in env and "ghs_secret" not in env

@@ -14,10 +14,12 @@ import threading
 from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from release_kit.action import commands
 from release_kit.errors import NotFoundError
 from release_kit.helmfile import REQUIREMENT
+from release_kit.helmfile.argv import DETAILED_CHANGES, Invocation, Operation
 
 TAIL_LINES = 20
 
@@ -27,6 +29,19 @@ class Result:
     exit_code: int
     tail: list[str]
     timed_out: bool = False
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How a helmfile invocation ended: ``changed`` (exit 2 of --detailed-exitcode), or why it
+    failed (``failure`` is "" on success)."""
+
+    exit_code: int
+    failure: str = ""
+
+    @property
+    def changed(self) -> bool:
+        return not self.failure and self.exit_code == DETAILED_CHANGES
 
 
 def find_helmfile(path: str | None = None) -> str:
@@ -81,3 +96,19 @@ def _kill_group(proc: subprocess.Popen[str]) -> None:
         os.killpg(proc.pid, signal.SIGKILL)
     except ProcessLookupError:
         pass
+
+
+def run_invocation(invocation: Invocation, kubeconfig: Path, timeout: float) -> Outcome:
+    """Run helmfile against ``kubeconfig``; the action's inputs (its token) stay out of its env."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("INPUT_")}
+    env["KUBECONFIG"] = str(kubeconfig)
+    what = f"helmfile {invocation.operation.value}"
+    result = run(invocation.argv(find_helmfile()), env=env, timeout=timeout,
+                 title=f"{what} ({invocation.namespace})")
+    if result.timed_out:
+        return Outcome(result.exit_code, f"{what} did not finish within {timeout:g} s")
+    ok = {0} if invocation.operation is Operation.DESTROY else {0, DETAILED_CHANGES}
+    if result.exit_code not in ok:
+        last = next((line for line in reversed(result.tail) if line.strip()), "")
+        return Outcome(result.exit_code, f"{what} failed (exit {result.exit_code}): {last}")
+    return Outcome(result.exit_code)
