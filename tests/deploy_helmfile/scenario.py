@@ -106,6 +106,15 @@ class Scenario:
         return run_action("deploy-helmfile", {**defaults, **inputs}, sandbox=self.sandbox,
                           env=run_env, event=event or {}, workspace=self.workspace)
 
+    def seed_deployment(self, environment: str, branch: str, pr: int, *states: str) -> Any:
+        """A deployment as an earlier run would have left it (created through the API)."""
+        dep = self.repo.create_deployment(
+            ref=branch, task="deploy", auto_merge=False, required_contexts=[],
+            payload={"namespace": environment, "pull_request": pr}, environment=environment)
+        for state in states:
+            dep.create_status(state, auto_inactive=False)
+        return dep
+
     def deployments(self, **filters: str) -> list[Any]:
         return list(self.repo.get_deployments(**filters))
 

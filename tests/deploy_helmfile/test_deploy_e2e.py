@@ -130,14 +130,13 @@ def test_destroy_of_a_shared_preview_namespace_waits_for_the_last_release(
 
 
 def test_destroy_leaves_a_shared_environment_that_moved_on(scenario: Scenario) -> None:
-    assert scenario.run({"environment": "qa3"}, pr=1).exit_code == 0
-    assert scenario.run({"environment": "qa3"}, pr=2).exit_code == 0
-    calls = len(scenario.fake_helmfile.calls)
+    scenario.seed_deployment("qa3", "feat/a", 1, "success", "inactive")  # replaced by #2
+    scenario.seed_deployment("qa3", "feat/b", 2, "success")
     result = scenario.run({"environment": "qa3", "operation": "destroy"}, pr=1,
                           event=scenario.pr_event(1, "closed", state="closed"))
     assert result.exit_code == 0, result
     assert result.outputs["result"] == "unchanged"
-    assert len(scenario.fake_helmfile.calls) == calls  # qa3 runs feat/b now: not destroyed
+    assert scenario.fake_helmfile.calls == []  # qa3 runs feat/b now: not destroyed
     assert [w.title for w in result.warnings] == ["qa3 left running"]
 
 
@@ -182,9 +181,10 @@ def test_plan_for_pull_request_events(scenario: Scenario) -> None:
     assert _plan(scenario, scenario.pr_event(1, "opened", ("deploy",))) == (["preview"], [])
     assert _plan(scenario, scenario.pr_event(1, "labeled", ("deploy", "deploy/qa2"))) == (
         ["preview", "qa2"], [])
-    # what actually runs for feat/a: preview and qa2
-    assert scenario.run({"environment": "preview"}, pr=1).exit_code == 0
-    assert scenario.run({"environment": "qa2"}, pr=1).exit_code == 0
+    # what actually runs for feat/a: preview and qa2 (qa1 ran it once, then was destroyed)
+    scenario.seed_deployment("preview", "feat/a", 1, "in_progress", "success")
+    scenario.seed_deployment("qa2", "feat/a", 1, "success")
+    scenario.seed_deployment("qa1", "feat/a", 1, "success", "inactive")
     unlabeled = scenario.pr_event(1, "unlabeled", ("deploy",), removed="deploy/qa2")
     assert _plan(scenario, unlabeled) == (["preview"], ["qa2"])
     closed = scenario.pr_event(1, "closed", ("deploy", "deploy/qa2"), state="closed")
