@@ -189,24 +189,34 @@ def update_body(
                 f"writers ({writes} writes); the update may not have stuck.",
                 hint="Re-run the job; if this persists, fewer jobs should write the issue at once.",
             )
-        if writes:
-            sleep(min(0.1 * 2 ** (writes - 1), 3.0) * (0.5 + rng.random()))
         with github_errors(f"updating the body of #{issue.number} in {repo.full_name}"):
             issue.edit(body=new_body)
         writes += 1
         latest, wait = new_body, _settle(time.monotonic() - started)
-        while reads < max_reads:
+        while True:
             sleep(wait * (1 + 0.5 * rng.random()))
-            with github_errors(f"reading #{issue.number} in {repo.full_name} back"):
-                issue = repo.get_issue(issue.number)
-                body = issue.body or ""
+            issue, body = _read(repo, issue)
             reads += 1
             seen.append(body)
             if not complete(body, seen):
-                break  # overwritten from an older read: merge again and write
+                break  # overwritten from an older read
             if body == latest:
                 return BodyUpdate(issue, writes, reads)  # quiet: nobody wrote since
+            if reads >= max_reads:
+                return BodyUpdate(issue, writes, reads)  # still complete; stop watching
             latest = body  # others wrote (and kept our change): watch until it is quiet
+        # Back off, then merge into a fresh read: writing the body read before the pause would
+        # erase whatever others wrote during it.
+        sleep(min(0.1 * 2 ** (writes - 1), 3.0) * (0.5 + rng.random()))
+        issue, body = _read(repo, issue)
+        reads += 1
+        seen.append(body)
+
+
+def _read(repo: Repository, issue: Issue) -> tuple[Issue, str]:
+    with github_errors(f"reading #{issue.number} in {repo.full_name} back"):
+        fresh = repo.get_issue(issue.number)
+        return fresh, fresh.body or ""
 
 
 def _settle(window: float) -> float:
