@@ -14,6 +14,7 @@ start-up included (target <= 1.5 s). ``to_helmfile.kubeconfig`` is the same with
 from __future__ import annotations
 
 import json
+import logging
 import os
 import statistics
 import subprocess
@@ -26,9 +27,9 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))  # run as a script: make `tests.*` importable
 
 import boto3  # noqa: E402
+from tests.harness import run_action  # noqa: E402
 
 from release_kit.sandbox import Sandbox  # noqa: E402
-from tests.harness import run_action  # noqa: E402
 
 RUNS = 5
 REGION = "eu-west-1"
@@ -76,6 +77,7 @@ def interpreter_start() -> list[float]:
 
 
 def main() -> None:
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto server access logs
     with Sandbox() as box, tempfile.TemporaryDirectory(prefix="bench-deploy-") as tmp:
         work = Path(tmp) / "workspace"
         (work / "deploy").mkdir(parents=True)
