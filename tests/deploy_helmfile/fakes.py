@@ -19,7 +19,8 @@ import yaml
 # The fake records every call (argv, env, the kubeconfig's text) as one JSON line, may run the
 # kubeconfig's exec credential plugin (to prove it works), and on destroy deletes the Helm
 # release secret of FAKE_HELMFILE_RELEASE through the API server named in the kubeconfig.
-# Exit codes: FAKE_HELMFILE_EXIT_<SUBCOMMAND>, else apply/diff 2 (changes), destroy 0.
+# Exit codes: FAKE_HELMFILE_EXIT_<SUBCOMMAND>, else apply/diff 2 (changes), destroy 0;
+# FAKE_HELMFILE_SLEEP=<s> makes it hang (for the timeout).
 FAKE_HELMFILE = r'''#!{python}
 import json, os, subprocess, sys, urllib.request
 import yaml
@@ -50,6 +51,10 @@ if sub == "destroy" and release and config.get("clusters"):
     ns = argv[argv.index("--namespace") + 1]
     req = urllib.request.Request(f"{server}/api/v1/namespaces/{ns}/secrets/sh.helm.release.v1.{release}.v1", method="DELETE")
     urllib.request.urlopen(req).read()
+if os.environ.get("FAKE_HELMFILE_SLEEP"):
+    import time
+    print("waiting for the release to become ready", flush=True)
+    time.sleep(float(os.environ["FAKE_HELMFILE_SLEEP"]))
 default = {"apply": 2, "diff": 2}.get(sub, 0)
 code = int(os.environ.get(f"FAKE_HELMFILE_EXIT_{sub.upper()}", default))
 if code not in (0, 2):

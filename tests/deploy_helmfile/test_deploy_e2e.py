@@ -160,6 +160,20 @@ def test_failure_diagnostics(scenario: Scenario, fake_kube: FakeKube) -> None:
     assert scenario.states(dep) == ["in_progress", "failure"]
 
 
+def test_timeout_kills_helmfile_and_fails_the_deployment(scenario: Scenario, fake_kube: FakeKube) -> None:
+    from tests.deploy_helmfile.test_kube import PULLING
+
+    fake_kube.namespace("dev").pods.append(PULLING)
+    result = scenario.run({"environment": "dev", "timeout": "2"}, ref="main",
+                          env={"FAKE_HELMFILE_SLEEP": "60"})
+    assert result.exit_code == 1, result
+    [error] = result.errors
+    assert "helmfile apply did not finish within 2 s" in error.message
+    assert "ImagePullBackOff" in error.message
+    [dep] = scenario.deployments(environment="dev")
+    assert scenario.states(dep) == ["in_progress", "failure"]
+
+
 def test_diff_reports_changes_without_a_deployment(scenario: Scenario) -> None:
     result = scenario.run({"environment": "staging", "operation": "diff"}, ref="v1.2.0")
     assert result.exit_code == 0, result
