@@ -24,7 +24,13 @@ from pydantic import BeforeValidator, field_validator, model_validator
 
 from release_kit import templates
 from release_kit.action import Bool, Lines, Runtime, commands, markdown_table, run
-from release_kit.errors import ConflictError, InputError, NotFoundError, ReleaseKitError
+from release_kit.errors import (
+    ConflictError,
+    InputError,
+    NotFoundError,
+    PermissionDeniedError,
+    ReleaseKitError,
+)
 from release_kit.github import API_CALLS, github_errors
 from release_kit.github.inputs import GitHubAuthInputs
 from release_kit.github.issues import (
@@ -370,7 +376,14 @@ def comment(ticket: Ticket, event: Report, inputs: Inputs, rt: Runtime) -> None:
 
 def notify_failure(inputs: Inputs, rt: Runtime, clients: Clients) -> Result:
     event = make_report(inputs, rt, status="failure")
-    issue = find_ticket(clients.repo(inputs.ticket_repo), inputs)
+    try:
+        issue = find_ticket(clients.repo(inputs.ticket_repo), inputs)
+    except (NotFoundError, PermissionDeniedError) as exc:
+        # A repository's own token often cannot see the central repository: the failure
+        # must still reach someone, so it goes to the failing repository like "no ticket".
+        commands.warning(f"The ticket repository is out of reach ({exc.message}); opening the "
+                         "failure issue in the reporting repository instead.")
+        issue = None
     if issue is None:
         return open_failure_issue(event, inputs, clients)
     ticket = Ticket(clients.repo(inputs.ticket_repo), issue)

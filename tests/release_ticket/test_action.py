@@ -163,6 +163,20 @@ def test_notify_failure_without_a_ticket_opens_one_issue_per_stage(sandbox: Sand
     assert issues(sandbox, TICKETS) == []
 
 
+def test_notify_failure_falls_back_when_the_ticket_repository_is_out_of_reach(
+    sandbox: Sandbox,
+) -> None:
+    setup(sandbox)
+    sandbox.github.inject_fault(status=404, count=None, path=f"^/repos/{TICKETS}/",
+                                message="Not Found")
+    result = ticket_action(sandbox, "notify-failure", stage="build", driver="alice")
+    assert result.exit_code == 0, result
+    assert result.outputs["issue-number"] == "1"
+    assert "out of reach" in result.warnings[0].message
+    [issue] = issues(sandbox, "acme/web")
+    assert issue.title == f"Release {RELEASE} failed: build"
+
+
 # -- comment modes ------------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("mode", "expected"), [

@@ -46,3 +46,26 @@ def test_twenty_concurrent_reporters_lose_nothing(sandbox: Sandbox,
         assert cell is not None and cell.version == f"1.{i}.0"
     patches = [r for r in sandbox.github.writes() if r.method == "PATCH"]
     assert len(patches) >= WRITERS
+
+
+def test_concurrent_opens_leave_one_open_ticket(sandbox: Sandbox,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    setup(sandbox)
+    monkeypatch.setenv("GITHUB_API_URL", sandbox.github.url)
+    inputs = parse_inputs({"operation": "open", "release": RELEASE, "ticket-repo": TICKETS,
+                           "repository": TICKETS,
+                           "driver": "alice", "github-token": sandbox.github.default_token,
+                           "fail-on-error": "true"})
+
+    def open_ticket(i: int) -> dict[str, str]:
+        return run_operation(inputs, repository=TICKETS, run_id=str(i),
+                             server_url=sandbox.github.server_url)
+
+    with ThreadPoolExecutor(3) as pool:
+        outputs = list(pool.map(open_ticket, range(3)))
+
+    tickets = sandbox.github.repo(TICKETS).issues
+    still_open = [i.number for i in tickets.values() if i.state == "open"]
+    assert still_open == [1]
+    assert {o["ticket-number"] for o in outputs} == {"1"}
+    assert all(i.state_reason == "duplicate" for i in tickets.values() if i.number != 1)
