@@ -217,18 +217,27 @@ def make_report(inputs: Inputs, rt: Runtime, *, status: Status | None = None,
     ctx = rt.context
     repository = repository or inputs.repository
     sha = inputs.sha or (ctx.sha if repository.lower() == ctx.repository.lower() else "")
-    when = rt.environ.get(EVENT_TIME_ENV) or datetime.now(UTC).isoformat()
     return Report(
         repository=repository,
         stage=stage or inputs.stage,
         status=status or inputs.status or "failure",
-        time=normalise_time(when),
+        time=event_time(rt),
         attempt=ctx.run_attempt,
         version=inputs.version,
         sha=sha,
         message=inputs.message if message is None else message,
         run_url=ctx.run_url,
     )
+
+
+def event_time(rt: Runtime) -> str:
+    """``RELEASE_KIT_EVENT_TIME`` (ISO 8601, e.g. the run's start) when set, else now."""
+    given = rt.environ.get(EVENT_TIME_ENV, "").strip()
+    try:
+        return normalise_time(given or datetime.now(UTC))
+    except ValueError:
+        raise InputError(EVENT_TIME_ENV, f"{given!r} is not an ISO 8601 time.",
+                         hint="Use e.g. 2026-11-23T10:00:00Z, or leave it unset for now.") from None
 
 
 def write_reports(ticket: Ticket, reports: list[Report], inputs: Inputs, rt: Runtime) -> bool:
@@ -442,6 +451,7 @@ OPERATIONS: dict[str, Callable[[Inputs, Runtime, Clients], Result]] = {
 
 
 def main(inputs: Inputs, rt: Runtime) -> None:
+    event_time(rt)  # an invalid RELEASE_KIT_EVENT_TIME fails before anything is written
     try:
         result = OPERATIONS[inputs.operation](inputs, rt, Clients(inputs))
     except InputError:

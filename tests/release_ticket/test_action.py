@@ -278,3 +278,13 @@ def test_bad_input_is_one_error_and_writes_nothing(sandbox: Sandbox, inputs: dic
     [error] = result.errors
     assert error.title == f"Invalid input '{name}'", error
     assert sandbox.github.writes() == []
+
+
+def test_an_invalid_event_time_is_an_error_before_any_write(sandbox: Sandbox,
+                                                            tmp_path: Path) -> None:
+    setup(sandbox)
+    result = ticket_action(sandbox, "notify-failure", stage="build", inline=tmp_path,
+                           env={"RELEASE_KIT_EVENT_TIME": "yesterday"})
+    assert result.exit_code == 1
+    assert result.errors[0].title == "Invalid input 'RELEASE_KIT_EVENT_TIME'"
+    assert sandbox.github.writes() == []
