@@ -2,7 +2,8 @@
 
 Pure logic, no I/O: ``model`` (reports, cells, merge), ``render`` (the body and its size
 limit), ``text`` (escaping untrusted text), ``messages`` (comments, fallback issues) and
-``targets`` (dispatch targets). The release-ticket action does the fetching and writing.
+``targets`` (dispatch targets). ``adapter`` is the one module that talks to GitHub (imported
+explicitly, so the pure modules never pull in a client).
 """
 
 from release_kit.tickets.model import (
@@ -14,7 +15,15 @@ from release_kit.tickets.model import (
     normalise_time,
 )
 from release_kit.tickets.render import parse, release_marker, render_body
-from release_kit.tickets.targets import DISPATCH_INPUT, Target, dispatch_payload, parse_targets
+from release_kit.tickets.targets import (
+    DISPATCH_INPUT,
+    Target,
+    already_started,
+    dispatch_payload,
+    not_started,
+    parse_targets,
+    started,
+)
 
 __all__ = [
     "DISPATCH_INPUT",
@@ -24,10 +33,13 @@ __all__ = [
     "Status",
     "Target",
     "TicketState",
+    "already_started",
     "dispatch_payload",
     "normalise_time",
+    "not_started",
     "parse",
     "parse_targets",
     "release_marker",
     "render_body",
+    "started",
 ]

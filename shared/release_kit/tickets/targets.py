@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from release_kit.errors import InputError
+from release_kit.tickets.model import DISPATCH_STAGE, TicketState
 
 DISPATCH_INPUT = "release-ticket"
 _TARGET = re.compile(
@@ -60,3 +61,17 @@ def dispatch_payload(release: str, ticket_repo: str, ticket_number: int) -> dict
     """
     value = {"release": release, "ticket-repo": ticket_repo, "ticket-number": ticket_number}
     return {DISPATCH_INPUT: json.dumps(value, separators=(",", ":"))}
+
+
+def already_started(state: TicketState, target: Target) -> bool:
+    """The ticket shows ``target`` started: a re-run of ``open`` does not start it twice."""
+    cell = state.cell(target.repository, DISPATCH_STAGE)
+    return cell is not None and cell.status == "success" and cell.message == started(target)
+
+
+def started(target: Target) -> str:
+    return f"started {target}"
+
+
+def not_started(target: Target, reason: str) -> str:
+    return f"could not start {target}: {reason}"
