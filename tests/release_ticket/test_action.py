@@ -229,8 +229,10 @@ def test_open_dispatches_targets_and_reports_a_refusal_in_the_ticket(sandbox: Sa
     setup(sandbox)
     sandbox.github.set_workflow("acme/api", "release.yml", dispatch_inputs=["release-ticket"])
     sandbox.github.set_workflow("acme/worker", "ci.yml", dispatch_inputs=None)
+    sandbox.github.set_workflow("acme/web", "deploy.yml", dispatch_inputs=["version"])
     result = ticket_action(sandbox, "open", targets=["acme/api:release.yml@main",
-                                                     "acme/worker:ci.yml@main"])
+                                                     "acme/worker:ci.yml@main",
+                                                     "acme/web:deploy.yml@main"])
     assert result.exit_code == 0, result
     [started] = sandbox.github.dispatches
     assert started.repo.lower() == "acme/api" and started.ref == "main"
@@ -242,7 +244,10 @@ def test_open_dispatches_targets_and_reports_a_refusal_in_the_ticket(sandbox: Sa
     assert api is not None and api.status == "success"
     assert worker is not None and worker.status == "failure"
     assert "workflow_dispatch" in worker.message
-    assert "Dispatch failed" in [w.title for w in result.warnings]
+    web = state.cell("acme/web", "dispatch")
+    assert web is not None and web.status == "failure" and "Unexpected inputs" in web.message
+    assert [w.title for w in result.warnings] == ["Dispatch failed", "Dispatch failed"]
+    assert "| acme/worker | ❌" in issues(sandbox)[0].body
     again = ticket_action(sandbox, "open", targets=["acme/api:release.yml@main",
                                                     "acme/worker:ci.yml@main"])
     assert again.exit_code == 0
