@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import subprocess
 import sys
 from collections.abc import Iterator
 from enum import Enum
@@ -216,6 +217,47 @@ def test_product_action_has_readme_and_branding(action_dir: Path) -> None:
     assert (action_dir / "README.md").is_file(), f"actions/{action_dir.name}/README.md is missing"
     branding = metadata(action_dir).get("branding") or {}
     assert branding.get("icon") and branding.get("color")
+
+
+# Heavy libraries an entrypoint may load only when its inputs show it needs them (an entrypoint
+# imports only what it uses; everything else is imported lazily by the code path that needs it).
+HEAVY_NEEDS = {
+    "boto3": {"aws-region"},
+    "botocore": {"aws-region"},
+    "kubernetes": {"cluster", "kubeconfig"},
+}
+
+
+@cache
+def modules_loaded_by_entrypoints() -> dict[str, set[str]]:
+    """Top-level packages each product entrypoint loads, each in a fresh interpreter (in parallel)."""
+    code = ("import runpy, sys; runpy.run_path(sys.argv[1], run_name='metadata_check'); "
+            "print('\\n'.join(sorted({m.split('.')[0] for m in sys.modules})))")
+    procs = {
+        d.name: subprocess.Popen([sys.executable, "-c", code, str(d / "main.py")], cwd=ROOT,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for d in action_dirs() if is_product_action(d)
+    }
+    loaded = {}
+    for name, proc in procs.items():
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, f"loading actions/{name}/main.py failed: {err}"
+        loaded[name] = set(out.split())
+    return loaded
+
+
+@pytest.mark.parametrize(
+    "action_dir",
+    [p for p in action_dirs() if is_product_action(p)] or [pytest.param(None, marks=pytest.mark.skip(
+        reason="no action under actions/ has a main.py yet"))],
+    ids=lambda p: p.name if isinstance(p, Path) else "none",
+)
+def test_entrypoint_loads_heavy_libraries_only_when_its_inputs_need_them(action_dir: Path) -> None:
+    loaded = modules_loaded_by_entrypoints()[action_dir.name]
+    inputs = set(yml_inputs(action_dir))
+    unneeded = sorted(lib for lib, needs in HEAVY_NEEDS.items()
+                      if lib in loaded and not needs & inputs)
+    assert unneeded == [], f"{action_dir.name} loads {unneeded} at import time"
 
 
 # --- the helpers above are themselves tested, so a broken comparison cannot pass everything -----
