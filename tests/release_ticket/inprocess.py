@@ -23,7 +23,7 @@ from release_kit.action.runner import run
 from release_kit.cli import actions_dir, load_entrypoint
 from tests.harness import ActionResult, parse_commands, parse_file_command
 
-ACTION = load_entrypoint("release-ticket")
+ACTION: Any = load_entrypoint("release-ticket")
 METADATA = ActionMetadata.load(actions_dir() / "release-ticket" / "action.yml")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -277,8 +278,8 @@ def test_bad_input_is_one_error_and_writes_nothing(sandbox: Sandbox, inputs: dic
                                                    name: str, tmp_path: Path) -> None:
     setup(sandbox)
     operation = inputs.pop("operation")
-    result = ticket_action(sandbox, operation, inline=tmp_path,
-                           **{k.replace("-", "_"): v for k, v in inputs.items()})
+    given: dict[str, Any] = {k.replace("-", "_"): v for k, v in inputs.items()}
+    result = ticket_action(sandbox, operation, inline=tmp_path, **given)
     assert result.exit_code == 1, result
     [error] = result.errors
     assert error.title == f"Invalid input '{name}'", error
