@@ -117,3 +117,16 @@ def test_every_order_of_a_set_of_reports_renders_the_identical_body(
     again = parse(body)
     assert again is not None
     assert render_body(body, again.merge(shuffled), SERVER) == expected
+
+
+@settings(max_examples=100, deadline=None)
+@given(first=st.lists(_reports, max_size=8), second=st.lists(_reports, max_size=8))
+def test_merge_is_commutative_associative_and_idempotent(first: list[Report],
+                                                         second: list[Report]) -> None:
+    a = TicketState("1").merge(first)
+    b = TicketState("1").merge(second)
+    assert a.merge(b.cells.values()) == b.merge(a.cells.values())
+    assert a.merge(first) == a
+    both = a.merge(second)
+    assert all(both.reflects(r) for r in first + second)
+    assert both.covers(a) and both.covers(b)
