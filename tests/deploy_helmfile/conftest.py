@@ -51,5 +51,5 @@ def seed(tmp_path_factory: pytest.TempPathFactory) -> Seed:
 @pytest.fixture
 def scenario(sandbox: Any, fake_helmfile: FakeHelmfile, fake_kube: FakeKube, workspace: Path,
              seed: Seed) -> Scenario:
-    """``acme/web`` in the emulator with PRs #1 (feat/a) and #2 (feat/b)."""
+    """``acme/web`` in the emulator (``scenario.open_prs()`` opens #1 feat/a and #2 feat/b)."""
     return Scenario(sandbox, fake_helmfile, workspace).setup(seed)

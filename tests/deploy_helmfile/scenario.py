@@ -48,7 +48,7 @@ class Seed:
 
 @dataclass
 class Scenario:
-    """``acme/web`` with ``main``, feature branches, a tag and PRs #1 (feat/a), #2 (feat/b)."""
+    """``acme/web`` with ``main``, feature branches and a tag (PRs on demand: ``open_prs``)."""
 
     sandbox: Any
     fake_helmfile: FakeHelmfile
@@ -57,13 +57,18 @@ class Scenario:
     shas: dict[str, str] = field(default_factory=dict)
 
     def setup(self, seed: Seed) -> Scenario:
-        """Create the repository from ``seed`` (a local git repository) and open PRs #1, #2."""
+        """Create the repository from ``seed`` (a local git repository)."""
         self.shas = dict(seed.shas)
         self.sandbox.github.create_repo(self.repository, source=seed.path)
-        repo = self.gh.get_repo(self.repository)
-        for branch in BRANCHES[:2]:
-            repo.create_pull(base="main", head=branch, title=f"Add {branch}", body="")
         return self
+
+    def open_prs(self, *labels: tuple[str, ...]) -> None:
+        """Open PR #1 (feat/a) and #2 (feat/b), with the given labels each."""
+        repo = self.repo
+        for branch, names in zip(BRANCHES[:2], labels or ((), ()), strict=False):
+            pull = repo.create_pull(base="main", head=branch, title=f"Add {branch}", body="")
+            if names:
+                pull.add_to_labels(*names)
 
     @property
     def gh(self) -> Github:

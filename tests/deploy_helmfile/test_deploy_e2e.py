@@ -83,8 +83,7 @@ def test_dev_deploy_of_a_new_commit_inactivates_the_previous_one(scenario: Scena
 
 
 def test_shared_qa_environment_replacement(scenario: Scenario) -> None:
-    scenario.repo.get_issue(1).add_to_labels("deploy/qa2")
-    scenario.repo.get_issue(2).add_to_labels("deploy/qa2")
+    scenario.open_prs(("deploy/qa2",), ("deploy/qa2",))
     assert scenario.run({"environment": "qa2"}, pr=1).exit_code == 0
     taken = scenario.run({"environment": "qa2"}, pr=2)
     assert taken.exit_code == 0, taken
@@ -104,7 +103,7 @@ def test_destroy_of_a_shared_preview_namespace_waits_for_the_last_release(
         scenario: Scenario, fake_kube: FakeKube, seed: Seed) -> None:
     ns = fake_kube.namespace("feat-a")
     ns.secrets += [helm_secret("web", "feat-a"), helm_secret("api", "feat-a")]
-    scenario.repo.get_issue(1).add_to_labels("deploy")
+    scenario.open_prs(("deploy",))
     assert scenario.run({"environment": "preview"}, pr=1).exit_code == 0
     closed = scenario.pr_event(1, "closed", ("deploy",), state="closed")
     result = scenario.run({"environment": "preview", "operation": "destroy"}, pr=1, event=closed,
