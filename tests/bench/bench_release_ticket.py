@@ -6,7 +6,9 @@
   only way to learn that a concurrent writer erased the report.
 - 20 reporters at once, as 20 processes through the harness (each an interpreter, as 20 jobs
   are): API calls per reporter (mean, max), writes in total, wall time, reports lost (must be 0).
-  Then the same with 20 threads calling the entrypoint in one process (what the test does).
+  Then the same with 20 threads calling the entrypoint in one process (what the test does), and
+  again with 100 ms added to every request (closer to GitHub's latency: longer windows between
+  a writer's read and its write).
   Each reporter uses its own token, so the emulator's request log attributes every call.
 
     .venv/bin/python tests/bench/bench_release_ticket.py
@@ -89,18 +91,18 @@ def processes(box: Sandbox) -> None:
     contended(box, "processes", "build", report)
 
 
-def threads(box: Sandbox) -> None:
+def threads(box: Sandbox, name: str = "threads", stage: str = "deploy") -> None:
     os.environ["GITHUB_API_URL"] = box.github.url
     inputs = [parse_inputs({
         "operation": "report", "release": RELEASE, "ticket-repo": TICKETS, "repository": repo,
-        "stage": "deploy", "status": "success", "github-token": TOKENS[i],
+        "stage": stage, "status": "success", "github-token": TOKENS[i],
         "fail-on-error": "true"}) for i, repo in enumerate(REPOS)]
 
     def report(i: int) -> None:
         run_operation(inputs[i], repository=REPOS[i], run_id=str(700 + i),
                       server_url=box.github.server_url)
 
-    contended(box, "threads", "deploy", report)
+    contended(box, name, stage, report)
 
 
 def main() -> None:
@@ -116,6 +118,9 @@ def main() -> None:
             box.github.add_token(token, login=f"writer{i:02d}")
         processes(box)
         threads(box)
+        box.github.inject_latency(0.1)
+        threads(box, "threads_latency100ms", "production")
+        box.github.clear_faults()
 
 
 if __name__ == "__main__":
