@@ -336,8 +336,7 @@ def destroy(inputs: Inputs, job: Job, access: Access, tmp: Path, rt: Runtime) ->
                            until_inactive=not job.environment.per_branch) if store else [])
     decision = (destroy_decision(existing, job.environment, job.who) if store
                 else DestroyDecision([], True))
-    result = "unchanged"
-    notes = []
+    result, note = "unchanged", decision.reason
     if decision.run_helmfile:
         outcome = helmfile_runner.run_invocation(helmfile_invocation(inputs, job, tmp),
                                                  access.kubeconfig, inputs.timeout)
@@ -346,19 +345,18 @@ def destroy(inputs: Inputs, job: Job, access: Access, tmp: Path, rt: Runtime) ->
             raise ExternalServiceError(outcome.failure,
                                        title=f"Destroy of {job.environment.name} failed")
         result = "destroyed"
-        if job.environment.per_branch:
-            notes.append(remove_namespace_when_empty(access.connect(), job.namespace))
     else:
         commands.warning(decision.reason, title=f"{job.environment.name} left running")
-        notes.append(decision.reason)
-    if store:
-        store.deactivate(decision.deactivate, f"destroyed by {rt.context.run_url or 'release-kit'}"
-                         [:140])
+    if store:  # the releases are gone: record it before the namespace clean-up can fail
+        store.deactivate(decision.deactivate,
+                         f"destroyed by {rt.context.run_url or 'release-kit'}"[:140])
         if job.who.pull_request and job.label:
             store.remove_label(job.who.pull_request, job.label)
+    if decision.run_helmfile and job.environment.per_branch:
+        note = remove_namespace_when_empty(access.connect(), job.namespace)
     rt.outputs.set("result", result)
     rt.summary.write(f"## deploy-helmfile: destroy {job.environment.name}\n\n"
-                     f"Namespace `{job.namespace}`: {result}. {' '.join(notes)}\n")
+                     f"Namespace `{job.namespace}`: {result}. {note}\n")
 
 
 def remove_namespace_when_empty(kube: Kube, namespace: str) -> str:
