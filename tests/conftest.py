@@ -8,7 +8,8 @@ Sandbox (GitHub API emulator + moto), from :mod:`release_kit.sandbox`:
   test. Use ``sandbox.env()`` for a subprocess, ``sandbox.github`` for the emulator.
 - ``github_emulator`` (function): ``sandbox.github``, reset, for tests that only need GitHub.
 
-Every response the emulator serves is kept in ``GitHubEmulator.all_requests`` (across resets);
+A sample of the responses the emulator serves (the first 25 per method, route and status) is kept
+in ``GitHubEmulator.all_requests`` across resets;
 ``tests/sandbox/test_contract.py::test_all_served_responses_match_github`` validates them against
 GitHub's REST description and is moved to the end of the session by
 ``pytest_collection_modifyitems`` below.
