@@ -192,7 +192,8 @@ def update_body(
         with github_errors(f"updating the body of #{issue.number} in {repo.full_name}"):
             issue.edit(body=new_body)
         writes += 1
-        latest, wait = new_body, _settle(time.monotonic() - started)
+        window = time.monotonic() - started
+        latest, wait = new_body, _settle(window)
         while True:
             sleep(wait * (1 + 0.5 * rng.random()))
             issue, body = _read(repo, issue)
@@ -205,9 +206,10 @@ def update_body(
             if reads >= max_reads:
                 return BodyUpdate(issue, writes, reads)  # still complete; stop watching
             latest = body  # others wrote (and kept our change): watch until it is quiet
-        # Back off, then merge into a fresh read: writing the body read before the pause would
+        # Back off (full jitter, in units of our write window, so that colliding writers spread
+        # out), then merge into a fresh read: writing the body read before the pause would
         # erase whatever others wrote during it.
-        sleep(min(0.1 * 2 ** (writes - 1), 3.0) * (0.5 + rng.random()))
+        sleep(rng.random() * min(max(window, 0.1) * 2 ** writes, 5.0))
         issue, body = _read(repo, issue)
         reads += 1
         seen.append(body)
