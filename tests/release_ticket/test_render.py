@@ -130,3 +130,12 @@ def test_merge_is_commutative_associative_and_idempotent(first: list[Report],
     both = a.merge(second)
     assert all(both.reflects(r) for r in first + second)
     assert both.covers(a) and both.covers(b)
+
+
+def test_a_cell_shows_the_start_of_its_message() -> None:
+    long = "deploy of the payments service timed out after 600 seconds waiting for rollout"
+    body = render_body(None, TicketState("1").merge([report(status="failure", message=long)]),
+                       SERVER)
+    cell_line = next(line for line in body.splitlines() if line.startswith("| acme/web |"))
+    assert "<br><sub>deploy of the payments service timed out after 600 seconds…</sub>" in cell_line
+    assert long in body  # in full under Messages

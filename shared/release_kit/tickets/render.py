@@ -30,6 +30,7 @@ BODY_LIMIT = 65_536
 # Room kept free below GitHub's limit (GitHub counts characters; be generous with its counting).
 SAFETY_MARGIN = 512
 MESSAGE_LIMIT = 300
+CELL_MESSAGE_LIMIT = 60
 
 EMOJI: dict[Status, str] = {
     "pending": "⏳",
@@ -67,7 +68,7 @@ def commit_url(server_url: str, report: Report) -> str:
 
 
 def render_cell(report: Report | None, server_url: str) -> str:
-    """emoji, version, short sha linked to the commit, run link, time."""
+    """emoji, version, short sha linked to the commit, run link, time, start of the message."""
     if report is None:
         return " "
     parts = [EMOJI[report.status]]
@@ -80,6 +81,8 @@ def render_cell(report: Report | None, server_url: str) -> str:
     if report.run_url:
         parts.append(f"[run]({_url(report.run_url)})")
     parts.append(f"<sub>{short_time(report.time)}</sub>")
+    if report.message:  # the start of it; the whole message is under "Messages"
+        parts.append(f"<br><sub>{inline(report.message, CELL_MESSAGE_LIMIT)}</sub>")
     return " ".join(parts)
 
 
