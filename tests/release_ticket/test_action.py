@@ -294,3 +294,23 @@ def test_an_invalid_event_time_is_an_error_before_any_write(sandbox: Sandbox,
     assert result.exit_code == 1
     assert result.errors[0].title == "Invalid input 'RELEASE_KIT_EVENT_TIME'"
     assert sandbox.github.writes() == []
+
+
+def test_app_auth_reaches_the_ticket_and_targets_of_other_owners(sandbox: Sandbox) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    pem = rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption()).decode()
+    setup(sandbox, "globex/billing")
+    sandbox.github.add_app(31, pem, installations={"acme": 310, "globex": 311})
+    sandbox.github.set_workflow("globex/billing", "release.yml", dispatch_inputs=["release-ticket"])
+    result = ticket_action(sandbox, "open", app_id="31", app_private_key=pem,
+                           targets=["globex/billing:release.yml@main"])
+    assert result.exit_code == 0, result
+    [started] = sandbox.github.dispatches
+    assert started.repo == "globex/billing" and started.actor == "sandbox-app-31[bot]"
+    minted = sorted(r.path for r in sandbox.github.requests if r.path.endswith("/access_tokens"))
+    assert minted == ["/app/installations/310/access_tokens", "/app/installations/311/access_tokens"]
+    assert issues(sandbox)[0].user == "sandbox-app-31[bot]"
