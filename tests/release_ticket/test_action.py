@@ -82,6 +82,19 @@ def test_an_older_report_after_a_newer_one_changes_nothing(sandbox: Sandbox, tmp
     assert "newer report" in older.stdout
 
 
+def test_a_rerun_of_the_same_report_writes_nothing(sandbox: Sandbox, tmp_path: Path) -> None:
+    setup(sandbox)
+    ticket_action(sandbox, "open", inline=tmp_path)
+    same = {"stage": "build", "status": "failure", "comment_mode": "failures",
+            "env": {"RELEASE_KIT_EVENT_TIME": "2026-11-23T10:00:00Z"}}
+    assert ticket_action(sandbox, "report", inline=tmp_path, **same).exit_code == 0
+    writes = len(sandbox.github.writes())
+    again = ticket_action(sandbox, "report", **same)
+    assert again.exit_code == 0, again
+    assert len(sandbox.github.writes()) == writes  # no body write, no second comment
+    assert len(comments(sandbox, 1)) == 1
+
+
 def test_human_edits_outside_the_markers_survive(sandbox: Sandbox, tmp_path: Path) -> None:
     setup(sandbox)
     ticket_action(sandbox, "open", inline=tmp_path)
