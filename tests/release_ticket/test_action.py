@@ -27,14 +27,32 @@ def test_open_creates_one_ticket_and_open_again_finds_it(sandbox: Sandbox) -> No
     assert first.outputs["created"] == "true"
     assert first.outputs["ticket-number"] == "1"
     assert first.outputs["ticket-url"].endswith(f"/{TICKETS}/issues/1")
+    writes = len(sandbox.github.writes())
     again = ticket_action(sandbox, "open", driver="alice")
     assert again.exit_code == 0, again
+    assert len(sandbox.github.writes()) == writes  # found as it should be: nothing to write
     assert again.outputs["created"] == "false" and again.outputs["ticket-number"] == "1"
     [ticket] = issues(sandbox)
     assert ticket.title == f"Release {RELEASE} train"
     assert ticket.assignees == ["alice"] and ticket.labels == ["release"]
     assert f"<!-- release-kit:release-ticket {RELEASE} -->" in ticket.body
     assert state_of(sandbox).driver == "alice"
+
+
+def test_open_reopens_a_closed_ticket_and_hands_it_to_the_new_driver(sandbox: Sandbox,
+                                                                      tmp_path: Path) -> None:
+    setup(sandbox)
+    ticket_action(sandbox, "open", driver="alice", inline=tmp_path)
+    assert ticket_action(sandbox, "close", inline=tmp_path).exit_code == 0
+    assert issues(sandbox)[0].state == "closed"
+    result = ticket_action(sandbox, "open", driver="bob", labels=["release", "train"])
+    assert result.exit_code == 0, result
+    assert result.outputs == {"ticket-number": "1", "ticket-url": result.outputs["ticket-url"],
+                              "created": "false", "issue-number": ""}
+    [ticket] = issues(sandbox)
+    assert ticket.state == "open" and ticket.assignees == ["alice", "bob"]
+    assert ticket.labels == ["release", "train"]
+    assert state_of(sandbox).driver == "bob"
 
 
 def test_reports_from_three_repositories(sandbox: Sandbox, tmp_path: Path) -> None:
