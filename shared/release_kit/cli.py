@@ -16,6 +16,7 @@ from pathlib import Path
 # Tools that are not actions: name -> "module:function" taking argv and returning an exit code.
 TOOLS: dict[str, str] = {
     "sandbox": "release_kit.sandbox.cli:main",
+    "rehearse": "release_kit.sandbox.rehearsal:main",
     "eks-token": "release_kit.eks.token:main",
 }
 

@@ -31,8 +31,11 @@ class Sandbox:
     def start(self) -> Sandbox:
         self.github.start()
         if self._aws_enabled and self._moto is None:
+            import logging  # noqa: PLC0415
+
             from moto.server import ThreadedMotoServer  # noqa: PLC0415 - heavy import
 
+            logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request access log
             self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=self._aws_port,
                                             verbose=False)
             self._moto.start()
