@@ -31,6 +31,7 @@ import json
 import subprocess
 import sys
 import tempfile
+import textwrap
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -347,8 +348,9 @@ class Rehearsal:
         where = f"namespace {outputs.get('namespace')}"
         url = f" -> {outputs['url']}" if outputs.get("url") else ""
         self.story.detail(f"{environment}: {outputs.get('result')} in {where}{url}")
-        for error in result.errors:
-            self.story.detail(f"  {error.title}: {error.message.splitlines()[0][:160]}")
+        for error in result.errors:  # the one ::error line a developer would read, wrapped
+            for line in textwrap.wrap(f"{error.title}: {error.message}", 96):
+                self.story.detail(f"  {line}")
         return result
 
     def ticket(self, service: Service, trigger: Trigger, *, stage: str, status: str,
