@@ -7,7 +7,6 @@ import pytest
 from release_kit.errors import InputError
 from release_kit.reintegration import content
 from release_kit.reintegration.branching import (
-    branch_name_problem,
     intermediate_branch,
     plan_branch,
     prefix_problem,
@@ -90,13 +89,6 @@ def test_valid_prefixes(prefix):
 def test_invalid_prefixes_say_why(prefix, why):
     problem = prefix_problem(prefix)
     assert problem is not None and why in problem
-
-
-def test_branch_names_ending_badly():
-    assert branch_name_problem("release/") is not None
-    assert branch_name_problem("release.") is not None
-    assert branch_name_problem("@") is not None
-    assert branch_name_problem("release/1.4.0") is None
 
 
 # -- content ----------------------------------------------------------------------------------

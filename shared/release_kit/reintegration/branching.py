@@ -9,10 +9,10 @@ re-run merges the source into it instead of resetting it (their commits are neve
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Literal
 
+from release_kit.git.refnames import prefix_problem as ref_prefix_problem
 from release_kit.reintegration.model import Comparison
 
 BranchAction = Literal["create", "fast-forward", "merge-source", "keep"]
@@ -65,32 +65,8 @@ def plan_branch(
     return BranchStep(action, branch, source, source_sha)
 
 
-# git check-ref-format, for branch names: what a component or a whole name may not contain.
-_FORBIDDEN = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]")
-
-
-def branch_name_problem(name: str) -> str | None:
-    """Why ``name`` is not a valid branch name (git check-ref-format), or None when it is."""
-    checks: list[tuple[bool, str]] = [
-        (not name, "it is empty"),
-        (bool(_FORBIDDEN.search(name)),
-         "it contains a space, a control character or one of ~ ^ : ? * [ \\"),
-        (".." in name, "it contains '..'"),
-        ("@{" in name, "it contains '@{'"),
-        (name == "@", "it is '@'"),
-        (name.startswith(("/", "-")), "it starts with '/' or '-'"),
-        (name.endswith(("/", ".")), "it ends with '/' or '.'"),
-        ("//" in name, "it contains '//'"),
-        (any(part.startswith(".") for part in name.split("/")),
-         "a path component starts with '.'"),
-        (any(part.endswith(".lock") for part in name.split("/")),
-         "a path component ends with '.lock'"),
-    ]
-    return next((why for failed, why in checks if failed), None)
-
-
 def prefix_problem(prefix: str) -> str | None:
     """Why ``<prefix><any branch>`` cannot be a branch name, or None."""
     if not prefix:
         return "it is empty, so the PR's head would be the release branch itself"
-    return branch_name_problem(prefix + "x")
+    return ref_prefix_problem(prefix)

@@ -8,14 +8,12 @@ metadata (``v1.2.3+build.5``) is kept in the tag but ignored for ordering, as se
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from semver import Version
 
-# Characters git refuses in ref names (git check-ref-format), plus whitespace.
-_INVALID_REF = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]|\.\.|@\{|//")
+from release_kit.git.refnames import prefix_problem
 
 
 def parse_version(text: str) -> Version | None:
@@ -28,11 +26,10 @@ def parse_version(text: str) -> Version | None:
 
 def check_ref_fragment(value: str) -> None:
     """ValueError when ``value`` cannot be part of a git tag name (git check-ref-format)."""
-    match = _INVALID_REF.search(value)
-    if match or value.startswith(("/", "-", ".")):
-        bad = repr(match.group(0)) if match else "its first character"
+    problem = prefix_problem(value)
+    if problem:
         raise ValueError(
-            f"{value!r} cannot be part of a git tag name (because of {bad}); use letters, "
+            f"{value!r} cannot be part of a git tag name ({problem}); use letters, "
             "digits, '-', '_', '.' or '/' only, e.g. 'v' or 'release-'"
         )
 
