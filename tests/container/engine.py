@@ -26,7 +26,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 ENGINE_ENV = "RELEASE_KIT_CONTAINER_ENGINE"
-CANDIDATES = ("podman-local", "podman", "docker")
+# docker before podman: podman resolves the Dockerfile's short base-image name only where
+# registries.conf has search registries (see base_image for how that is avoided).
+CANDIDATES = ("podman-local", "docker", "podman")
 # The Debian base image that ../shared/tools/container-engine.sh imports on machines where no
 # registry is reachable; used when BASE_IMAGE is not set and the Dockerfile's default is absent.
 LOCAL_BASE_IMAGE = "localhost/python-base:3.11-bookworm"
@@ -89,7 +91,8 @@ def find_engine(environ: Mapping[str, str] | None = None) -> tuple[Engine | None
 
 def base_image(engine: Engine, environ: Mapping[str, str] | None = None) -> str | None:
     """The BASE_IMAGE build argument: $BASE_IMAGE, else the Dockerfile default when present
-    locally, else the local Debian base image when present; None = let the build pull."""
+    locally, else the local Debian base image when present; else the build pulls the default
+    (fully qualified for podman, which may have no search registries for short names)."""
     env = os.environ if environ is None else environ
     if env.get("BASE_IMAGE"):
         return env["BASE_IMAGE"]
@@ -97,7 +100,7 @@ def base_image(engine: Engine, environ: Mapping[str, str] | None = None) -> str 
         return DEFAULT_BASE_IMAGE
     if engine.has_image(LOCAL_BASE_IMAGE):
         return LOCAL_BASE_IMAGE
-    return None
+    return f"docker.io/library/{DEFAULT_BASE_IMAGE}" if engine.is_podman else None
 
 
 def build_args(engine: Engine, environ: Mapping[str, str] | None = None) -> dict[str, str]:

@@ -22,7 +22,15 @@ import pytest
 from release_kit.action.inputs import env_name
 from release_kit.action.local_runner import github_env, parse_commands, parse_file_command
 from release_kit.action.metadata import ActionMetadata
-from tests.container.engine import ENGINE_ENV, BuiltImage, Engine, build_image, find_engine
+from tests.container.engine import (
+    ENGINE_ENV,
+    LOCAL_BASE_IMAGE,
+    BuiltImage,
+    Engine,
+    base_image,
+    build_image,
+    find_engine,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURE_ACTIONS = ROOT / "tests" / "fixtures" / "actions"
@@ -69,6 +77,30 @@ def test_the_engine_can_be_disabled(tmp_path: Path) -> None:
     engine, reason = find_engine({"PATH": str(tmp_path), ENGINE_ENV: "none"})
     assert engine is None
     assert ENGINE_ENV in reason
+
+
+def engine_with_images(folder: Path, images: list[str], *, is_podman: bool) -> Engine:
+    """A stub engine whose `image inspect` knows only ``images``."""
+    script = folder / "engine"
+    known = " ".join(f'"{image}"' for image in images)
+    script.write_text(
+        "#!/bin/sh\n"
+        f'for known in {known}; do [ "$3" = "$known" ] && exit 0; done\n'
+        "exit 1\n",
+        encoding="utf-8",
+    )
+    script.chmod(script.stat().st_mode | stat.S_IEXEC)
+    return Engine(str(script), is_podman=is_podman)
+
+
+def test_base_image_choice(tmp_path: Path) -> None:
+    bare_podman = engine_with_images(tmp_path, [], is_podman=True)
+    assert base_image(bare_podman, {}) == "docker.io/library/python:3.12-slim"
+    assert base_image(bare_podman, {"BASE_IMAGE": "my/base:1"}) == "my/base:1"
+    bare_docker = engine_with_images(tmp_path, [], is_podman=False)
+    assert base_image(bare_docker, {}) is None  # the Dockerfile's default, pulled by docker
+    offline = engine_with_images(tmp_path, [LOCAL_BASE_IMAGE], is_podman=True)
+    assert base_image(offline, {}) == LOCAL_BASE_IMAGE
 
 
 # -- the image ------------------------------------------------------------------------------------
