@@ -262,13 +262,27 @@ def diagnose(access: Access, namespace: str, rt: Runtime) -> str:
     return diagnostics.one_line(pods, events)
 
 
-def find_url(access: Access, inputs: Inputs, job: Job) -> str:
+def find_url(access: Access, inputs: Inputs, job: Job, tmp: Path) -> str:
+    """The URL from the Ingresses of this helmfile's releases (the namespace may be shared)."""
+    releases: list[str] | None
+    try:
+        releases = helmfile_runner.list_releases(helmfile_invocation(inputs, job, tmp),
+                                                 access.kubeconfig, inputs.timeout)
+    except ReleaseKitError as exc:
+        commands.notice(f"Could not tell which Ingresses are this helmfile's: {exc}",
+                        title="Environment URL")
+        releases = None
     try:
         ingresses = access.connect().ingresses(job.namespace)
     except ReleaseKitError as exc:
         commands.warning(f"Could not list the Ingresses of {job.namespace} for the URL: {exc}")
         ingresses = []
-    return choose_url(ingresses, inputs.url_annotation, job.template_url)
+    choice = choose_url(ingresses, inputs.url_annotation, job.template_url, releases)
+    if choice.guessed:
+        commands.notice(choice.reason, title="Environment URL")
+    else:
+        commands.debug(f"Environment URL: {choice.reason}")
+    return choice.url
 
 
 def deployments(inputs: Inputs, ctx: Context) -> DeploymentStore | None:
@@ -317,7 +331,7 @@ def deploy(inputs: Inputs, job: Job, access: Access, tmp: Path, rt: Runtime) -> 
         raise ExternalServiceError(f"{outcome.failure}. {diagnosis}",
                                    hint="See the step summary for every pod and event.",
                                    title=f"Deploy to {job.environment.name} failed")
-    url = find_url(access, inputs, job)
+    url = find_url(access, inputs, job, tmp)
     result = "deployed" if outcome.changed else "unchanged"
     if store and dep:
         store.set_state(dep.id, "success", log_url=rt.context.run_url, environment_url=url,

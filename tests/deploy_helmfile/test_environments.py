@@ -29,7 +29,7 @@ from release_kit.environments.plan import (
     parse_env_labels,
     plan,
 )
-from release_kit.environments.urls import Ingress, choose_url
+from release_kit.environments.urls import Ingress, UrlChoice, choose_url
 from release_kit.errors import InputError
 
 
@@ -152,13 +152,74 @@ def test_env_labels_validation() -> None:
         assert info.value.input_name == "env-labels"
 
 
-def test_url_choice_order() -> None:
-    annotated = Ingress("b", {"outputs.webapp-url": "https://app.example.com/x"}, ["b.example.com"])
-    plain = Ingress("a", {}, ["*.wild.example.com", "a.example.com"])
-    assert choose_url([plain, annotated], "outputs.webapp-url", "https://t") == "https://app.example.com/x"
-    assert choose_url([plain, annotated], "other", "https://t") == "https://a.example.com"
-    assert choose_url([Ingress("c")], "outputs.webapp-url", "https://t") == "https://t"
-    assert choose_url([], "outputs.webapp-url") == ""
+URL = "outputs.webapp-url"
+
+
+def helm_ingress(name: str, release: str, host: str, **annotations: str) -> Ingress:
+    return Ingress(name, {"meta.helm.sh/release-name": release, **annotations}, [host])
+
+
+def test_url_comes_from_this_helmfiles_release_in_a_shared_namespace() -> None:
+    # acme/api and acme/web in one namespace: "api" sorts first, but web's deploy gets web's URL
+    api = helm_ingress("api", "api", "api.production.example.com", **{URL: "https://api.example.com"})
+    web = helm_ingress("web", "web", "web.production.example.com")
+    choice = choose_url([api, web], URL, "https://t", releases=["web"])
+    assert choice == UrlChoice("https://web.production.example.com",
+                               "Ingresses of release web: first host of Ingress web")
+    assert choose_url([api, web], URL, "https://t", releases=["api"]).url == "https://api.example.com"
+    # the instance label names the release as well (charts that set it, Helm < 3.2)
+    labelled = Ingress("www", {}, ["www.example.com"], {"app.kubernetes.io/instance": "web"})
+    assert choose_url([api, labelled], URL, releases=["web"]).url == "https://www.example.com"
+
+
+def test_another_releases_ingress_is_never_the_url() -> None:
+    api = helm_ingress("api", "api", "api.dev.example.com", **{URL: "https://api.example.com"})
+    choice = choose_url([api], URL, "https://web.example.com", releases=["web"])
+    assert choice.url == "https://web.example.com" and not choice.guessed
+    assert "api belong to other releases" in choice.reason
+    assert choose_url([api], URL, releases=["web"]).url == ""
+    # an unlabelled Ingress next to another release's: no way to tell, the template wins
+    plain = Ingress("legacy", {}, ["legacy.example.com"])
+    guess = choose_url([api, plain], URL, "https://t", releases=["web"])
+    assert (guess.url, guess.guessed) == ("https://t", True)
+
+
+def test_no_release_metadata_takes_the_only_ingress_and_never_guesses_among_several() -> None:
+    only = Ingress("web", {URL: "https://app.example.com"}, ["web.example.com"])
+    choice = choose_url([only], URL, "https://t", releases=["web"])
+    assert (choice.url, choice.guessed) == ("https://app.example.com", True)
+    assert choice.reason.startswith("no Ingress carries Helm release metadata; taking the "
+                                    "namespace's only Ingress")
+    other = Ingress("api", {}, ["api.example.com"])
+    several = choose_url([only, other], URL, "https://t", releases=["web"])
+    assert (several.url, several.guessed) == ("https://t", True)
+    assert "not guessing among Ingresses api, web" in several.reason
+
+
+def test_helmfile_list_failed_single_ingress_or_template() -> None:
+    api = helm_ingress("api", "api", "api.example.com")
+    web = helm_ingress("web", "web", "web.example.com")
+    single = choose_url([web], URL, "https://t", releases=None)
+    assert (single.url, single.guessed) == ("https://web.example.com", True)
+    assert single.reason.startswith("helmfile did not list its releases")
+    assert choose_url([api, web], URL, "https://t", releases=None) == UrlChoice(
+        "https://t", "helmfile did not list its releases; not guessing among Ingresses api, web; "
+        "using the url template", guessed=True)
+    assert choose_url([], URL, releases=None) == UrlChoice(
+        "", "no Ingress in the namespace; using no URL (no url template either)")
+
+
+def test_url_annotation_wins_over_hosts_then_template() -> None:
+    annotated = helm_ingress("b", "web", "b.example.com", **{URL: " https://app.example.com/x "})
+    plain = Ingress("a", {"meta.helm.sh/release-name": "web"},
+                    ["*.wild.example.com", "a.example.com"])
+    mine = ["web"]
+    assert choose_url([plain, annotated], URL, "https://t", mine).url == "https://app.example.com/x"
+    assert choose_url([plain, annotated], "other", "https://t", mine).url == "https://a.example.com"
+    assert choose_url([plain, annotated], "", "https://t", mine).url == "https://a.example.com"
+    bare = Ingress("c", {"meta.helm.sh/release-name": "web"})
+    assert choose_url([bare], URL, "https://t", mine).url == "https://t"
+    assert choose_url([], URL, releases=mine).url == ""
 
 
 QA2 = classify("qa2")

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from release_kit.errors import InputError, NotFoundError
+from release_kit.errors import ExternalServiceError, InputError, NotFoundError
 from release_kit.helmfile import HELM_VERSION, HELMFILE_VERSION
 from release_kit.helmfile.argv import Invocation, Operation, image_values, parse_set_lines
+from release_kit.helmfile.listing import release_names
 from release_kit.helmfile.runner import find_helmfile, run
 
 
@@ -32,6 +33,37 @@ def test_diff_and_destroy_subcommands() -> None:
     diff = Invocation(Operation.DIFF, Path("h.yaml"), "dev", "dev").argv("/bin/helmfile")
     assert diff[0] == "/bin/helmfile" and diff[-3:] == ["diff", "--suppress-secrets", "--detailed-exitcode"]
     assert Invocation(Operation.DESTROY, Path("h.yaml"), "dev", "dev").argv()[-1] == "destroy"
+
+
+def test_listing_keeps_the_state_and_drops_the_subcommands_extra_arguments() -> None:
+    apply = Invocation(Operation.APPLY, Path("h.yaml"), "qa2", "qa2", [Path("/t/image.json")],
+                       ["replicas=2"], ["--wait"])
+    assert apply.listing().argv() == [
+        "helmfile", "--file", "h.yaml", "--environment", "qa2", "--namespace", "qa2",
+        "--state-values-file", "/t/image.json", "--state-values-set", "replicas=2",
+        "list", "--output", "json"]
+
+
+# what helmfile 1.x prints (pkg/app/formatters.go: json.Marshal of its HelmRelease rows)
+LISTED = ('[{"name":"web","namespace":"qa2","enabled":true,"installed":true,'
+          '"labels":"chart:web,name:web,namespace:qa2","chart":"./chart","version":""},'
+          '{"name":"worker","namespace":"","enabled":true,"installed":true,"labels":"",'
+          '"chart":"./worker","version":""},'
+          '{"name":"off","namespace":"qa2","enabled":false,"installed":true,"labels":"",'
+          '"chart":"x","version":""},'
+          '{"name":"gone","namespace":"qa2","enabled":true,"installed":false,"labels":"",'
+          '"chart":"x","version":""},'
+          '{"name":"db","namespace":"databases","enabled":true,"installed":true,"labels":"",'
+          '"chart":"x","version":""}]')
+
+
+def test_release_names_from_list_output() -> None:
+    assert release_names(LISTED + "\n", "qa2") == ["web", "worker"]
+    assert release_names(f"Adding repo bitnami\n{LISTED}\n", "qa2") == ["web", "worker"]
+    assert release_names("[]\n", "qa2") == []
+    for bad in ("", "NAME NAMESPACE ENABLED\nweb qa2 true\n", '[{"namespace": "qa2"}]', "[1]"):
+        with pytest.raises(ValueError):
+            release_names(bad, "qa2")
 
 
 def test_set_lines_and_image_values() -> None:
@@ -103,3 +135,27 @@ def test_run_invocation_outcomes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert failed_destroy.failure == "helmfile destroy failed (exit 2): last words"
     env = (tmp_path / "env.txt").read_text()
     assert f"KUBECONFIG={tmp_path / 'kc'}" in env and "ghs_secret" not in env
+
+
+def test_list_releases_outcomes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from release_kit.helmfile.runner import list_releases
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    tool = bin_dir / "helmfile"
+    tool.write_text("#!/bin/sh\necho \"$@\" > \"$OUT\"\necho \"$ANSWER\"\n"
+                    "echo 'err: no state' >&2\nexit \"$CODE\"\n")
+    tool.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin:/bin")
+    monkeypatch.setenv("OUT", str(tmp_path / "argv.txt"))
+    apply = Invocation(Operation.APPLY, Path("h.yaml"), "qa2", "qa2", extra_args=["--wait"])
+    monkeypatch.setenv("CODE", "0")
+    monkeypatch.setenv("ANSWER", LISTED)
+    assert list_releases(apply, tmp_path / "kc", 30) == ["web", "worker"]
+    assert (tmp_path / "argv.txt").read_text().split()[-3:] == ["list", "--output", "json"]
+    monkeypatch.setenv("ANSWER", "not json")
+    with pytest.raises(ExternalServiceError, match="no JSON array of releases"):
+        list_releases(apply, tmp_path / "kc", 30)
+    monkeypatch.setenv("CODE", "1")
+    with pytest.raises(ExternalServiceError, match=r"helmfile list failed \(exit 1\): err: no state"):
+        list_releases(apply, tmp_path / "kc", 30)

@@ -1,4 +1,5 @@
-"""helmfile: argv building (pure) and a runner that streams its output into a log group.
+"""helmfile: argv building and reading ``list --output json`` (pure), and a runner that streams
+its output into a log group.
 
 ``HELMFILE_VERSION`` / ``HELM_VERSION`` name the versions the action image provides; a local run
 needs the same (plus the helm-diff plugin, which ``helmfile diff`` and ``apply`` use).

@@ -4,13 +4,15 @@
 global flags first, then the subcommand with its own flags, then the user's extra arguments
 (helmfile accepts global flags after the subcommand too, so ``--selector`` works there).
 ``apply`` and ``diff`` get ``--suppress-secrets`` so Secret values never reach the log, and
-``--detailed-exitcode`` so exit 2 tells "changed" apart from "nothing to do".
+``--detailed-exitcode`` so exit 2 tells "changed" apart from "nothing to do". ``list --output
+json`` names the releases the same state (file, environment, namespace, state values) deploys;
+the user's extra arguments are for the deploying subcommand, so a listing leaves them out.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from pathlib import Path
 from typing import Any
@@ -24,12 +26,14 @@ class Operation(Enum):
     APPLY = "apply"
     DIFF = "diff"
     DESTROY = "destroy"
+    LIST = "list"
 
 
 _SUBCOMMAND_FLAGS: dict[Operation, tuple[str, ...]] = {
     Operation.APPLY: ("--suppress-secrets", "--detailed-exitcode"),
     Operation.DIFF: ("--suppress-secrets", "--detailed-exitcode"),
     Operation.DESTROY: (),
+    Operation.LIST: ("--output", "json"),
 }
 
 
@@ -51,6 +55,10 @@ class Invocation:
         for pair in self.state_values_set:
             args += ["--state-values-set", pair]
         return [*args, self.operation.value, *_SUBCOMMAND_FLAGS[self.operation], *self.extra_args]
+
+    def listing(self) -> Invocation:
+        """``helmfile ... list --output json`` over the same state as this invocation."""
+        return replace(self, operation=Operation.LIST, extra_args=())
 
 
 def parse_set_lines(lines: Sequence[str], input_name: str = "set") -> list[str]:

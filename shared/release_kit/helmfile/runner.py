@@ -1,7 +1,8 @@
 """Run helmfile: find it, stream its output into a log group, enforce a timeout.
 
 Output is printed line by line as it arrives (a deploy can take minutes; the log must move),
-and the last lines are kept for the error message when it fails.
+and the last lines are kept for the error message when it fails. ``list_releases`` is the one
+quiet call: its output is data (which releases the helmfile deploys), not log.
 """
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from release_kit.action import commands
-from release_kit.errors import NotFoundError
+from release_kit.errors import ExternalServiceError, NotFoundError
 from release_kit.helmfile import REQUIREMENT
 from release_kit.helmfile.argv import DETAILED_CHANGES, Invocation, Operation
+from release_kit.helmfile.listing import release_names
 
 TAIL_LINES = 20
 
@@ -98,12 +100,17 @@ def _kill_group(proc: subprocess.Popen[str]) -> None:
         pass
 
 
-def run_invocation(invocation: Invocation, kubeconfig: Path, timeout: float) -> Outcome:
-    """Run helmfile against ``kubeconfig``; the action's inputs (its token) stay out of its env."""
+def _env(kubeconfig: Path) -> dict[str, str]:
+    """helmfile's environment: the action's inputs (its token) stay out of it."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("INPUT_")}
     env["KUBECONFIG"] = str(kubeconfig)
+    return env
+
+
+def run_invocation(invocation: Invocation, kubeconfig: Path, timeout: float) -> Outcome:
+    """Run helmfile against ``kubeconfig``, its output streamed into a log group."""
     what = f"helmfile {invocation.operation.value}"
-    result = run(invocation.argv(find_helmfile()), env=env, timeout=timeout,
+    result = run(invocation.argv(find_helmfile()), env=_env(kubeconfig), timeout=timeout,
                  title=f"{what} ({invocation.namespace})")
     if result.timed_out:
         return Outcome(result.exit_code, f"{what} did not finish within {timeout:g} s")
@@ -112,3 +119,27 @@ def run_invocation(invocation: Invocation, kubeconfig: Path, timeout: float) -> 
         last = next((line for line in reversed(result.tail) if line.strip()), "")
         return Outcome(result.exit_code, f"{what} failed (exit {result.exit_code}): {last}")
     return Outcome(result.exit_code)
+
+
+def list_releases(invocation: Invocation, kubeconfig: Path, timeout: float) -> list[str]:
+    """Names of the releases ``invocation``'s helmfile runs in its namespace (``helmfile list``).
+
+    Raises ExternalServiceError when helmfile fails, hangs or answers something else.
+    """
+    argv = invocation.listing().argv(find_helmfile())
+    commands.debug("$ " + " ".join(argv))
+    try:
+        proc = subprocess.run(  # argv list, no shell
+            argv, env=_env(kubeconfig), capture_output=True, text=True, errors="replace",
+            stdin=subprocess.DEVNULL, timeout=timeout, check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise ExternalServiceError(f"helmfile list did not finish within {timeout:g} s") from None
+    if proc.returncode != 0:
+        output = (proc.stderr or proc.stdout).splitlines()
+        last = next((line for line in reversed(output) if line.strip()), "")
+        raise ExternalServiceError(f"helmfile list failed (exit {proc.returncode}): {last}")
+    try:
+        return release_names(proc.stdout, invocation.namespace)
+    except ValueError as exc:
+        raise ExternalServiceError(f"helmfile list --output json: {exc}") from None

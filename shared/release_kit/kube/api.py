@@ -18,6 +18,17 @@ from release_kit.errors import ExternalServiceError
 HELM_OWNER = "owner=helm"
 
 
+def _ingress(item: dict[str, Any]) -> Ingress:
+    metadata = item.get("metadata") or {}
+    rules = (item.get("spec") or {}).get("rules") or []
+    return Ingress(
+        name=str(metadata.get("name", "")),
+        annotations=dict(metadata.get("annotations") or {}),
+        hosts=[str(rule["host"]) for rule in rules if rule.get("host")],
+        labels=dict(metadata.get("labels") or {}),
+    )
+
+
 @dataclass(frozen=True)
 class Kube:
     """A connected client (``kubernetes.client.ApiClient``)."""
@@ -76,15 +87,7 @@ class Kube:
 
         api = client.NetworkingV1Api(self.api_client)
         items = self._items("listing ingresses", api.list_namespaced_ingress, namespace)
-        return [
-            Ingress(
-                name=str(item.get("metadata", {}).get("name", "")),
-                annotations=dict(item.get("metadata", {}).get("annotations") or {}),
-                hosts=[str(rule.get("host")) for rule in (item.get("spec") or {}).get("rules") or []
-                       if rule.get("host")],
-            )
-            for item in items
-        ]
+        return [_ingress(item) for item in items]
 
     def pods(self, namespace: str) -> list[dict[str, Any]]:
         from kubernetes import client  # noqa: PLC0415
