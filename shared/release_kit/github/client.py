@@ -81,10 +81,15 @@ def _record_response(verb: str, url: str, response: Any) -> None:
     API_CALLS.record(verb, url, response.status)
 
 
-class _CountingHTTPS(HTTPSRequestsConnectionClass):
+class _Counting:
+    """Mixed into PyGithub's connection classes: records every response in ``API_CALLS``."""
+
+    verb: str
+    url: str
+
     def getresponse(self) -> Any:
         try:
-            response = super().getresponse()
+            response = super().getresponse()  # type: ignore[misc]
         except GithubException as exc:  # a 403 the retry policy judged final raises from inside
             API_CALLS.record(self.verb, self.url, exc.status)
             raise
@@ -92,15 +97,12 @@ class _CountingHTTPS(HTTPSRequestsConnectionClass):
         return response
 
 
-class _CountingHTTP(HTTPRequestsConnectionClass):
-    def getresponse(self) -> Any:
-        try:
-            response = super().getresponse()
-        except GithubException as exc:  # a 403 the retry policy judged final raises from inside
-            API_CALLS.record(self.verb, self.url, exc.status)
-            raise
-        _record_response(self.verb, self.url, response)
-        return response
+class _CountingHTTPS(_Counting, HTTPSRequestsConnectionClass):
+    pass
+
+
+class _CountingHTTP(_Counting, HTTPRequestsConnectionClass):
+    pass
 
 
 _installed = False
