@@ -1,5 +1,5 @@
-"""Fixtures of the deploy-helmfile tests: a workspace with a helmfile, the fake helmfile on
-PATH, and the fake Kubernetes API with a kubeconfig pointing at it."""
+"""Fixtures of the deploy-helmfile tests: a workspace with a helmfile (release ``web``), the
+helmfile spy on PATH, and the sandbox's Kubernetes API with a kubeconfig pointing at it."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from tests.deploy_helmfile.fakes import FakeHelmfile, FakeKube, install_fake_helmfile
+from release_kit.sandbox.kube import FakeKubernetes
+from tests.deploy_helmfile.fakes import FakeHelmfile, install_fake_helmfile
 from tests.deploy_helmfile.scenario import Scenario, Seed
 
 
@@ -23,23 +24,23 @@ def fake_helmfile(tmp_path: Path) -> FakeHelmfile:
 def workspace(tmp_path: Path) -> Path:
     ws = tmp_path / "workspace"
     (ws / "deploy").mkdir(parents=True)
-    (ws / "deploy" / "helmfile.yaml").write_text("releases: []\n", encoding="utf-8")
+    (ws / "deploy" / "helmfile.yaml").write_text("releases:\n  - name: web\n    chart: ./chart\n",
+                                                 encoding="utf-8")
     return ws
 
 
 @pytest.fixture(scope="session")
-def fake_kube_server() -> Iterator[FakeKube]:
-    with FakeKube() as kube:
+def kube_server() -> Iterator[FakeKubernetes]:
+    with FakeKubernetes() as kube:
         yield kube
 
 
 @pytest.fixture
-def fake_kube(fake_kube_server: FakeKube, workspace: Path) -> FakeKube:
-    """The fake API, emptied, with ``workspace/kubeconfig`` pointing at it."""
-    fake_kube_server.namespaces.clear()
-    fake_kube_server.requests.clear()
-    fake_kube_server.kubeconfig(workspace / "kubeconfig")
-    return fake_kube_server
+def fake_kube(kube_server: FakeKubernetes, workspace: Path) -> FakeKubernetes:
+    """The sandbox API, emptied, with ``workspace/kubeconfig`` pointing at it."""
+    kube_server.reset()
+    kube_server.write_kubeconfig(workspace / "kubeconfig")
+    return kube_server
 
 
 @pytest.fixture(scope="session")
@@ -49,7 +50,7 @@ def seed(tmp_path_factory: pytest.TempPathFactory) -> Seed:
 
 
 @pytest.fixture
-def scenario(sandbox: Any, fake_helmfile: FakeHelmfile, fake_kube: FakeKube, workspace: Path,
+def scenario(sandbox: Any, fake_helmfile: FakeHelmfile, fake_kube: FakeKubernetes, workspace: Path,
              seed: Seed) -> Scenario:
     """``acme/web`` in the emulator (``scenario.open_prs()`` opens #1 feat/a and #2 feat/b)."""
     return Scenario(sandbox, fake_helmfile, workspace).setup(seed)

@@ -6,12 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.deploy_helmfile.fakes import FakeHelmfile, FakeKube
+from release_kit.sandbox.kube import FakeKubernetes
+from tests.deploy_helmfile.fakes import FakeHelmfile
 from tests.deploy_helmfile.scenario import BRANCHES, Scenario
 
 
 @pytest.fixture
-def scenario(sandbox, fake_helmfile: FakeHelmfile, fake_kube: FakeKube, workspace: Path) -> Scenario:
+def scenario(sandbox, fake_helmfile: FakeHelmfile, fake_kube: FakeKubernetes, workspace: Path) -> Scenario:
     """No repository is needed: nothing may reach GitHub at all."""
     shas = {ref: f"{n:040x}" for n, ref in enumerate(("main", "v1.2.0", *BRANCHES), 1)}
     return Scenario(sandbox, fake_helmfile, workspace, shas=shas)

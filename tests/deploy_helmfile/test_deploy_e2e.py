@@ -1,4 +1,4 @@
-"""deploy-helmfile end to end: harness subprocess, GitHub emulator, fake helmfile, fake kube."""
+"""deploy-helmfile end to end: harness subprocess, GitHub emulator, helmfile spy, sandbox kube."""
 
 from __future__ import annotations
 
@@ -6,15 +6,16 @@ import json
 
 import pytest
 
-from tests.deploy_helmfile.fakes import FakeKube, helm_secret, ingress
+from release_kit.sandbox.kube import FakeKubernetes, helm_release_secret, ingress
 from tests.deploy_helmfile.scenario import Scenario, Seed
+from tests.harness import ActionResult
 
 ANNOTATION = "outputs.webapp-url"
 
 
-def test_preview_deploy_records_a_deployment_with_the_ingress_url(scenario: Scenario, fake_kube: FakeKube) -> None:
-    fake_kube.namespace("feat-a").ingresses.append(
-        ingress("web", "feat-a.preview.example.com", {ANNOTATION: "https://feat-a.example.com/app"}))
+def test_preview_deploy_records_a_deployment_with_the_ingress_url(scenario: Scenario, fake_kube: FakeKubernetes) -> None:
+    fake_kube.add("feat-a", "ingresses", ingress("web", "feat-a.preview.example.com", release="web",
+                                                 annotations={ANNOTATION: "https://feat-a.example.com/app"}))
     result = scenario.run({"environment": "preview", "image": "ecr/web", "image-tag": "sha-1",
                            "set": "replicas=1\ningress.enabled=true",
                            "values": "resources:\n  cpu: 100m\n"}, pr=1)
@@ -32,17 +33,52 @@ def test_preview_deploy_records_a_deployment_with_the_ingress_url(scenario: Scen
     assert success.environment_url == "https://feat-a.example.com/app"
     assert success.target_url.endswith("/acme/web/actions/runs/4242")
 
-    [call] = scenario.fake_helmfile.calls
+    call, listing = scenario.fake_helmfile.calls
     argv = call["argv"]
     assert argv[:6] == ["--file", str(scenario.workspace / "deploy/helmfile.yaml"),
                         "--environment", "preview", "--namespace", "feat-a"]
     assert argv[argv.index("apply"):] == ["apply", "--suppress-secrets", "--detailed-exitcode"]
+    # the releases are asked of the same state: file, environment, namespace, state values
+    assert listing["argv"] == [*argv[:argv.index("apply")], "list", "--output", "json"]
     assert argv.count("--state-values-set") == 2 and "ingress.enabled=true" in argv
     assert call["state_values"] == [{"resources": {"cpu": "100m"}},
                                     {"image": {"repository": "ecr/web", "tag": "sha-1"}}]
     assert call["env"]["KUBECONFIG"] == str(scenario.workspace / "kubeconfig")
     assert not [k for k in call["env"] if k.startswith("INPUT_")]  # the GitHub token stays here
     assert "::group::helmfile apply (feat-a)" in result.stdout
+
+
+def url_notices(result: ActionResult) -> list[str]:
+    return [n.message for n in result.commands("notice") if n.title == "Environment URL"]
+
+
+def test_url_in_a_shared_namespace_is_this_services_own(scenario: Scenario,
+                                                        fake_kube: FakeKubernetes) -> None:
+    # acme/api already runs in dev, with its URL annotation; acme/web deploys release "web"
+    fake_kube.add("dev", "ingresses", ingress("api", "api.dev.example.com", release="api",
+                                              annotations={ANNOTATION: "https://api.example.com"}))
+    result = scenario.run({"environment": "dev", "url": "https://{environment}.example.com"},
+                          ref="main", env={"FAKE_HELMFILE_RELEASE": "web"})
+    assert result.exit_code == 0, result
+    assert result.outputs["url"] == "https://web.dev.example.com"
+    [dep] = scenario.deployments(environment="dev")
+    assert next(iter(dep.get_statuses())).environment_url == "https://web.dev.example.com"
+    assert url_notices(result) == []
+    assert sorted(i["metadata"]["name"] for i in fake_kube.items("dev", "ingresses")) == ["api", "web"]
+
+
+def test_url_when_helmfile_cannot_list_its_releases(scenario: Scenario,
+                                                    fake_kube: FakeKubernetes) -> None:
+    fake_kube.add("dev", "ingresses", ingress("api", "api.dev.example.com", release="api"),
+                  ingress("web", "web.dev.example.com", release="web"))
+    result = scenario.run({"environment": "dev", "url": "https://{environment}.example.com"},
+                          ref="main", env={"FAKE_HELMFILE_EXIT_LIST": "1"})
+    assert result.exit_code == 0, result
+    assert result.outputs["url"] == "https://dev.example.com"  # the template, not a guess
+    listing, choice = url_notices(result)
+    assert listing.startswith("Could not tell which Ingresses are this helmfile's: "
+                              "helmfile list failed (exit 1)")
+    assert "not guessing among Ingresses api, web" in choice
 
 
 def test_rerun_reuses_the_deployment(scenario: Scenario) -> None:
@@ -72,6 +108,7 @@ def test_every_environment_kind(scenario: Scenario, environment: str, ref: str, 
     [dep] = scenario.deployments(environment=environment)
     assert (dep.ref, dep.transient_environment, dep.production_environment) == (ref, transient, production)
     assert scenario.fake_helmfile.calls[0]["argv"][3:6] == [environment, "--namespace", namespace]
+    assert scenario.fake_helmfile.subcommands() == ["apply", "list"]
 
 
 def test_dev_deploy_of_a_new_commit_inactivates_the_previous_one(scenario: Scenario) -> None:
@@ -100,9 +137,8 @@ def test_shared_qa_environment_replacement(scenario: Scenario) -> None:
 
 
 def test_destroy_of_a_shared_preview_namespace_waits_for_the_last_release(
-        scenario: Scenario, fake_kube: FakeKube, seed: Seed) -> None:
-    ns = fake_kube.namespace("feat-a")
-    ns.secrets += [helm_secret("web", "feat-a"), helm_secret("api", "feat-a")]
+        scenario: Scenario, fake_kube: FakeKubernetes, seed: Seed) -> None:
+    fake_kube.add("feat-a", "secrets", helm_release_secret("web"), helm_release_secret("api"))
     scenario.open_prs(("deploy",))
     assert scenario.run({"environment": "preview"}, pr=1).exit_code == 0
     closed = scenario.pr_event(1, "closed", ("deploy",), state="closed")
@@ -139,12 +175,11 @@ def test_destroy_leaves_a_shared_environment_that_moved_on(scenario: Scenario) -
     assert [w.title for w in result.warnings] == ["qa3 left running"]
 
 
-def test_failure_diagnostics(scenario: Scenario, fake_kube: FakeKube) -> None:
+def test_failure_diagnostics(scenario: Scenario, fake_kube: FakeKubernetes) -> None:
     from tests.deploy_helmfile.test_kube import CRASHING, EVENTS, PULLING
 
-    ns = fake_kube.namespace("qa1")
-    ns.pods += [CRASHING, PULLING]
-    ns.events += EVENTS
+    fake_kube.add("qa1", "pods", CRASHING, PULLING)
+    fake_kube.add("qa1", "events", *EVENTS)
     result = scenario.run({"environment": "qa1"}, pr=1, env={"FAKE_HELMFILE_EXIT_APPLY": "1"})
     assert result.exit_code == 1
     [error] = result.errors
@@ -159,10 +194,10 @@ def test_failure_diagnostics(scenario: Scenario, fake_kube: FakeKube) -> None:
     assert scenario.states(dep) == ["in_progress", "failure"]
 
 
-def test_timeout_kills_helmfile_and_fails_the_deployment(scenario: Scenario, fake_kube: FakeKube) -> None:
+def test_timeout_kills_helmfile_and_fails_the_deployment(scenario: Scenario, fake_kube: FakeKubernetes) -> None:
     from tests.deploy_helmfile.test_kube import PULLING
 
-    fake_kube.namespace("dev").pods.append(PULLING)
+    fake_kube.add("dev", "pods", PULLING)
     result = scenario.run({"environment": "dev", "timeout": "2"}, ref="main",
                           env={"FAKE_HELMFILE_SLEEP": "60"})
     assert result.exit_code == 1, result

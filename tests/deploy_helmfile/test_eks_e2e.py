@@ -32,7 +32,7 @@ def test_eks_deploy_uses_an_exec_plugin_kubeconfig(sandbox, scenario: Scenario,
                            "url": "https://{environment}.example.com"},
                           ref="main", env={"FAKE_HELMFILE_RUN_EXEC": "1"})
     assert result.exit_code == 0, result
-    [call] = fake_helmfile.calls
+    call, _listing = fake_helmfile.calls
     assert call["kubeconfig_mode"] == "0o600"
     config = yaml.safe_load(call["kubeconfig"])
     assert config["clusters"][0]["cluster"]["server"].endswith(f".{REGION}.eks.amazonaws.com/")

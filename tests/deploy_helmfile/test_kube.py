@@ -1,4 +1,4 @@
-"""Diagnostics read from pod/event JSON, and the kube adapter against the fake API server."""
+"""Diagnostics read from pod/event JSON, and the kube adapter against the sandbox API server."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 from release_kit.kube.api import Kube
 from release_kit.kube.diagnostics import one_line, pod_problems, summary_markdown, warning_events
-from tests.deploy_helmfile.fakes import FakeKube, helm_secret, ingress
+from release_kit.sandbox.kube import FakeKubernetes, helm_release_secret, ingress
 
 
 def pod(name: str, *, ready: bool = False, phase: str = "Running", **status: object) -> dict:
@@ -27,10 +27,10 @@ UNSCHEDULED = {"metadata": {"name": "web-3"}, "status": {"phase": "Pending", "co
     {"type": "PodScheduled", "status": "False", "reason": "Unschedulable",
      "message": "0/3 nodes are available: insufficient cpu"}]}}
 EVENTS = [
-    {"type": "Normal", "reason": "Pulled", "involvedObject": {"kind": "Pod", "name": "web-1"}},
-    {"type": "Warning", "reason": "BackOff", "message": "Back-off restarting failed container",
+    {"metadata": {"name": "web-1.1"}, "type": "Normal", "reason": "Pulled", "involvedObject": {"kind": "Pod", "name": "web-1"}},
+    {"metadata": {"name": "web-1.2"}, "type": "Warning", "reason": "BackOff", "message": "Back-off restarting failed container",
      "involvedObject": {"kind": "Pod", "name": "web-1"}, "count": 7, "lastTimestamp": "2026-01-01T10:05:00Z"},
-    {"type": "Warning", "reason": "Failed", "message": "Failed to pull image \"web:nope\"",
+    {"metadata": {"name": "web-2.1"}, "type": "Warning", "reason": "Failed", "message": "Failed to pull image \"web:nope\"",
      "involvedObject": {"kind": "Pod", "name": "web-2"}, "lastTimestamp": "2026-01-01T10:06:00Z"},
 ]
 
@@ -55,16 +55,18 @@ def test_warning_events_newest_first_and_rendered() -> None:
     assert one_line([], []) == "no unready pods or warning events found"
 
 
-def test_adapter_against_fake_api(fake_kube: FakeKube, workspace: Path) -> None:
-    ns = fake_kube.namespace("feat-a")
-    ns.ingresses.append(ingress("web", "feat-a.example.com", {"outputs.webapp-url": "https://x"}))
-    ns.pods += [CRASHING, pod("ok", ready=True)]
-    ns.events += EVENTS
-    ns.secrets += [helm_secret("web", "feat-a"), helm_secret("api", "feat-a"),
-                   {"metadata": {"name": "plain", "labels": {}}}]
+def test_adapter_against_fake_api(fake_kube: FakeKubernetes, workspace: Path) -> None:
+    fake_kube.add("feat-a", "ingresses",
+                  ingress("web", "feat-a.example.com", release="web",
+                          annotations={"outputs.webapp-url": "https://x"}))
+    fake_kube.add("feat-a", "pods", CRASHING, pod("ok", ready=True))
+    fake_kube.add("feat-a", "events", *EVENTS)
+    fake_kube.add("feat-a", "secrets", helm_release_secret("web"), helm_release_secret("api"),
+                  {"metadata": {"name": "plain", "labels": {}}})
     kube = Kube.from_kubeconfig(workspace / "kubeconfig")
     [ing] = kube.ingresses("feat-a")
     assert ing.hosts == ["feat-a.example.com"] and ing.annotations["outputs.webapp-url"] == "https://x"
+    assert ing.release == "web" and ing.labels["app.kubernetes.io/instance"] == "web"
     assert [p.pod for p in pod_problems(kube.pods("feat-a"))] == ["web-1"]
     assert {e["reason"] for e in kube.events("feat-a")} == {"BackOff", "Failed"}
     assert kube.helm_releases("feat-a") == ["api", "web"]
