@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from release_kit.helmfile import HELMFILE_VERSION
 from release_kit.sandbox.kube import FakeKubernetes
 from tests.deploy_helmfile.fakes import FakeHelmfile
 from tests.deploy_helmfile.scenario import BRANCHES, Scenario
@@ -58,5 +59,5 @@ def test_missing_helmfile_binary_fails_before_any_write(scenario: Scenario) -> N
     assert result.exit_code == 1, result
     [error] = result.errors
     assert error.title == "helmfile not found"
-    assert "action image provides it" in error.message and "helmfile v1.1.x" in error.message
+    assert "action image provides it" in error.message and f"helmfile {HELMFILE_VERSION}" in error.message
     assert scenario.sandbox.github.requests == []

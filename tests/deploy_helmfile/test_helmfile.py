@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import sys
 import time
 from contextlib import redirect_stdout
@@ -11,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from release_kit.errors import ExternalServiceError, InputError, NotFoundError
-from release_kit.helmfile import HELM_VERSION, HELMFILE_VERSION
+from release_kit.helmfile import HELM_DIFF_VERSION, HELM_VERSION, HELMFILE_VERSION
 from release_kit.helmfile.argv import Invocation, Operation, image_values, parse_set_lines
 from release_kit.helmfile.listing import release_names
 from release_kit.helmfile.runner import find_helmfile, run
@@ -83,6 +84,20 @@ def test_missing_helmfile_says_where_to_get_it(tmp_path: Path) -> None:
     text = str(info.value)
     assert "action image provides it" in text
     assert f"helmfile {HELMFILE_VERSION}" in text and f"helm {HELM_VERSION}" in text
+    assert f"helm-diff plugin {HELM_DIFF_VERSION}" in text
+
+
+def test_versions_are_the_ones_the_image_installs() -> None:
+    """The error text and the README must name what the Dockerfile pins, not a guess."""
+    root = Path(__file__).resolve().parents[2]
+    pinned = dict(re.findall(r"^ARG (\w+_VERSION)=(\S+)$", (root / "Dockerfile").read_text(),
+                             re.M))
+    assert {k: pinned.get(k) for k in ("HELMFILE_VERSION", "HELM_VERSION", "HELM_DIFF_VERSION")} == {
+        "HELMFILE_VERSION": HELMFILE_VERSION, "HELM_VERSION": HELM_VERSION,
+        "HELM_DIFF_VERSION": HELM_DIFF_VERSION}
+    readme = (root / "actions/deploy-helmfile/README.md").read_text()
+    assert f"helmfile {HELMFILE_VERSION} with helm {HELM_VERSION}" in readme
+    assert f"the helm-diff plugin {HELM_DIFF_VERSION}" in readme
 
 
 def _script(tmp_path: Path, body: str) -> list[str]:
