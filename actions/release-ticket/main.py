@@ -26,6 +26,7 @@ from release_kit.action import Bool, Lines, Runtime, commands, markdown_table, r
 from release_kit.errors import InputError, NotFoundError, PermissionDeniedError, ReleaseKitError
 from release_kit.github import API_CALLS
 from release_kit.github.inputs import GitHubAuthInputs
+from release_kit.github.tickets import CommentMode, Ticket, TicketDesk
 from release_kit.tickets import (
     DISPATCH_STAGE,
     Report,
@@ -38,7 +39,6 @@ from release_kit.tickets import (
     parse_targets,
     started,
 )
-from release_kit.tickets.adapter import CommentMode, Ticket, TicketDesk
 
 Operation = Literal["open", "report", "notify-failure", "close"]
 EVENT_TIME_ENV = "RELEASE_KIT_EVENT_TIME"  # the run's start, when the workflow knows it

@@ -53,7 +53,7 @@ from release_kit.versioning.tags import (
 )
 
 if TYPE_CHECKING:
-    from release_kit.versioning.hosting import GitHubRepository
+    from release_kit.github.releases import GitHubRepository
 
 
 class Inputs(ActionInputs):
@@ -181,7 +181,7 @@ class Release:
     def github(self) -> GitHubRepository:
         if self._github is None:
             from release_kit.github import connect  # noqa: PLC0415 - only when GitHub is used
-            from release_kit.versioning.hosting import GitHubRepository  # noqa: PLC0415
+            from release_kit.github.releases import GitHubRepository  # noqa: PLC0415
 
             if not self.repository:
                 self.context.require_repository()  # explains how to set it
@@ -269,7 +269,7 @@ class Release:
         return [self.write(p, by_path.get(p.path)) if p.releases else p for p in plans]
 
     def write(self, plan: ReleasePlan, package: Package | None) -> ReleasePlan:
-        from release_kit.versioning.hosting import Outcome  # noqa: PLC0415
+        from release_kit.github.releases import Outcome  # noqa: PLC0415
 
         sha = self.head
         if package is not None and self.inputs.update_pyproject:
@@ -289,7 +289,7 @@ class Release:
 
     def draft(self, plan: ReleasePlan, changelog: str) -> dict[str, Any] | None:
         """Create or update the branch's single draft release (skipped when nothing changed)."""
-        from release_kit.versioning.hosting import DraftRelease  # noqa: PLC0415
+        from release_kit.github.releases import DraftRelease  # noqa: PLC0415
 
         if not plan.releases:
             return None

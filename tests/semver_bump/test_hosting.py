@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from release_kit.github import connect
+from release_kit.github.releases import DraftRelease, GitHubRepository, Outcome, draft_marker
 from release_kit.sandbox import GitHubEmulator
-from release_kit.versioning.hosting import DraftRelease, GitHubRepository, Outcome, draft_marker
 from tests.sandbox.gitutil import clone, commit, git, push
 from tests.semver_bump.flow import add_merged_pulls
 

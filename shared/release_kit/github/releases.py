@@ -1,7 +1,7 @@
 """The GitHub side of a release: merged PRs' metadata, the draft release, tags, version files.
 
-The only module of :mod:`release_kit.versioning` that does I/O. Every call is counted by the
-client (``release_kit.github.API_CALLS``), and the number of calls does not grow with the number
+The I/O of semver-bump (the decisions are :mod:`release_kit.versioning`). Every call is counted by
+the client (``release_kit.github.API_CALLS``), and the number of calls does not grow with the number
 of commits: PRs are listed 100 per page, never fetched one by one.
 
 Writes look before they write and converge: the draft release is updated only when it differs,

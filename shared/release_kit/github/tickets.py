@@ -1,7 +1,7 @@
-"""The GitHub side of release tickets: find, create, write, comment, dispatch (the only I/O here).
+"""The GitHub side of release tickets: find, create, write, comment, dispatch.
 
-Everything it decides comes from the pure modules of this package (what the body says, which
-markers find what, which comment text); this module only fetches and writes, through
+Everything it decides comes from the pure modules of :mod:`release_kit.tickets` (what the body
+says, which markers find what, which comment text); this module only fetches and writes, through
 ``release_kit.github.issues`` (listing, never search; marker-keyed comments; the verified body
 update that survives concurrent writers).
 """

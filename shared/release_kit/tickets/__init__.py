@@ -2,8 +2,8 @@
 
 Pure logic, no I/O: ``model`` (reports, cells, merge), ``render`` (the body and its size
 limit), ``text`` (escaping untrusted text), ``messages`` (comments, fallback issues) and
-``targets`` (dispatch targets). ``adapter`` is the one module that talks to GitHub (imported
-explicitly, so the pure modules never pull in a client).
+``targets`` (dispatch targets). The GitHub side, ``TicketDesk``, is
+:mod:`release_kit.github.tickets`.
 """
 
 from release_kit.tickets.model import (

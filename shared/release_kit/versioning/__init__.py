@@ -7,6 +7,7 @@
 - :mod:`.plan`: one release (or one monorepo package) decided from all of the above.
 - :mod:`.pyproject`: ``[project].version`` read and rewritten, formatting preserved.
 - :mod:`.packages`: monorepo package folders found in the checkout (reads local files).
-- :mod:`.hosting`: the only network I/O here, the GitHub adapter that lists PRs and writes the
-  draft release, tags and version files.
+
+The GitHub side (listing PRs, writing the draft release, tags and version files) is
+:mod:`release_kit.github.releases`.
 """
