@@ -61,7 +61,7 @@ from release_kit.helmfile.argv import (
 from release_kit.templates import render
 
 if TYPE_CHECKING:
-    from release_kit.environments.github_deployments import DeploymentStore
+    from release_kit.github.deployments import DeploymentStore
     from release_kit.kube.api import Kube
 
 # action.yml's default of env-labels, as text
@@ -288,8 +288,8 @@ def find_url(access: Access, inputs: Inputs, job: Job, tmp: Path) -> str:
 def deployments(inputs: Inputs, ctx: Context) -> DeploymentStore | None:
     if not inputs.github_deployment:
         return None
-    from release_kit.environments.github_deployments import DeploymentStore  # noqa: PLC0415
     from release_kit.github.client import connect  # noqa: PLC0415
+    from release_kit.github.deployments import DeploymentStore  # noqa: PLC0415
     from release_kit.github.errors import github_errors  # noqa: PLC0415
 
     gh = connect(inputs.github_token.get_secret_value() or None,

@@ -17,7 +17,7 @@ from pydantic import field_validator, model_validator
 from release_kit.action import Lines, Runtime, run
 from release_kit.errors import InputError
 from release_kit.github.inputs import GitHubAuthInputs
-from release_kit.reintegration.adapter import ReintegrationRepo, read_facts
+from release_kit.github.reintegration import ReintegrationRepo, read_facts
 from release_kit.reintegration.branching import intermediate_branch, prefix_problem
 from release_kit.reintegration.content import DEFAULT_BODY, DEFAULT_TITLE, check_templates
 from release_kit.reintegration.mergeability import wait_budget

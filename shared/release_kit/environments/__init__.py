@@ -6,5 +6,6 @@
 - ``urls``: which URL an environment is reachable at.
 - ``bookkeeping``: what happens to GitHub deployments around a deploy or destroy.
 
-``github_deployments`` is the one adapter here: it fetches and writes what ``bookkeeping`` decides.
+The GitHub side, which fetches and writes what ``bookkeeping`` decides, is
+:mod:`release_kit.github.deployments`.
 """

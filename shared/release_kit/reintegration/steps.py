@@ -16,7 +16,7 @@ from release_kit.action import commands
 from release_kit.errors import ConflictError, PermissionDeniedError
 from release_kit.github.errors import ActionsCannotCreatePullRequests, GitHubValidationFailed
 from release_kit.github.issues import marker
-from release_kit.reintegration.adapter import ReintegrationRepo
+from release_kit.github.reintegration import ReintegrationRepo
 from release_kit.reintegration.branching import BranchStep
 from release_kit.reintegration.guidance import (
     conflict_steps,

@@ -1,4 +1,4 @@
-"""GitHub deployments: the adapter that fetches and writes what ``bookkeeping`` decides.
+"""GitHub deployments: fetches and writes what ``release_kit.environments.bookkeeping`` decides.
 
 Deployments are created with ``auto_merge: false`` (never touch the branch) and
 ``required_contexts: []`` (the very run that deploys is still a pending check). Statuses are
