@@ -294,6 +294,24 @@ def commit(
     return data
 
 
+def git_commit(state: GitHubState, repo: Repo, sha: str) -> J:
+    """A git ``commit`` object (``GET .../git/commits/{sha}``, the ``commit`` of a contents PUT)."""
+    full = commit(state, repo, repo.git.commit_info(sha))
+    inner = full["commit"]
+    return {
+        "sha": sha,
+        "node_id": full["node_id"],
+        "url": inner["url"],
+        "html_url": full["html_url"],
+        "author": inner["author"],
+        "committer": inner["committer"],
+        "message": inner["message"],
+        "tree": inner["tree"],
+        "parents": full["parents"],
+        "verification": inner["verification"],
+    }
+
+
 def diff_entry(state: GitHubState, repo: Repo, sha: str, change: FileChange) -> J:
     api, html = repo_urls(state, repo)
     blob = repo.git.read_blob(sha, change.filename)

@@ -114,20 +114,7 @@ def _write(state: GitHubState, req: Request, delete: bool) -> Response:
     sha = repo.git.commit_files(head, {path: content}, data["message"], author, committer)
     repo.git.update_ref(f"refs/heads/{branch}", sha, head)
     repo.updated_at = now_iso()
-    full = render.commit(state, repo, repo.git.commit_info(sha))
-    inner = full["commit"]
-    commit = {
-        "sha": sha,
-        "node_id": full["node_id"],
-        "url": inner["url"],
-        "html_url": full["html_url"],
-        "author": inner["author"],
-        "committer": inner["committer"],
-        "message": inner["message"],
-        "tree": inner["tree"],
-        "parents": full["parents"],
-        "verification": inner["verification"],
-    }
+    commit = render.git_commit(state, repo, sha)
     if delete:
         return Response(200, {"content": None, "commit": commit})
     blob = repo.git.read_blob(sha, path)

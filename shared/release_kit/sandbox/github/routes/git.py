@@ -197,17 +197,4 @@ def get_git_commit(state: GitHubState, req: Request) -> Any:
     sha = req.params["sha"]
     if not _SHA.match(sha) or repo.git.object_type(sha) != "commit":
         raise not_found()
-    full = render.commit(state, repo, repo.git.commit_info(sha))
-    inner = full["commit"]
-    return {
-        "sha": sha,
-        "node_id": full["node_id"],
-        "url": inner["url"],
-        "html_url": full["html_url"],
-        "author": inner["author"],
-        "committer": inner["committer"],
-        "message": inner["message"],
-        "tree": inner["tree"],
-        "parents": full["parents"],
-        "verification": inner["verification"],
-    }
+    return render.git_commit(state, repo, sha)

@@ -217,15 +217,20 @@ def update_pull(state: GitHubState, req: Request) -> Any:
     return render.pull(state, repo, item)
 
 
-@route("GET", PULL + "/commits", permission=("pull_requests", "read"))
-def list_pull_commits(state: GitHubState, req: Request) -> Response:
+def _pull_range(state: GitHubState, req: Request) -> tuple[Repo, str, str]:
+    """``(repo, merge base, head sha)`` of the requested PR, its heads refreshed from git."""
     repo = get_repo(state, req)
     item = get_pull(repo, req)
     refresh(repo, item)
     pr = item.pull
     assert pr is not None
-    base = repo.git.merge_base(pr.base_sha, pr.head_sha) or pr.base_sha
-    shas = repo.git.rev_list(pr.head_sha, f"^{base}", reverse=True)
+    return repo, repo.git.merge_base(pr.base_sha, pr.head_sha) or pr.base_sha, pr.head_sha
+
+
+@route("GET", PULL + "/commits", permission=("pull_requests", "read"))
+def list_pull_commits(state: GitHubState, req: Request) -> Response:
+    repo, base, head = _pull_range(state, req)
+    shas = repo.git.rev_list(head, f"^{base}", reverse=True)
     return paginate(
         state.base_url, req, shas, lambda s: render.commit(state, repo, repo.git.commit_info(s))
     )
@@ -233,14 +238,9 @@ def list_pull_commits(state: GitHubState, req: Request) -> Response:
 
 @route("GET", PULL + "/files", permission=("pull_requests", "read"))
 def list_pull_files(state: GitHubState, req: Request) -> Response:
-    repo = get_repo(state, req)
-    item = get_pull(repo, req)
-    refresh(repo, item)
-    pr = item.pull
-    assert pr is not None
-    base = repo.git.merge_base(pr.base_sha, pr.head_sha) or pr.base_sha
-    changes = repo.git.diff(base, pr.head_sha)
-    rows = [render.diff_entry(state, repo, pr.head_sha, f) for f in changes]
+    repo, base, head = _pull_range(state, req)
+    changes = repo.git.diff(base, head)
+    rows = [render.diff_entry(state, repo, head, f) for f in changes]
     return paginate(state.base_url, req, rows)
 
 
