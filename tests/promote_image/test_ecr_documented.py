@@ -146,7 +146,8 @@ def test_layer_already_exists_on_complete_is_success(stubbed: tuple[Repository, 
         "The image layer already exists in the associated repository.", 400,
         expected_params={"registryId": SOURCE_ACCOUNT, "repositoryName": "acme/web",
                          "uploadId": "up-1", "layerDigests": [digest]})
-    repo.complete_upload("up-1", digest)
+    repo.complete_upload("up-1", digest)  # no exception: the blob is there, which is the goal
+    stub.assert_no_pending_responses()  # and the documented call was really made
 
 
 def test_invalid_layer_on_complete_is_an_error(stubbed: tuple[Repository, Stubber]) -> None:

@@ -122,7 +122,7 @@ def test_invalid_prerelease_identifiers(value: str) -> None:
 
 @pytest.mark.parametrize("value", ["v", "release-", "pkg/v", "V_"])
 def test_valid_tag_prefixes(value: str) -> None:
-    check_ref_fragment(value)
+    check_ref_fragment(value)  # the check: it raises ValueError for an invalid prefix
 
 
 @pytest.mark.parametrize("value", ["v ", "a b", "v~", "v^", "v:", "v?", "v*", "v[", "a..b",
