@@ -127,6 +127,10 @@ def big_blob_chunks() -> Iterator[bytes]:
 CHILD = """
 import json, os, resource, sys, time
 sys.path[:0] = [{shared!r}]
+os.environ["RELEASE_KIT_ACTIONS_DIR"] = {actions!r}
+from release_kit.cli import load_entrypoint
+# What the action's process holds: the runtime, pydantic and every import of the entrypoint.
+load_entrypoint("promote-image")
 from release_kit.registry.ecr import Repository
 from release_kit.registry.blobs import copy_blob
 from release_kit.registry.manifests import Blob
@@ -169,7 +173,8 @@ def big_copy(part_size: int) -> None:
         boto3.client("ecr", region_name=REGION, endpoint_url=endpoint).create_repository(
             repositoryName="acme/big")
         with BlobServer({digest: big_blob_chunks}) as server:
-            code = CHILD.format(shared=str(ROOT / "shared"), url=server.url(digest),
+            code = CHILD.format(shared=str(ROOT / "shared"), actions=str(ROOT / "actions"),
+                                url=server.url(digest),
                                 endpoint=endpoint, digest=digest, size=BIG_BLOB,
                                 part_size=part_size)
             proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
@@ -186,7 +191,8 @@ def big_copy(part_size: int) -> None:
     print(f"big_blob.part_{mib}mib.bytes_copied: {report['copied']} bytes "
           f"({report['parts']} parts, verified in target: {bool(present)})")
     print(f"big_blob.part_{mib}mib.rss_before_copy: {report['before_mb']} MB")
-    print(f"big_blob.part_{mib}mib.peak_rss: {report['peak_mb']} MB (target <= 64)")
+    print(f"big_blob.part_{mib}mib.peak_rss: {report['peak_mb']} MB in the action's process "
+          "(target <= 64)")
     print(f"big_blob.part_{mib}mib.rss_increase: {report['peak_mb'] - report['before_mb']} MB")
     print(f"big_blob.part_{mib}mib.seconds: {report['seconds']:.1f} s")
 
