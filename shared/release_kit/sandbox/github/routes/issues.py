@@ -321,21 +321,25 @@ def create_label(state: GitHubState, req: Request) -> Response:
     return Response(201, body, {"Location": body["url"]})
 
 
-@route("GET", REPO + "/labels/{name:path}", permission=("issues", "read"))
-def get_label(state: GitHubState, req: Request) -> Any:
-    repo = get_repo(state, req)
+def _label(repo: Repo, req: Request) -> Label:
+    """The label named in the path, or 404."""
     label = repo.label(req.params["name"])
     if label is None:
         raise not_found()
+    return label
+
+
+@route("GET", REPO + "/labels/{name:path}", permission=("issues", "read"))
+def get_label(state: GitHubState, req: Request) -> Any:
+    repo = get_repo(state, req)
+    label = _label(repo, req)
     return render.label(state, repo, label)
 
 
 @route("PATCH", REPO + "/labels/{name:path}", permission=("issues", "write"))
 def update_label(state: GitHubState, req: Request) -> Any:
     repo = get_repo(state, req)
-    label = repo.label(req.params["name"])
-    if label is None:
-        raise not_found()
+    label = _label(repo, req)
     data = req.data()
     if new_name := string(data, "Label", "new_name"):
         if new_name.lower() != label.name.lower() and repo.label(new_name):
@@ -355,9 +359,7 @@ def update_label(state: GitHubState, req: Request) -> Any:
 @route("DELETE", REPO + "/labels/{name:path}", permission=("issues", "write"))
 def delete_label(state: GitHubState, req: Request) -> Response:
     repo = get_repo(state, req)
-    label = repo.label(req.params["name"])
-    if label is None:
-        raise not_found()
+    label = _label(repo, req)
     del repo.labels[label.name.lower()]
     for item in repo.issues.values():
         item.labels = [n for n in item.labels if n != label.name]
