@@ -431,8 +431,7 @@ class Rehearsal:
                              run).outputs
         with self._lock:
             self.ticket_number = int(opened["ticket-number"])
-        self.as_user(DRIVER).get_repo(service.full_name).create_git_ref(
-            f"refs/heads/release/{VERSION}", sha)
+        repo.create_git_ref(f"refs/heads/release/{VERSION}", sha)
         self.story.detail(f"branch release/{VERSION} created; ticket #{opened['ticket-number']}")
         promoted = self.action("promote-image", {
             "repository": service.full_name, "aws-region": REGION, "version": VERSION,
@@ -563,9 +562,12 @@ class Rehearsal:
         return all(checks)
 
     def namespace_exists(self, branch: str) -> bool:
+        """The branch's preview namespace (named as deploy-helmfile names it) exists."""
+        from release_kit.environments.naming import preview_namespace  # noqa: PLC0415
+
         if self.kube is None:
             return True  # a real cluster: not inspected
-        return any(name.startswith(branch.replace("/", "-")) for name in self.kube.namespaces)
+        return preview_namespace(branch) in self.kube.namespaces
 
     def tag_exists(self, service: Service, tag: str) -> bool:
         repo = self.as_user(DRIVER).get_repo(service.full_name)
