@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import re
 from contextlib import redirect_stdout
 from pathlib import Path
 
@@ -99,4 +98,3 @@ def test_context_from_env_and_run_url(tmp_path: Path) -> None:
     assert ctx.run_url == "https://ghe.example.com/acme/web/actions/runs/99/attempts/2"
     assert ctx.event["pull_request"]["number"] == 7
     assert (ctx.owner, ctx.repo_name, ctx.workspace) == ("acme", "web", tmp_path)
-    assert re.fullmatch(r"https://ghe.example.com/acme/web/commit/abc", ctx.commit_url("abc"))

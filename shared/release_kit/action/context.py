@@ -90,6 +90,3 @@ class Context:
             return ""
         url = f"{self.server_url}/{self.repository}/actions/runs/{self.run_id}"
         return f"{url}/attempts/{self.run_attempt}" if self.run_attempt > 1 else url
-
-    def commit_url(self, sha: str, repository: str | None = None) -> str:
-        return f"{self.server_url}/{repository or self.repository}/commit/{sha}"
