@@ -19,6 +19,7 @@ Add new fixtures below in their own section with a short docstring.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
@@ -28,6 +29,10 @@ from release_kit.sandbox import GitHubEmulator, Sandbox
 # -- sandbox ------------------------------------------------------------------------------------
 
 RUN_LAST = "test_all_served_responses_match_github"
+
+# Clients made in this process talk to the local emulator: no one-second spacing of writes
+# (tests/github/test_client.py checks the spacing with a policy of its own).
+os.environ.setdefault("RELEASE_KIT_GITHUB_WRITE_SPACING", "0")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -290,12 +290,17 @@ def deployments(inputs: Inputs, ctx: Context) -> DeploymentStore | None:
         return None
     from release_kit.github.client import connect  # noqa: PLC0415
     from release_kit.github.deployments import DeploymentStore  # noqa: PLC0415
-    from release_kit.github.errors import github_errors  # noqa: PLC0415
 
-    gh = connect(inputs.github_token.get_secret_value() or None,
-                 repository=ctx.require_repository())
-    with github_errors(f"opening {ctx.repository}"):
-        return DeploymentStore(gh.get_repo(ctx.repository, lazy=True))
+    repository = ctx.require_repository()
+    return DeploymentStore(connect(inputs.github_token.get_secret_value() or None,
+                                   repository=repository), repository)
+
+
+def run_identity(ctx: Context) -> str:
+    """What marks the deployments of this run (found again after a lost answer)."""
+    import uuid  # noqa: PLC0415
+
+    return f"{ctx.run_id}/{ctx.run_attempt}" if ctx.run_id else f"local/{uuid.uuid4()}"
 
 
 def start_deployment(store: DeploymentStore, job: Job, ctx: Context) -> Deployment:
@@ -303,7 +308,8 @@ def start_deployment(store: DeploymentStore, job: Job, ctx: Context) -> Deployme
     env, who = job.environment, job.who
     existing = store.find(environment=env.name, ref=who.ref if env.per_branch else None,
                           until_inactive=True)
-    dep = reusable(existing, env.name, who) or store.create(env, who, job.namespace)
+    dep = reusable(existing, env.name, who) or store.create(env, who, job.namespace,
+                                                            run_identity(ctx))
     store.set_state(dep.id, "in_progress", log_url=ctx.run_url,
                     description=f"deploying {who.ref} to {job.namespace}")
     for replaced in replacements(existing, env, who, dep.id):

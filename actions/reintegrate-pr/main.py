@@ -25,6 +25,9 @@ from release_kit.reintegration.plan import Settings, plan_reintegration, up_to_d
 from release_kit.reintegration.report import Outcome, summary
 from release_kit.reintegration.steps import Options, reintegrate
 
+# What an App token for the repository needs: the branch, the PR, labels, comments, the issue.
+PERMISSIONS = {"contents": "write", "pull_requests": "write", "issues": "write"}
+
 
 class Inputs(GitHubAuthInputs):
     source_branch: str = ""  # action.yml: ${{ github.ref_name }}
@@ -61,7 +64,7 @@ class Inputs(GitHubAuthInputs):
 
 def main(inputs: Inputs, rt: Runtime) -> None:
     repository = rt.context.require_repository()
-    hub = ReintegrationRepo(inputs.github(repository), repository)
+    hub = ReintegrationRepo(inputs.github(repository, PERMISSIONS), repository)
     source = inputs.source_branch
     target = inputs.target_branch or hub.default_branch
     source_sha = check_branches(hub, source, target, target_given=bool(inputs.target_branch))

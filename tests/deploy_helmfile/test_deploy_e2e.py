@@ -27,7 +27,8 @@ def test_preview_deploy_records_a_deployment_with_the_ingress_url(scenario: Scen
     assert result.outputs["deployment-id"] == str(dep.id)
     assert (dep.ref, dep.sha, dep.transient_environment, dep.production_environment) == (
         "feat/a", scenario.shas["feat/a"], True, False)
-    assert dep.payload == {"namespace": "feat-a", "pull_request": 1}
+    assert dep.payload == {"namespace": "feat-a", "pull_request": 1,
+                           "release_kit": {"run": "4242/1"}}  # the run is its identity
     assert scenario.states(dep) == ["in_progress", "success"]
     success = next(iter(dep.get_statuses()))
     assert success.environment_url == "https://feat-a.example.com/app"

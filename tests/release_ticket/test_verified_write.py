@@ -25,24 +25,21 @@ class Store:
         self.reads = 0
 
 
-class FakeIssue:
-    def __init__(self, store: Store) -> None:
-        self.store, self.number, self.body = store, 1, store.body
+class FakeBody:
+    """The ``BodyStore`` of the update, over the store."""
 
-    def edit(self, body: str) -> None:
-        self.store.body = self.body = body
-        self.store.writes.append(body)
-
-
-class FakeRepo:
-    full_name = "acme/releases"
+    name = "#1 in acme/releases"
 
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    def get_issue(self, number: int) -> FakeIssue:
+    def read(self) -> str:
         self.store.reads += 1
-        return FakeIssue(self.store)
+        return self.store.body
+
+    def write(self, body: str) -> None:
+        self.store.body = body
+        self.store.writes.append(body)
 
 
 def lines(body: str) -> set[str]:
@@ -70,8 +67,7 @@ def run(store: Store, ours: str, at_sleep: list[Callable[[], None]], **kwargs: A
             at_sleep.pop(0)()
 
     change, complete = merge_with(ours)
-    return update_body(FakeRepo(store), FakeIssue(store), change, complete,  # type: ignore[arg-type]
-                       sleep=sleep, **kwargs)
+    return update_body(FakeBody(store), store.body, change, complete, sleep=sleep, **kwargs)
 
 
 def test_uncontended_one_write_one_read() -> None:

@@ -4,22 +4,23 @@ Deployments are created with ``auto_merge: false`` (never touch the branch) and
 ``required_contexts: []`` (the very run that deploys is still a pending check). Statuses are
 posted with ``auto_inactive: false``: which deployments stop being active is decided by
 ``bookkeeping`` (preview runs one per branch; a shared environment's previous holder is told).
+
+Identity, for the retry of a create whose answer was lost: a deployment carries the run that
+made it in its payload (``release_kit.run``); a status is the latest one with the same state and
+description.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from itertools import islice
-from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
+from typing import Any
 
 from release_kit.environments.bookkeeping import INACTIVE, Deployment, Requester
 from release_kit.environments.kinds import Environment
-from release_kit.github.errors import GitHubNotFound, github_errors
-from release_kit.github.issues import marker
-
-if TYPE_CHECKING:
-    from github.Repository import Repository
+from release_kit.github.issues import Issues
+from release_kit.github.rest import GitHubApi
+from release_kit.markers import marker
 
 TASK = "deploy"
 # Deployments this action replaced are already inactive, so the newest ones tell what runs; each
@@ -32,11 +33,29 @@ def _pull_request(payload: Any) -> int | None:
     return number if isinstance(number, int) and number > 0 else None
 
 
+def _run_of(payload: Any) -> str:
+    mine = payload.get("release_kit") if isinstance(payload, dict) else None
+    return str(mine.get("run") or "") if isinstance(mine, dict) else ""
+
+
 class DeploymentStore:
     """Deployments and statuses of one repository."""
 
-    def __init__(self, repo: Repository) -> None:
-        self.repo = repo
+    def __init__(self, api: GitHubApi, repository: str) -> None:
+        self.api = api
+        self.repository = repository
+        self.path = f"/repos/{repository}/deployments"
+        self.issues = Issues(api, repository)
+
+    def _listing(self, **filters: str) -> Iterable[dict[str, Any]]:
+        params = {"task": TASK, **{k: v for k, v in filters.items() if v}}
+        return self.api.paginate(self.path, params=params,
+                                 doing=f"listing deployments of {self.repository}")
+
+    def latest_status(self, deployment_id: int) -> dict[str, Any] | None:
+        rows = self.api.get(f"{self.path}/{deployment_id}/statuses", params={"per_page": 1},
+                            doing=f"reading the statuses of deployment {deployment_id}")
+        return dict(rows[0]) if rows else None
 
     def find(self, *, environment: str | None = None, ref: str | None = None,
              sha: str | None = None, newest: int = NEWEST, until_inactive: bool = False
@@ -47,35 +66,44 @@ class DeploymentStore:
         before it, so ``until_inactive`` stops after the first inactive deployment: everything
         older is inactive too (``bookkeeping.reusable`` keeps it so).
         """
-        filters = {k: v for k, v in (("environment", environment), ("ref", ref), ("sha", sha))
-                   if v}
         found = []
-        with github_errors(f"listing deployments of {self.repo.full_name}"):
-            for dep in islice(self.repo.get_deployments(task=TASK, **filters), newest):
-                latest = next(iter(dep.get_statuses()), None)
-                found.append(Deployment(
-                    id=dep.id, environment=dep.environment, ref=dep.ref, sha=dep.sha,
-                    state=latest.state if latest is not None else "",
-                    pull_request=_pull_request(dep.payload),
-                ))
-                if until_inactive and found[-1].state == INACTIVE:
-                    break
+        for row in islice(self._listing(environment=environment or "", ref=ref or "",
+                                        sha=sha or ""), newest):
+            latest = self.latest_status(int(row["id"]))
+            found.append(Deployment(
+                id=int(row["id"]), environment=str(row["environment"]), ref=str(row["ref"]),
+                sha=str(row["sha"]), state=str(latest["state"]) if latest else "",
+                pull_request=_pull_request(row.get("payload")),
+            ))
+            if until_inactive and found[-1].state == INACTIVE:
+                break
         return found
 
-    def create(self, environment: Environment, who: Requester, namespace: str) -> Deployment:
-        with github_errors(f"creating a deployment of {who.ref} to {environment.name}"):
-            dep = self.repo.create_deployment(
-                ref=who.ref,
-                task=TASK,
-                auto_merge=False,
-                required_contexts=[],
-                payload={"namespace": namespace, "pull_request": who.pull_request or 0},
-                environment=environment.name,
-                description=f"{who.ref} to {environment.name} ({namespace})",
-                transient_environment=environment.transient,
-                production_environment=environment.production,
-            )
-        return Deployment(dep.id, dep.environment, dep.ref, dep.sha, "", who.pull_request)
+    def create(self, environment: Environment, who: Requester, namespace: str,
+               run: str) -> Deployment:
+        """Create a deployment of ``who`` to ``environment``, once per ``run`` (its identity)."""
+        body = {
+            "ref": who.ref,
+            "task": TASK,
+            "auto_merge": False,
+            "required_contexts": [],
+            "payload": {"namespace": namespace, "pull_request": who.pull_request or 0,
+                        "release_kit": {"run": run}},
+            "environment": environment.name,
+            "description": f"{who.ref} to {environment.name} ({namespace})"[:140],
+            "transient_environment": environment.transient,
+            "production_environment": environment.production,
+        }
+
+        def find() -> dict[str, Any] | None:
+            return next((row for row in islice(self._listing(environment=environment.name,
+                                                             ref=who.ref), NEWEST)
+                         if _run_of(row.get("payload")) == run), None)
+
+        data = self.api.create(self.path, body, doing=f"creating a deployment of {who.ref} to "
+                               f"{environment.name}", find=find)
+        return Deployment(int(data["id"]), str(data["environment"]), str(data["ref"]),
+                          str(data["sha"]), "", who.pull_request)
 
     def set_state(self, deployment_id: int, state: str, *, log_url: str = "",
                   environment_url: str = "", description: str = "") -> None:
@@ -85,9 +113,15 @@ class DeploymentStore:
             body["log_url"] = body["target_url"] = log_url
         if environment_url:
             body["environment_url"] = environment_url
-        url = f"{self.repo.url}/deployments/{deployment_id}/statuses"  # no GET of the deployment
-        with github_errors(f"setting deployment {deployment_id} to {state}"):
-            self.repo.requester.requestJsonAndCheck("POST", url, input=body)
+
+        def find() -> dict[str, Any] | None:
+            latest = self.latest_status(deployment_id)
+            same = latest is not None and latest.get("state") == state and \
+                (latest.get("description") or "") == body["description"]
+            return latest if same else None
+
+        self.api.create(f"{self.path}/{deployment_id}/statuses", body,
+                        doing=f"setting deployment {deployment_id} to {state}", find=find)
 
     def deactivate(self, deployments: Iterable[Deployment], description: str) -> None:
         for dep in deployments:
@@ -96,20 +130,11 @@ class DeploymentStore:
 
     def tell_replaced(self, pull_request: int, deployment_id: int, text: str) -> None:
         """Comment once on the PR whose deployment ``deployment_id`` was replaced."""
-        mark = marker("deployment-replaced", str(deployment_id))
-        with github_errors(f"commenting on #{pull_request}"):
-            issue = self.repo.get_issue(pull_request)
-            if any(mark in (c.body or "") for c in issue.get_comments()):
-                return
-            issue.create_comment(f"{text}\n\n{mark}")
+        self.issues.ensure_comment(pull_request,
+                                   mark=marker("deployment-replaced", str(deployment_id)),
+                                   body=text)
 
     def remove_label(self, pull_request: int, label: str) -> None:
         """Take ``label`` off the PR; already gone is fine."""
-        # PyGithub leaves "/" unescaped in the label ("deploy/qa2"), which GitHub would route as
-        # a path; escape the whole name.
-        url = f"{self.repo.url}/issues/{pull_request}/labels/{quote(label, safe='')}"
-        try:
-            with github_errors(f"removing label {label!r} from #{pull_request}"):
-                self.repo.requester.requestJsonAndCheck("DELETE", url)
-        except GitHubNotFound:
-            return
+        self.issues.remove_label(pull_request, label)
+

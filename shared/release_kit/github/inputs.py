@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from pydantic import SecretStr
@@ -9,7 +10,7 @@ from pydantic import SecretStr
 from release_kit.action.inputs import ActionInputs
 
 if TYPE_CHECKING:
-    from github import Github
+    from release_kit.github.rest import GitHubApi
 
 
 class GitHubAuthInputs(ActionInputs):
@@ -19,8 +20,9 @@ class GitHubAuthInputs(ActionInputs):
     app_id: str = ""
     app_private_key: SecretStr = SecretStr("")
 
-    def github(self, repository: str) -> Github:
-        """A client that can act on ``repository`` (the App's installation for its owner)."""
+    def github(self, repository: str, permissions: Mapping[str, str] | None = None) -> GitHubApi:
+        """A client that can act on ``repository``: the token, or an App installation token for
+        that repository alone with ``permissions``."""
         from release_kit.github.client import connect  # noqa: PLC0415
 
         return connect(
@@ -28,4 +30,5 @@ class GitHubAuthInputs(ActionInputs):
             app_id=self.app_id or None,
             app_private_key=self.app_private_key.get_secret_value() or None,
             repository=repository,
+            permissions=permissions,
         )

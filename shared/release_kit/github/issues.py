@@ -1,9 +1,10 @@
-"""Idempotent issues: find an open issue by a hidden marker, or create it once.
+"""Issues and comments of one repository, written idempotently.
 
-Issues are found by listing (label filter, state=open, paginated), never with the search API,
-which lags behind writes. The marker is an HTML comment in the body, invisible on GitHub.
+Issues are found by listing (label filter, state, paginated), never with the search API, which
+lags behind writes; what release-kit creates carries a hidden marker (an HTML comment, invisible
+on GitHub) by which a later run, or the retry of an ambiguous create, finds it again.
 
-Also: comments found again by their marker (post once, or rewrite in place), and a body update
+Also: comments found again by their marker (posted once, or rewritten in place), and a body update
 for issues that several jobs write at once (read, change, write, read again to verify).
 """
 
@@ -11,134 +12,254 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import Any, Literal, Protocol
+from urllib.parse import quote
 
 from release_kit.errors import ConflictError
-from release_kit.github.errors import github_errors
+from release_kit.github.errors import GitHubNotFound, GitHubValidationFailed
+from release_kit.github.rest import GitHubApi
+from release_kit.markers import marker
 
-if TYPE_CHECKING:
-    from github.Issue import Issue
-    from github.IssueComment import IssueComment
-    from github.Repository import Repository
-
-
-def marker(kind: str, key: str) -> str:
-    """``<!-- release-kit:<kind> <key> -->``; ``key`` must not contain ``-->``."""
-    return f"<!-- release-kit:{kind} {key.replace('--', '-')} -->"
+__all__ = ["Comment", "Issue", "Issues", "NewIssue", "marker"]
 
 
-def find_open_issue(repo: Repository, mark: str, label: str | None = None) -> Issue | None:
-    """The open issue (not PR) whose body contains ``mark``, optionally only with ``label``."""
-    return find_issue(repo, mark, label, state="open")
+def _login(user: Any) -> str:
+    return str(user.get("login") or "") if isinstance(user, Mapping) else ""
 
 
-def find_issue(
-    repo: Repository,
-    mark: str,
-    label: str | None = None,
-    *,
-    state: Literal["open", "closed", "all"] = "open",
-    oldest_first: bool = False,
-) -> Issue | None:
-    """The first issue (not PR) in ``state`` whose body contains ``mark``, optionally by label.
+@dataclass(frozen=True)
+class Issue:
+    """An issue (or a PR, which GitHub lists among issues) as GitHub last showed it."""
 
-    GitHub lists the newest first; ``oldest_first`` returns the oldest match instead (the
-    canonical one when concurrent jobs created duplicates).
-    """
-    from github.GithubObject import NotSet  # noqa: PLC0415 - PyGithub only when listing
+    number: int
+    title: str
+    body: str
+    state: str
+    html_url: str
+    labels: tuple[str, ...] = ()
+    assignees: tuple[str, ...] = ()
+    is_pull_request: bool = False
 
-    with github_errors(f"listing {state} issues of {repo.full_name}"):
-        issues = repo.get_issues(
-            state=state,
-            labels=[label] if label else [],
-            sort="created" if oldest_first else NotSet,
-            direction="asc" if oldest_first else NotSet,
+    @classmethod
+    def of(cls, data: Mapping[str, Any]) -> Issue:
+        return cls(
+            number=int(data["number"]),
+            title=str(data.get("title") or ""),
+            body=str(data.get("body") or ""),
+            state=str(data.get("state") or "open"),
+            html_url=str(data.get("html_url") or ""),
+            labels=tuple(str(label["name"]) for label in data.get("labels") or []
+                         if isinstance(label, Mapping)),
+            assignees=tuple(login for a in data.get("assignees") or [] if (login := _login(a))),
+            is_pull_request="pull_request" in data,
         )
-        for issue in issues:
-            if not is_pull_request(issue) and mark in (issue.body or ""):
+
+
+@dataclass(frozen=True)
+class Comment:
+    id: int
+    body: str
+    html_url: str
+
+    @classmethod
+    def of(cls, data: Mapping[str, Any]) -> Comment:
+        return cls(int(data["id"]), str(data.get("body") or ""), str(data.get("html_url") or ""))
+
+
+@dataclass(frozen=True)
+class NewIssue:
+    """What :meth:`Issues.ensure` did: the issue, whether it created it, and who it could not
+    assign (GitHub refuses assignees without access to the repository, and bots)."""
+
+    issue: Issue
+    created: bool
+    unassigned: tuple[str, ...] = ()
+
+
+class Issues:
+    """The issues of one repository."""
+
+    def __init__(self, api: GitHubApi, repository: str) -> None:
+        self.api = api
+        self.repository = repository
+        self.path = f"/repos/{repository}/issues"
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def get(self, number: int) -> Issue:
+        return Issue.of(self.api.get(f"{self.path}/{number}",
+                                     doing=f"reading #{number} in {self.repository}"))
+
+    def find(self, mark: str, label: str | None = None, *,
+             state: Literal["open", "closed", "all"] = "open",
+             oldest_first: bool = False) -> Issue | None:
+        """The first issue (not PR) in ``state`` whose body contains ``mark``, optionally by label.
+
+        GitHub lists the newest first; ``oldest_first`` returns the oldest match instead (the
+        canonical one when concurrent jobs created duplicates).
+        """
+        params: dict[str, str] = {"state": state}
+        if label:
+            params["labels"] = label
+        if oldest_first:
+            params.update(sort="created", direction="asc")
+        for data in self.api.paginate(self.path, params=params,
+                                      doing=f"listing {state} issues of {self.repository}"):
+            issue = Issue.of(data)
+            if not issue.is_pull_request and mark in issue.body:
                 return issue
-    return None
+        return None
+
+    # -- writing -------------------------------------------------------------------------------
+
+    def create(self, *, title: str, body: str, mark: str, labels: Sequence[str] = (),
+               assignees: Sequence[str] = ()) -> NewIssue:
+        """Create an issue whose ``body`` carries ``mark`` (its identity), exactly once.
+
+        After an ambiguous failure the issue is looked up by ``mark`` before trying again.
+        Assignees GitHub refuses (422 ``assignees invalid``: no access to the repository) do not
+        cost the issue: it is created without them, and they are @-mentioned in the body instead.
+        """
+        if mark not in body:
+            raise ValueError("an issue release-kit creates must carry its marker")
+        payload: dict[str, Any] = {"title": title, "body": body, "labels": list(labels)}
+        doing = f"creating the issue {title!r} in {self.repository}"
+        label = labels[0] if labels else None
+
+        def find() -> Issue | None:
+            return self.find(mark, label, state="all")
+
+        try:
+            data = self.api.create(self.path, {**payload, "assignees": list(assignees)},
+                                   doing=doing, find=find)
+            unassigned: tuple[str, ...] = ()
+        except GitHubValidationFailed as exc:
+            if not (assignees and exc.invalid_field("assignees")):
+                raise
+            unassigned = tuple(assignees)
+            mentions = " ".join(f"@{login}" for login in unassigned)
+            note = (f"{mentions}: GitHub could not assign this issue to you (no access to "
+                    f"{self.repository}), so you are mentioned here instead.")
+            data = self.api.create(self.path, {**payload, "body": f"{note}\n\n{body}"},
+                                   doing=doing, find=find)
+        issue = data if isinstance(data, Issue) else Issue.of(data)
+        return NewIssue(issue, True, unassigned)
+
+    def ensure(self, *, mark: str, title: str, body: str, labels: Sequence[str] = (),
+               assignees: Sequence[str] = ()) -> NewIssue:
+        """The open issue carrying ``mark``, created when there is none.
+
+        ``body`` gets the marker appended. An existing issue is returned as it is (people may
+        have edited it); callers comment on it instead of rewriting it.
+        """
+        existing = self.find(mark, labels[0] if labels else None)
+        if existing is not None:
+            return NewIssue(existing, False)
+        return self.create(title=title, body=f"{body}\n\n{mark}", mark=mark, labels=labels,
+                           assignees=assignees)
+
+    def edit(self, number: int, doing: str, **fields: Any) -> Issue:
+        return Issue.of(self.api.write("PATCH", f"{self.path}/{number}", json=fields,
+                                       doing=doing))
+
+    def add_labels(self, number: int, labels: Sequence[str]) -> None:
+        self.api.write("POST", f"{self.path}/{number}/labels", json={"labels": list(labels)},
+                       doing=f"labelling #{number} in {self.repository}")
+
+    def remove_label(self, number: int, label: str) -> None:
+        """Take ``label`` off; already gone is what was wanted."""
+        try:
+            self.api.write("DELETE", f"{self.path}/{number}/labels/{quote(label, safe='')}",
+                           doing=f"removing the label {label!r} from #{number}")
+        except GitHubNotFound:
+            return
+
+    def add_assignees(self, number: int, logins: Sequence[str]) -> None:
+        self.api.write("POST", f"{self.path}/{number}/assignees", json={"assignees": list(logins)},
+                       doing=f"assigning #{number} in {self.repository}")
+
+    # -- comments ------------------------------------------------------------------------------
+
+    def comments(self, number: int) -> Iterator[Comment]:
+        for data in self.api.paginate(f"{self.path}/{number}/comments",
+                                      doing=f"listing the comments of #{number}"):
+            yield Comment.of(data)
+
+    def find_comment(self, number: int, mark: str) -> Comment | None:
+        return next((c for c in self.comments(number) if mark in c.body), None)
+
+    def comment(self, number: int, *, mark: str, body: str) -> Comment:
+        """Post ``body`` (which carries ``mark``) once, even when GitHub's answer is lost."""
+        data = self.api.create(f"{self.path}/{number}/comments", {"body": body},
+                               doing=f"commenting on #{number} in {self.repository}",
+                               find=lambda: self.find_comment(number, mark))
+        return data if isinstance(data, Comment) else Comment.of(data)
+
+    def ensure_comment(self, number: int, *, mark: str, body: str) -> tuple[Comment, bool]:
+        """Post ``body`` (with ``mark`` appended) unless a comment carries ``mark``.
+
+        A re-run of the same job finds its comment instead of posting (and notifying) twice.
+        """
+        existing = self.find_comment(number, mark)
+        if existing is not None:
+            return existing, False
+        return self.comment(number, mark=mark, body=f"{body}\n\n{mark}"), True
+
+    def upsert_comment(self, number: int, *, mark: str, body: str) -> tuple[Comment, bool]:
+        """The one comment carrying ``mark``, rewritten to ``body`` in place: ``(c, changed)``."""
+        text = f"{body}\n\n{mark}"
+        existing = self.find_comment(number, mark)
+        if existing is None:
+            return self.comment(number, mark=mark, body=text), True
+        if existing.body == text:
+            return existing, False
+        return self.edit_comment(existing.id, text), True
+
+    def edit_comment(self, comment_id: int, body: str) -> Comment:
+        data = self.api.write("PATCH", f"/repos/{self.repository}/issues/comments/{comment_id}",
+                              json={"body": body}, doing=f"updating comment {comment_id} in "
+                              f"{self.repository}")
+        return Comment.of(data)
+
+    # -- the verified body update ------------------------------------------------------------
+
+    def body_of(self, issue: Issue) -> IssueBody:
+        return IssueBody(self, issue)
 
 
-def is_pull_request(issue: Issue) -> bool:
-    """Whether a listed issue is a pull request, without a request.
+class BodyStore(Protocol):
+    """Where a body is read and written (an issue on GitHub; a fake in tests)."""
 
-    Reading ``issue.pull_request`` on a listed issue (the key is absent for plain issues) makes
-    PyGithub fetch the whole issue again: one extra GET per issue listed.
-    """
-    return "/pull/" in (issue.html_url or "")
+    name: str
 
+    def read(self) -> str: ...
 
-def ensure_issue(
-    repo: Repository,
-    *,
-    mark: str,
-    title: str,
-    body: str,
-    labels: Sequence[str] = (),
-    assignees: Sequence[str] = (),
-) -> tuple[Issue, bool]:
-    """The open issue carrying ``mark``, created when there is none: ``(issue, created)``.
-
-    ``body`` gets the marker appended. An existing issue is returned as it is (people may have
-    edited it); callers comment on it instead of rewriting it.
-    """
-    existing = find_open_issue(repo, mark, labels[0] if labels else None)
-    if existing is not None:
-        return existing, False
-    with github_errors(f"creating the issue {title!r} in {repo.full_name}"):
-        issue = repo.create_issue(
-            title=title, body=f"{body}\n\n{mark}", labels=list(labels), assignees=list(assignees)
-        )
-    return issue, True
+    def write(self, body: str) -> None: ...
 
 
-# -- comments -------------------------------------------------------------------------------------
+class IssueBody:
+    """The body of one issue as a :class:`BodyStore`; ``issue`` is the issue as last seen."""
 
-def find_comment(issue: Issue, mark: str) -> IssueComment | None:
-    """The first comment of ``issue`` whose body contains ``mark``."""
-    with github_errors(f"listing the comments of #{issue.number}"):
-        for comment in issue.get_comments():
-            if mark in (comment.body or ""):
-                return comment
-    return None
+    def __init__(self, issues: Issues, issue: Issue) -> None:
+        self.issues, self.issue = issues, issue
+        self.name = f"#{issue.number} in {issues.repository}"
 
+    def read(self) -> str:
+        self.issue = self.issues.get(self.issue.number)
+        return self.issue.body
 
-def ensure_comment(issue: Issue, *, mark: str, body: str) -> tuple[IssueComment, bool]:
-    """Post ``body`` (with ``mark`` appended) unless a comment carries ``mark``: ``(c, created)``.
+    def write(self, body: str) -> None:
+        self.issue = self.issues.edit(self.issue.number, f"updating the body of {self.name}",
+                                      body=body)
 
-    A re-run of the same job finds its comment instead of posting (and notifying) twice.
-    """
-    existing = find_comment(issue, mark)
-    if existing is not None:
-        return existing, False
-    with github_errors(f"commenting on #{issue.number}"):
-        return issue.create_comment(f"{body}\n\n{mark}"), True
-
-
-def upsert_comment(issue: Issue, *, mark: str, body: str) -> tuple[IssueComment, bool]:
-    """The one comment carrying ``mark``, rewritten to ``body`` in place: ``(c, changed)``."""
-    text = f"{body}\n\n{mark}"
-    existing = find_comment(issue, mark)
-    if existing is None:
-        with github_errors(f"commenting on #{issue.number}"):
-            return issue.create_comment(text), True
-    if existing.body == text:
-        return existing, False
-    with github_errors(f"updating comment {existing.id} on #{issue.number}"):
-        existing.edit(text)
-    return existing, True
-
-
-# -- body updates under concurrency -------------------------------------------------------------
 
 @dataclass(frozen=True)
 class BodyUpdate:
-    """How an update went: the issue as last read, and what it cost."""
+    """How an update went: the body as last read, and what it cost."""
 
-    issue: Issue
+    body: str
     writes: int
     reads: int  # verifying reads (the caller's first read is not counted)
 
@@ -148,8 +269,8 @@ class BodyUpdate:
 
 
 def update_body(
-    repo: Repository,
-    issue: Issue,
+    store: BodyStore,
+    body: str,
     change: Callable[[str, Sequence[str]], str],
     complete: Callable[[str, Sequence[str]], bool],
     *,
@@ -158,7 +279,7 @@ def update_body(
     sleep: Callable[[float], None] = time.sleep,
     rng: random.Random | None = None,
 ) -> BodyUpdate:
-    """Rewrite the body of ``issue`` (as just read) until it holds our change, verified.
+    """Rewrite the body (``body``, as just read) until it holds our change, verified.
 
     GitHub has no compare-and-swap for issue bodies: the last write wins, so a job that read the
     body before our write and writes after it erases our change. The defence is to write, then
@@ -173,52 +294,46 @@ def update_body(
     ``change(body, seen)`` merges our change and every body in ``seen`` into ``body``;
     ``complete(body, seen)`` says whether ``body`` already holds all of that. Uncontended, an
     update costs one write and one read; a body that needs no change is not written at all.
+    When the change cannot be verified, :class:`ConflictError` says so: a report that did not
+    land is never reported as done.
     """
     rng = rng or random.Random()
-    body = issue.body or ""
     seen = [body]
     writes = reads = 0
     while True:
         started = time.monotonic()
         new_body = change(body, seen)
         if new_body == body and complete(body, seen):
-            return BodyUpdate(issue, writes, reads)
+            return BodyUpdate(body, writes, reads)
         if writes == max_writes or reads >= max_reads:
             raise ConflictError(
-                f"#{issue.number} in {repo.full_name} kept being overwritten by concurrent "
-                f"writers ({writes} writes); the update may not have stuck.",
+                f"{store.name} kept being overwritten by concurrent writers ({writes} writes, "
+                f"{reads} reads); this update did not stick.",
                 hint="Re-run the job; if this persists, fewer jobs should write the issue at once.",
             )
-        with github_errors(f"updating the body of #{issue.number} in {repo.full_name}"):
-            issue.edit(body=new_body)
+        store.write(new_body)
         writes += 1
         window = time.monotonic() - started
         latest, wait = new_body, _settle(window)
         while True:
             sleep(wait * (1 + 0.5 * rng.random()))
-            issue, body = _read(repo, issue)
+            body = store.read()
             reads += 1
             seen.append(body)
             if not complete(body, seen):
                 break  # overwritten from an older read
             if body == latest:
-                return BodyUpdate(issue, writes, reads)  # quiet: nobody wrote since
+                return BodyUpdate(body, writes, reads)  # quiet: nobody wrote since
             if reads >= max_reads:
-                return BodyUpdate(issue, writes, reads)  # still complete; stop watching
+                return BodyUpdate(body, writes, reads)  # still complete; stop watching
             latest = body  # others wrote (and kept our change): watch until it is quiet
         # Back off (full jitter, in units of our write window, so that colliding writers spread
         # out), then merge into a fresh read: writing the body read before the pause would
         # erase whatever others wrote during it.
         sleep(rng.random() * min(max(window, 0.1) * 2 ** writes, 5.0))
-        issue, body = _read(repo, issue)
+        body = store.read()
         reads += 1
         seen.append(body)
-
-
-def _read(repo: Repository, issue: Issue) -> tuple[Issue, str]:
-    with github_errors(f"reading #{issue.number} in {repo.full_name} back"):
-        fresh = repo.get_issue(issue.number)
-        return fresh, fresh.body or ""
 
 
 def _settle(window: float) -> float:

@@ -1,29 +1,24 @@
 """The GitHub side of a reintegration: thin reads and writes, answers as plain model data.
 
-Raw REST calls through PyGithub's requester (retries, request counting, typed errors) rather
-than PyGithub's objects, whose lazy attributes can turn a list of N pull requests into N extra
-requests. Every method is one request, or one paginated listing.
+Every method is one request, or one paginated listing, through :mod:`release_kit.github.rest`;
+creates (the branch, the PR, comments, the fallback issue) are looked up by their identity after
+an ambiguous failure instead of being sent twice.
 """
 
 from __future__ import annotations
 
 import contextlib
-import re
 import urllib.parse
-from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from collections.abc import Sequence
+from typing import Any, Literal
 
-from release_kit.github.errors import GitHubNotFound, github_errors, translate
-from release_kit.github.issues import ensure_issue
+from release_kit.github.errors import GitHubConflict, GitHubNotFound
+from release_kit.github.issues import Issues, NewIssue
+from release_kit.github.rest import GitHubApi
 from release_kit.reintegration.model import Commit, Comparison, Pull
 from release_kit.reintegration.plan import Facts
 
-if TYPE_CHECKING:
-    from github import Github
-
 MergeResult = Literal["merged", "nothing-to-merge", "conflict"]
-
-_NEXT = re.compile(r'<([^>]+)>;\s*rel="next"')
 
 
 def _quote(name: str) -> str:
@@ -63,37 +58,14 @@ def to_pull(data: dict[str, Any]) -> Pull:
 class ReintegrationRepo:
     """One repository, as the reintegration reads and writes it."""
 
-    def __init__(self, gh: Github, repository: str) -> None:
-        self._gh = gh
-        self._requester = gh.requester
+    def __init__(self, api: GitHubApi, repository: str) -> None:
+        self.api = api
         self.full_name = repository
         self.owner = repository.partition("/")[0]
         self._path = f"/repos/{repository}"
-        self._data: dict[str, Any] = self._get(self._path, f"reading the repository {repository}")
-
-    # -- plumbing ------------------------------------------------------------------------------
-
-    def _call(self, verb: str, path: str, doing: str, *, params: dict[str, Any] | None = None,
-              body: Any = None) -> Any:
-        with github_errors(doing):
-            _, data = self._requester.requestJsonAndCheck(verb, path, parameters=params,
-                                                          input=body)
-        return data
-
-    def _get(self, path: str, doing: str, params: dict[str, Any] | None = None) -> Any:
-        return self._call("GET", path, doing, params=params)
-
-    def _list(self, path: str, doing: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
-        """Every item of a listing, following ``Link: rel="next"``."""
-        url: str | None = path
-        query: dict[str, Any] | None = {**params, "per_page": 100}
-        while url:
-            with github_errors(doing):
-                headers, items = self._requester.requestJsonAndCheck("GET", url,
-                                                                     parameters=query)
-            yield from items
-            match = _NEXT.search(headers.get("link", ""))
-            url, query = (match.group(1), None) if match else (None, None)
+        self.issues = Issues(api, repository)
+        self._data: dict[str, Any] = api.get(self._path,
+                                             doing=f"reading the repository {repository}")
 
     # -- reads ---------------------------------------------------------------------------------
 
@@ -104,16 +76,16 @@ class ReintegrationRepo:
     def branch_sha(self, branch: str) -> str | None:
         """The head commit of ``branch``, or None when there is no such branch."""
         try:
-            data = self._get(f"{self._path}/git/ref/heads/{_quote(branch)}",
-                             f"reading the branch {branch}")
+            data = self.api.get(f"{self._path}/git/ref/heads/{_quote(branch)}",
+                                doing=f"reading the branch {branch}")
         except GitHubNotFound:
             return None
         return str(data["object"]["sha"])
 
     def compare(self, base: str, head: str) -> Comparison:
         """``compare base...head`` (the first 250 commits, which is all GitHub lists at once)."""
-        data = self._get(f"{self._path}/compare/{_quote(base)}...{_quote(head)}",
-                         f"comparing {base}...{head}")
+        data = self.api.get(f"{self._path}/compare/{_quote(base)}...{_quote(head)}",
+                            doing=f"comparing {base}...{head}")
         commits = tuple(to_commit(c) for c in data.get("commits") or [])
         return Comparison(
             base=base,
@@ -126,8 +98,8 @@ class ReintegrationRepo:
 
     def closed_pulls(self, base: str) -> tuple[Pull, ...]:
         """Closed PRs into ``base``: one listing, however many commits the branch has."""
-        items = self._list(f"{self._path}/pulls", f"listing the pull requests into {base}",
-                           {"state": "closed", "base": base})
+        items = self.api.paginate(f"{self._path}/pulls", params={"state": "closed", "base": base},
+                                  doing=f"listing the pull requests into {base}")
         return tuple(to_pull(item) for item in items)
 
     def existing_users(self, logins: Sequence[str]) -> frozenset[str]:
@@ -135,7 +107,7 @@ class ReintegrationRepo:
         found = set()
         for login in logins:
             try:
-                self._get(f"/users/{_quote(login)}", f"looking up the user {login}")
+                self.api.get(f"/users/{_quote(login)}", doing=f"looking up the user {login}")
             except GitHubNotFound:
                 continue
             found.add(login)
@@ -143,82 +115,84 @@ class ReintegrationRepo:
 
     def open_pull(self, head: str, base: str) -> Pull | None:
         """The open PR from ``head`` (a branch of this repository) into ``base``."""
-        items = self._list(f"{self._path}/pulls", f"looking for the pull request {head} -> {base}",
-                           {"state": "open", "head": f"{self.owner}:{head}", "base": base})
+        items = self.api.paginate(
+            f"{self._path}/pulls", params={"state": "open", "head": f"{self.owner}:{head}",
+                                           "base": base},
+            doing=f"looking for the pull request {head} -> {base}")
         for item in items:
             return to_pull(item)
         return None
 
     def pull(self, number: int) -> Pull:
         """One PR in full (with ``mergeable``, which lists leave out)."""
-        return to_pull(self._get(f"{self._path}/pulls/{number}",
-                                 f"reading pull request #{number}"))
+        return to_pull(self.api.get(f"{self._path}/pulls/{number}",
+                                    doing=f"reading pull request #{number}"))
 
-    def comment_bodies(self, number: int) -> Iterator[str]:
-        items = self._list(f"{self._path}/issues/{number}/comments",
-                           f"listing the comments of #{number}", {})
-        return (str(item.get("body") or "") for item in items)
+    def has_comment(self, number: int, mark: str) -> bool:
+        return self.issues.find_comment(number, mark) is not None
 
     # -- writes --------------------------------------------------------------------------------
 
     def create_branch(self, branch: str, sha: str) -> None:
-        self._call("POST", f"{self._path}/git/refs", f"creating the branch {branch}",
-                   body={"ref": f"refs/heads/{branch}", "sha": sha})
+        self.api.create(f"{self._path}/git/refs", {"ref": f"refs/heads/{branch}", "sha": sha},
+                        doing=f"creating the branch {branch}",
+                        find=lambda: self.branch_sha(branch))
+
+    def delete_branch(self, branch: str) -> None:
+        """Delete ``branch``; already gone is what was wanted."""
+        with contextlib.suppress(GitHubNotFound):
+            self.api.write("DELETE", f"{self._path}/git/refs/heads/{_quote(branch)}",
+                           doing=f"deleting the branch {branch}")
 
     def fast_forward(self, branch: str, sha: str) -> None:
         """Move ``branch`` to ``sha``; GitHub refuses (422) anything but a fast-forward."""
-        self._call("PATCH", f"{self._path}/git/refs/heads/{_quote(branch)}",
-                   f"fast-forwarding the branch {branch}", body={"sha": sha, "force": False})
+        self.api.write("PATCH", f"{self._path}/git/refs/heads/{_quote(branch)}",
+                       json={"sha": sha, "force": False},
+                       doing=f"fast-forwarding the branch {branch}")
 
     def merge(self, base: str, head: str, message: str) -> MergeResult:
-        """Merge ``head`` into the branch ``base`` on GitHub (``POST /merges``)."""
-        from github.GithubException import GithubException  # noqa: PLC0415
+        """Merge ``head`` into the branch ``base`` on GitHub (``POST /merges``).
 
+        Replayable: once merged, the same request answers "nothing to merge".
+        """
         try:
-            _, data = self._requester.requestJsonAndCheck(
-                "POST", f"{self._path}/merges",
-                input={"base": base, "head": head, "commit_message": message})
-        except GithubException as exc:
-            if exc.status == 409:
-                return "conflict"
-            raise translate(exc, f"merging {head} into {base}") from exc
+            data = self.api.write("POST", f"{self._path}/merges",
+                                  json={"base": base, "head": head, "commit_message": message},
+                                  doing=f"merging {head} into {base}")
+        except GitHubConflict:
+            return "conflict"
         return "merged" if data else "nothing-to-merge"
 
     def create_pull(self, *, base: str, head: str, title: str, body: str) -> Pull:
-        data = self._call("POST", f"{self._path}/pulls",
-                          f"creating the pull request {head} -> {base}",
-                          body={"base": base, "head": head, "title": title, "body": body})
-        return to_pull(data)
+        data = self.api.create(f"{self._path}/pulls",
+                               {"base": base, "head": head, "title": title, "body": body},
+                               doing=f"creating the pull request {head} -> {base}",
+                               find=lambda: self.open_pull(head, base))
+        return data if isinstance(data, Pull) else to_pull(data)
 
     def edit_pull(self, number: int, fields: dict[str, str]) -> None:
-        self._call("PATCH", f"{self._path}/pulls/{number}",
-                   f"updating pull request #{number}", body=fields)
+        self.api.write("PATCH", f"{self._path}/pulls/{number}", json=fields,
+                       doing=f"updating pull request #{number}")
 
     def add_labels(self, number: int, labels: Sequence[str]) -> None:
-        self._call("POST", f"{self._path}/issues/{number}/labels",
-                   f"labelling #{number}", body={"labels": list(labels)})
+        self.issues.add_labels(number, labels)
 
     def remove_label(self, number: int, label: str) -> None:
-        with contextlib.suppress(GitHubNotFound):  # already gone: what was wanted
-            self._call("DELETE", f"{self._path}/issues/{number}/labels/{_quote(label)}",
-                       f"removing the label {label} from #{number}")
+        self.issues.remove_label(number, label)
 
     def request_reviewers(self, number: int, logins: Sequence[str]) -> None:
-        self._call("POST", f"{self._path}/pulls/{number}/requested_reviewers",
-                   f"requesting reviews on #{number}", body={"reviewers": list(logins)})
+        self.api.write("POST", f"{self._path}/pulls/{number}/requested_reviewers",
+                       json={"reviewers": list(logins)}, doing=f"requesting reviews on #{number}")
 
-    def comment(self, number: int, body: str) -> None:
-        self._call("POST", f"{self._path}/issues/{number}/comments",
-                   f"commenting on #{number}", body={"body": body})
+    def comment(self, number: int, *, mark: str, body: str) -> None:
+        """Post ``body`` (carrying ``mark``) once."""
+        self.issues.comment(number, mark=mark, body=body)
 
     def ensure_issue(self, *, mark: str, title: str, body: str,
-                     labels: Sequence[str], assignees: Sequence[str]) -> tuple[int, str, bool]:
-        """The open issue carrying ``mark`` (created once): ``(number, url, created)``."""
-        with github_errors(f"reading the repository {self.full_name}"):
-            repo = self._gh.get_repo(self.full_name, lazy=True)
-        issue, created = ensure_issue(repo, mark=mark, title=title, body=body, labels=labels,
-                                      assignees=assignees)
-        return issue.number, issue.html_url, created
+                     labels: Sequence[str], assignees: Sequence[str]) -> NewIssue:
+        """The open issue carrying ``mark`` (created once)."""
+        return self.issues.ensure(mark=mark, title=title, body=body, labels=labels,
+                                  assignees=assignees)
 
 
 def read_facts(

@@ -3,7 +3,7 @@
 from pydantic import SecretStr
 
 from release_kit.action import ActionInputs, Runtime, run
-from release_kit.github import connect, github_errors
+from release_kit.github import connect
 
 
 class Inputs(ActionInputs):
@@ -12,10 +12,9 @@ class Inputs(ActionInputs):
 
 
 def main(inputs: Inputs, rt: Runtime) -> None:
-    gh = connect(inputs.github_token.get_secret_value() or None, repository=inputs.repository)
-    with github_errors(f"reading {inputs.repository}"):
-        repo = gh.get_repo(inputs.repository)
-        rt.outputs.update({"full-name": repo.full_name, "default-branch": repo.default_branch})
+    api = connect(inputs.github_token.get_secret_value() or None, repository=inputs.repository)
+    repo = api.get(f"/repos/{inputs.repository}", doing=f"reading {inputs.repository}")
+    rt.outputs.update({"full-name": repo["full_name"], "default-branch": repo["default_branch"]})
 
 
 if __name__ == "__main__":
