@@ -24,8 +24,8 @@ from pydantic import BeforeValidator, field_validator, model_validator
 from release_kit import templates
 from release_kit.action import Bool, Lines, Runtime, commands, markdown_table, run
 from release_kit.errors import InputError, NotFoundError, PermissionDeniedError, ReleaseKitError
-from release_kit.github import API_CALLS
 from release_kit.github.inputs import GitHubAuthInputs
+from release_kit.github.rest import API_CALLS, AmbiguousWrite
 from release_kit.github.tickets import CommentMode, Ticket, TicketDesk
 from release_kit.tickets import (
     DISPATCH_STAGE,
@@ -70,7 +70,7 @@ class Inputs(GitHubAuthInputs):
     message: str = ""
     targets: Lines = []
     comment_mode: CommentMode = "failures"
-    fail_on_error: Bool = False
+    fail_on_error: Bool = True
 
     @field_validator("ticket_repo", "repository")
     @classmethod
@@ -166,7 +166,7 @@ def open_ticket(inputs: Inputs, rt: Runtime, desk: TicketDesk) -> Result:
         ticket = desk.create(title, inputs.driver)
     elif desk.adopt(ticket, inputs.driver):
         commands.notice(f"Reopened the release ticket #{ticket.number}.")
-    state = ticket.state
+    state = desk.state_of(ticket)
     dispatches = [dispatch(target, ticket, inputs, rt, desk)
                   for target in parse_targets(inputs.targets)
                   if not already_started(state, target)]
@@ -180,6 +180,12 @@ def dispatch(target: Target, ticket: Ticket, inputs: Inputs, rt: Runtime,
     """Start ``target``'s workflow; a refusal becomes a failure cell and a warning, not an error."""
     try:
         desk.dispatch(target, ticket)
+    except AmbiguousWrite as exc:
+        reason = (f"{exc.message} A dispatch cannot be looked up afterwards, so it was not sent "
+                  "again: check the target's runs (re-running open sends it again)")
+        commands.warning(f"{target} may not have started: {reason}", title="Dispatch unknown")
+        return make_report(inputs, rt, status="failure", stage=DISPATCH_STAGE,
+                           repository=target.repository, message=not_started(target, reason))
     except ReleaseKitError as exc:
         commands.warning(f"Could not start {target}: {exc.message}", title="Dispatch failed")
         return make_report(inputs, rt, status="failure", stage=DISPATCH_STAGE,
@@ -203,7 +209,7 @@ def report(inputs: Inputs, rt: Runtime, desk: TicketDesk) -> Result:
     if not write(desk, ticket, [event], inputs):
         return Result(ticket, notes=[f"A newer report is already in the ticket for "
                                      f"{event.repository} / {event.stage}; nothing changed."])
-    desk.comment(ticket, event, inputs.comment_mode, ticket.state.driver or inputs.driver)
+    desk.comment(ticket, event, inputs.comment_mode, desk.state_of(ticket).driver or inputs.driver)
     return Result(ticket)
 
 
@@ -218,13 +224,15 @@ def notify_failure(inputs: Inputs, rt: Runtime, desk: TicketDesk) -> Result:
                          "failure issue in the reporting repository instead.")
         ticket = None
     if ticket is None:
-        issue, created = desk.failure_issue(event, inputs.driver)
-        verb = "Opened" if created else "Updated"
-        return Result(fallback_issue=issue.number,
-                      notes=[f"{verb} {issue.html_url}: there is no ticket for {inputs.release}."])
+        made = desk.failure_issue(event, inputs.driver)
+        warn_unassigned(made.unassigned, made.issue.html_url)
+        verb = "Opened" if made.created else "Updated"
+        return Result(fallback_issue=made.issue.number,
+                      notes=[f"{verb} {made.issue.html_url}: there is no ticket for "
+                             f"{inputs.release}."])
     if not write(desk, ticket, [event], inputs):
         return Result(ticket, notes=["A newer report is already in the ticket; no notification."])
-    driver = ticket.state.driver or inputs.driver
+    driver = desk.state_of(ticket).driver or inputs.driver
     desk.notify(ticket, event, driver)  # always: notifying is what this operation is for
     if inputs.comment_mode == "single":
         desk.comment(ticket, event, "single", driver)
@@ -233,13 +241,14 @@ def notify_failure(inputs: Inputs, rt: Runtime, desk: TicketDesk) -> Result:
 
 def close(inputs: Inputs, rt: Runtime, desk: TicketDesk) -> Result:
     ticket = desk.require(inputs.ticket_number)
-    not_done = ticket.state.not_done()
+    state = desk.state_of(ticket)
+    not_done = state.not_done()
     if not_done:
         rows = ", ".join(f"{r.repository} ({r.stage}: {r.status})" for r in not_done)
         commands.warning(f"Release ticket #{ticket.number} stays open; not done: {rows}.",
                          title="Release not done")
         return Result(ticket, notes=["The ticket stays open. Not done:\n\n"
-                                     + messages.not_done_summary(ticket.state)])
+                                     + messages.not_done_summary(state)])
     desk.close(ticket)
     return Result(ticket, notes=["Every repository is done; the ticket is closed."])
 
@@ -250,6 +259,13 @@ OPERATIONS: dict[str, Callable[[Inputs, Runtime, TicketDesk], Result]] = {
     "notify-failure": notify_failure,
     "close": close,
 }
+
+
+def warn_unassigned(logins: tuple[str, ...], url: str) -> None:
+    if logins:
+        commands.warning(f"GitHub could not assign {', '.join(logins)} to {url} (no access to "
+                         "that repository, or a bot); they are @-mentioned in it instead.",
+                         title="Driver not assigned")
 
 
 def main(inputs: Inputs, rt: Runtime) -> None:
@@ -279,6 +295,12 @@ def write_outputs(result: Result, rt: Runtime) -> None:
         "issue-number": result.fallback_issue or "",
     })
     if ticket is not None:
+        if ticket.unassigned:
+            warn_unassigned(ticket.unassigned, ticket.url)
+        if ticket.restored:
+            commands.warning(f"The status block of {ticket.url} was damaged; it was restored "
+                             "from the backup comment and the damaged text kept below it.",
+                             title="Release ticket repaired")
         state = ticket.state
         rows = [[r.repository, r.stage, r.status, r.version, r.time] for
                 repo in state.repositories() for r in state.row(repo)]

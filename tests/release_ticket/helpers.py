@@ -8,6 +8,7 @@ from typing import Any
 from release_kit.action.local_runner import render_input
 from release_kit.sandbox import Sandbox
 from release_kit.tickets import TicketState, parse
+from release_kit.tickets.render import read_backup
 from tests.harness import ActionResult, github_env, run_action
 
 TICKETS = "acme/releases"
@@ -46,8 +47,19 @@ def issues(sandbox: Sandbox, repo: str = TICKETS) -> list[Any]:
 
 
 def comments(sandbox: Sandbox, number: int, repo: str = TICKETS) -> list[str]:
+    """The comments people read (the state's backup comment left out)."""
     found = sandbox.github.repo(repo).comments.values()
-    return [c.body for c in sorted(found, key=lambda c: c.id) if c.issue_number == number]
+    return [c.body for c in sorted(found, key=lambda c: c.id)
+            if c.issue_number == number and "release-kit:ticket-backup" not in c.body]
+
+
+def backup_of(sandbox: Sandbox, number: int = 1) -> TicketState | None:
+    """The state kept in the ticket's backup comment."""
+    found = sandbox.github.repo(TICKETS).comments.values()
+    bodies = [c.body for c in found
+              if c.issue_number == number and "release-kit:ticket-backup" in c.body]
+    assert len(bodies) <= 1
+    return read_backup(bodies[0], None) if bodies else None
 
 
 def state_of(sandbox: Sandbox, number: int = 1) -> TicketState:

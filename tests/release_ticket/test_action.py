@@ -73,15 +73,19 @@ def test_reports_from_three_repositories(sandbox: Sandbox, tmp_path: Path) -> No
     assert "| acme/web | ✅ `1.4.0` [`c0ffee0`](" in body.replace("acme/web |", "acme/web |")
 
 
-def test_report_by_ticket_number_costs_three_calls(sandbox: Sandbox, tmp_path: Path) -> None:
+def test_report_by_ticket_number_costs_five_calls(sandbox: Sandbox, tmp_path: Path) -> None:
+    """Read, write, verify; then the backup comment (listed, rewritten in place)."""
     setup(sandbox)
     ticket_action(sandbox, "open", inline=tmp_path)
     before = len(sandbox.github.requests)
     result = ticket_action(sandbox, "report", ticket_number=1, stage="dev", status="in_progress")
     assert result.exit_code == 0, result
     made = [(r.method, r.path) for r in sandbox.github.requests[before:]]
+    [backup] = sandbox.github.repo(TICKETS).comments.values()
     assert made == [("GET", f"/repos/{TICKETS}/issues/1"), ("PATCH", f"/repos/{TICKETS}/issues/1"),
-                    ("GET", f"/repos/{TICKETS}/issues/1")]
+                    ("GET", f"/repos/{TICKETS}/issues/1"),
+                    ("GET", f"/repos/{TICKETS}/issues/1/comments"),
+                    ("PATCH", f"/repos/{TICKETS}/issues/comments/{backup.id}")]
 
 
 def test_an_older_report_after_a_newer_one_changes_nothing(sandbox: Sandbox, tmp_path: Path) -> None:
@@ -127,15 +131,15 @@ def test_human_edits_outside_the_markers_survive(sandbox: Sandbox, tmp_path: Pat
     assert state_of(sandbox).cell("acme/web", "build") is not None
 
 
-def test_report_without_a_ticket_warns_by_default_and_fails_on_request(sandbox: Sandbox) -> None:
+def test_report_without_a_ticket_fails_by_default_and_warns_on_request(sandbox: Sandbox) -> None:
     setup(sandbox)
-    soft = ticket_action(sandbox, "report", stage="build", status="success")
+    hard = ticket_action(sandbox, "report", stage="build", status="success")
+    assert hard.exit_code == 1
+    assert "no release ticket" in hard.errors[0].message
+    soft = ticket_action(sandbox, "report", stage="build", status="success", fail_on_error=False)
     assert soft.exit_code == 0, soft
     assert "no release ticket" in soft.warnings[0].message
     assert soft.outputs["ticket-number"] == ""
-    hard = ticket_action(sandbox, "report", stage="build", status="success", fail_on_error=True)
-    assert hard.exit_code == 1
-    assert "no release ticket" in hard.errors[0].message
 
 
 def test_forbidden_with_fail_on_error_false_is_a_warning(sandbox: Sandbox, tmp_path: Path) -> None:
@@ -143,13 +147,13 @@ def test_forbidden_with_fail_on_error_false_is_a_warning(sandbox: Sandbox, tmp_p
     ticket_action(sandbox, "open", inline=tmp_path)
     sandbox.github.add_token("ghs_readonly", permissions={"contents": "read"})
     result = ticket_action(sandbox, "report", stage="build", status="failure",
-                           github_token="ghs_readonly")
+                           github_token="ghs_readonly", fail_on_error=False)
     assert result.exit_code == 0, result
     [warning] = result.warnings
     assert "Resource not accessible by integration" in warning.message
     assert state_of(sandbox).cells == {}
     strict = ticket_action(sandbox, "report", stage="build", status="failure",
-                           github_token="ghs_readonly", fail_on_error=True)
+                           github_token="ghs_readonly")
     assert strict.exit_code == 1 and strict.errors[0].title.startswith("Permission denied")
 
 

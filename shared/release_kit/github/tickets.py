@@ -2,48 +2,65 @@
 
 Everything it decides comes from the pure modules of :mod:`release_kit.tickets` (what the body
 says, which markers find what, which comment text); this module only fetches and writes, through
-``release_kit.github.issues`` (listing, never search; marker-keyed comments; the verified body
-update that survives concurrent writers).
+:mod:`release_kit.github.issues` (listing, never search; marker-keyed comments and issues; the
+verified body update that survives concurrent writers).
+
+The state lives in the ticket's body. A second copy, the *backup comment*, is kept up to date
+after every verified write: when the block in the body is damaged (a hand edit, a truncation, a
+crafted value), the state is restored from the backup and the damaged text is kept, quoted,
+below the block. Without a backup the report fails with a named error that says how to repair:
+no report ever starts from an empty state over rows it cannot read.
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Literal
 
 from release_kit.errors import ConflictError, NotFoundError
-from release_kit.github.errors import github_errors
+from release_kit.github.errors import GitHubValidationFailed
 from release_kit.github.issues import (
     BodyUpdate,
-    ensure_comment,
-    ensure_issue,
-    find_issue,
-    is_pull_request,
+    Issue,
+    IssueBody,
+    Issues,
+    NewIssue,
     update_body,
-    upsert_comment,
 )
+from release_kit.github.rest import GitHubApi
 from release_kit.tickets import messages
 from release_kit.tickets.model import Report, TicketState
-from release_kit.tickets.render import parse, release_marker, render_body
+from release_kit.tickets.render import (
+    StateDamaged,
+    backup_comment,
+    backup_marker,
+    parse,
+    read_backup,
+    release_marker,
+    render_body,
+    restore,
+)
 from release_kit.tickets.targets import Target, dispatch_payload
 
-if TYPE_CHECKING:
-    from github import Github
-    from github.Issue import Issue
-    from github.Repository import Repository
-
 CommentMode = Literal["none", "failures", "every-event", "single"]
+
+# What each use of a repository needs from a GitHub App token (one repository each).
+ISSUES = {"issues": "write"}
+DISPATCH = {"actions": "write"}
 
 
 @dataclass
 class Ticket:
     """The ticket issue as last read or written."""
 
-    repo: Repository
+    issues: Issues
     issue: Issue
     created: bool = False
+    unassigned: tuple[str, ...] = ()
+    restored: bool = field(default=False)
 
     @property
     def number(self) -> int:
@@ -55,7 +72,15 @@ class Ticket:
 
     @property
     def state(self) -> TicketState:
-        return parse(self.issue.body) or TicketState("")
+        """The state in the body as last seen, for display (``TicketDesk.state_of`` to decide)."""
+        try:
+            return parse(self.issue.body, now()) or TicketState("")
+        except StateDamaged:
+            return TicketState("")
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
 
 
 def assignable(login: str) -> list[str]:
@@ -66,52 +91,52 @@ def assignable(login: str) -> list[str]:
 class TicketDesk:
     """The tickets of one release in one repository, and the repositories around it.
 
-    ``connect(repository)`` gives a client able to act on ``repository`` (with App auth, each
-    owner has its own installation token); one client per owner is kept.
+    ``connect(repository, permissions)`` gives a client able to act on ``repository`` (with App
+    auth, a token for that repository alone, with just those permissions); one per repository.
     """
 
-    def __init__(self, connect: Callable[[str], Github], *, release: str, ticket_repo: str,
-                 labels: Sequence[str], server_url: str) -> None:
+    def __init__(self, connect: Callable[[str, dict[str, str]], GitHubApi], *, release: str,
+                 ticket_repo: str, labels: Sequence[str], server_url: str) -> None:
         self._connect = connect
-        self._clients: dict[str, Github] = {}
+        self._clients: dict[tuple[str, str], GitHubApi] = {}
         self.release = release
         self.ticket_repo = ticket_repo
         self.labels = list(labels)
         self.server_url = server_url
 
-    def github(self, repository: str) -> Github:
-        owner = repository.partition("/")[0].lower()
-        if owner not in self._clients:
-            self._clients[owner] = self._connect(repository).withLazy(True)
-        return self._clients[owner]
+    def github(self, repository: str, permissions: dict[str, str]) -> GitHubApi:
+        key = (repository.lower(), repr(sorted(permissions.items())))
+        if key not in self._clients:
+            self._clients[key] = self._connect(repository, permissions)
+        return self._clients[key]
 
-    def repo(self, repository: str) -> Repository:
-        """A lazy repository: no request until something is read or written."""
-        return self.github(repository).get_repo(repository)
+    def issues(self, repository: str) -> Issues:
+        return Issues(self.github(repository, ISSUES), repository)
 
     # -- finding ------------------------------------------------------------------------------
 
     def find(self, number: int | None = None) -> Ticket | None:
         """By ``number`` (checked), else the oldest open, then closed, issue with the first label
         and the release marker (listing, never the search API, which lags behind writes)."""
-        repo = self.repo(self.ticket_repo)
+        issues = self.issues(self.ticket_repo)
         if number is not None:
-            return Ticket(repo, self._by_number(repo, number))
+            return Ticket(issues, self._by_number(issues, number))
         label = self.labels[0] if self.labels else None
         mark = release_marker(self.release)
-        issue = (find_issue(repo, mark, label, state="open", oldest_first=True)
-                 or find_issue(repo, mark, label, state="closed", oldest_first=True))
-        return Ticket(repo, issue) if issue is not None else None
+        issue = (issues.find(mark, label, state="open", oldest_first=True)
+                 or issues.find(mark, label, state="closed", oldest_first=True))
+        return Ticket(issues, issue) if issue is not None else None
 
-    def _by_number(self, repo: Repository, number: int) -> Issue:
-        with github_errors(f"reading ticket #{number} of {repo.full_name}"):
-            issue = repo.get_issue(number)
-            body, is_pull = issue.body or "", is_pull_request(issue)
-        found = parse(body)
+    def _by_number(self, issues: Issues, number: int) -> Issue:
+        issue = issues.get(number)
+        try:
+            found = parse(issue.body, now())
+        except StateDamaged:
+            found = None  # repaired by the next write, from the backup
         other = found.release if found is not None and found.release != self.release else ""
-        if is_pull or other:
-            what = "a pull request" if is_pull else f"the ticket of release {other}"
-            raise ConflictError(f"#{number} in {repo.full_name} is {what}, not the ticket of "
+        if issue.is_pull_request or other:
+            what = "a pull request" if issue.is_pull_request else f"the ticket of release {other}"
+            raise ConflictError(f"#{number} in {issues.repository} is {what}, not the ticket of "
                                 f"release {self.release}.",
                                 hint="Check ticket-number, or leave it empty to find the ticket.")
         return issue
@@ -130,89 +155,147 @@ class TicketDesk:
 
     def create(self, title: str, driver: str) -> Ticket:
         """Create the ticket; when concurrent ``open``s created several, keep the oldest."""
-        repo = self.repo(self.ticket_repo)
-        body = render_body(None, TicketState(self.release, driver), self.server_url)
-        with github_errors(f"creating the release ticket in {repo.full_name}"):
-            issue = repo.create_issue(title=title, body=body, labels=self.labels,
-                                      assignees=assignable(driver))
+        issues = self.issues(self.ticket_repo)
+        state = TicketState(self.release, driver)
+        body = render_body(None, state, self.server_url)
+        made: NewIssue = issues.create(title=title, body=body,
+                                       mark=release_marker(self.release), labels=self.labels,
+                                       assignees=assignable(driver))
         oldest = self.find()
-        if oldest is not None and oldest.number != issue.number:
-            with github_errors(f"closing the duplicate ticket #{issue.number}"):
-                issue.create_comment(f"Duplicate of #{oldest.number} (opened at the same time).")
-                issue.edit(state="closed", state_reason="duplicate")
+        if oldest is not None and oldest.number != made.issue.number:
+            number = made.issue.number
+            issues.comment(number, mark=messages.duplicate_marker(number),
+                           body=messages.duplicate_comment(number, oldest.number))
+            issues.edit(number, f"closing the duplicate ticket #{number}", state="closed",
+                        state_reason="duplicate")
             return oldest
-        return Ticket(repo, issue, created=True)
+        ticket = Ticket(issues, made.issue, created=True, unassigned=made.unassigned)
+        self.back_up(ticket, state)
+        return ticket
 
     def adopt(self, ticket: Ticket, driver: str) -> bool:
         """Reopen an existing ticket, assign the driver, add missing labels, record the driver.
 
         Returns whether it was reopened. Nothing is written when all is as wanted.
         """
-        issue = ticket.issue
+        issue, issues = ticket.issue, ticket.issues
         reopened = issue.state == "closed"
-        with github_errors(f"updating ticket #{issue.number}"):
-            if reopened:
-                issue.edit(state="open")
-            assigned = {a.login.lower() for a in issue.assignees}
-            missing_assignees = [a for a in assignable(driver) if a.lower() not in assigned]
-            if missing_assignees:
-                issue.add_to_assignees(*missing_assignees)
-            present = {label.name.lower() for label in issue.labels}
-            missing = [name for name in self.labels if name.lower() not in present]
-            if missing:
-                issue.add_to_labels(*missing)
-        if ticket.state.driver != driver or parse(issue.body) is None:
-            fresh = TicketState(self.release, driver)
-            ticket.issue = update_body(
-                ticket.repo, issue,
-                lambda body, _: render_body(body, (parse(body) or fresh).with_driver(driver),
-                                            self.server_url),
-                lambda body, _: (parse(body) or fresh).driver == driver,
-            ).issue
+        if reopened:
+            ticket.issue = issues.edit(issue.number, f"reopening ticket #{issue.number}",
+                                       state="open")
+        assigned = {a.lower() for a in issue.assignees}
+        missing_assignees = [a for a in assignable(driver) if a.lower() not in assigned]
+        if missing_assignees:
+            try:
+                issues.add_assignees(issue.number, missing_assignees)
+            except GitHubValidationFailed as exc:
+                if not exc.invalid_field("assignees"):
+                    raise
+                ticket.unassigned = tuple(missing_assignees)
+        present = {label.lower() for label in issue.labels}
+        missing = [name for name in self.labels if name.lower() not in present]
+        if missing:
+            issues.add_labels(issue.number, missing)
+        if self.state_of(ticket).driver != driver:
+            self.write(ticket, [], driver, set_driver=True)
         return reopened
 
     def dispatch(self, target: Target, ticket: Ticket) -> None:
-        """Start ``target``'s workflow with the one JSON input (typed errors on refusal)."""
+        """Start ``target``'s workflow with the one JSON input (typed errors on refusal).
+
+        A dispatch has no identity to look up afterwards, so it is never replayed after an
+        ambiguous failure: the caller reports it as not known to have started.
+        """
         payload = dispatch_payload(self.release, self.ticket_repo, ticket.number)
         url = f"/repos/{target.repository}/actions/workflows/{target.workflow}/dispatches"
-        gh = self.github(target.repository)
-        with github_errors(f"dispatching {target}"):
-            gh.requester.requestJsonAndCheck("POST", url,
-                                             input={"ref": target.ref, "inputs": payload})
+        self.github(target.repository, DISPATCH).request(
+            "POST", url, json={"ref": target.ref, "inputs": payload},
+            doing=f"dispatching {target}", replayable=False)
+
+    # -- the state, and its backup --------------------------------------------------------------
+
+    def backup(self, ticket: Ticket) -> TicketState | None:
+        comment = ticket.issues.find_comment(ticket.number, backup_marker(self.release))
+        return read_backup(comment.body, now()) if comment is not None else None
+
+    def back_up(self, ticket: Ticket, state: TicketState) -> None:
+        """Keep the backup comment at least as complete as ``state`` (a verified state).
+
+        The backup only grows: what it held is merged with ``state`` before it is rewritten.
+        """
+        mark = backup_marker(self.release)
+        comment = ticket.issues.find_comment(ticket.number, mark)
+        kept = read_backup(comment.body, now()) if comment is not None else None
+        merged = state if kept is None else kept.merge(state.cells.values())
+        if state.driver:
+            merged = merged.with_driver(state.driver)
+        text = f"{backup_comment(merged)}\n\n{mark}"
+        if comment is None:
+            ticket.issues.comment(ticket.number, mark=mark, body=text)
+        elif comment.body != text:
+            ticket.issues.edit_comment(comment.id, text)
+
+    def state_of(self, ticket: Ticket) -> TicketState:
+        """The ticket's state; a damaged block reads as its backup (or fails, named)."""
+        try:
+            return parse(ticket.issue.body, now()) or TicketState(self.release)
+        except StateDamaged as damage:
+            saved = self.backup(ticket)
+            if saved is None:
+                raise damage.without_backup(ticket.url) from None
+            return saved
 
     # -- reporting ----------------------------------------------------------------------------
 
-    def write(self, ticket: Ticket, reports: Sequence[Report],
-              driver: str = "") -> BodyUpdate | None:
+    def write(self, ticket: Ticket, reports: Sequence[Report], driver: str = "", *,
+              set_driver: bool = False) -> BodyUpdate | None:
         """Merge ``reports`` into the ticket until the write sticks; None when all were stale.
 
         Every body read on the way is merged too, so this writer restores reports that a
-        concurrent writer's stale write erased (see ``update_body``). ``driver`` is recorded only
-        in a ticket that has no state yet (an issue adopted by number).
+        concurrent writer's stale write erased (see ``update_body``). ``driver`` is recorded in a
+        ticket that has no state yet (an issue adopted by number), or always with ``set_driver``.
+        A damaged block is restored from the backup comment first (its text kept, quoted).
         """
-        if all(ticket.state.is_stale(r) for r in reports):
+        current = self.state_of(ticket)
+        if reports and all(current.is_stale(r) for r in reports):
             return None
         fresh = TicketState(self.release, driver)
+        backup = self.backup(ticket) if _damaged(ticket.issue.body) else None
 
         @functools.cache
         def state_of(body: str) -> TicketState:
-            return parse(body) or fresh
+            try:
+                return parse(body, now()) or fresh
+            except StateDamaged:
+                return backup or fresh
 
         def known(body: str, seen: Sequence[str]) -> TicketState:
             state = state_of(body)
             for earlier in dict.fromkeys(seen):
                 state = state.merge(state_of(earlier).cells.values())
-            return state
+            return state.with_driver(driver) if set_driver else state
 
         def change(body: str, seen: Sequence[str]) -> str:
+            if _damaged(body):
+                if backup is None:
+                    raise StateDamaged("the block changed while this report was written").\
+                        without_backup(ticket.url)
+                body = restore(body)
+                ticket.restored = True
             return render_body(body, known(body, seen).merge(reports), self.server_url)
 
         def complete(body: str, seen: Sequence[str]) -> bool:
+            if _damaged(body):
+                return False
             state = state_of(body)
-            return all(state.reflects(r) for r in reports) and state.covers(known(body, seen))
+            return (all(state.reflects(r) for r in reports) and state.covers(known(body, seen))
+                    and (not set_driver or state.driver == driver))
 
-        update = update_body(ticket.repo, ticket.issue, change, complete)
-        ticket.issue = update.issue
+        store = IssueBody(ticket.issues, ticket.issue)
+        update = update_body(store, ticket.issue.body, change, complete)
+        ticket.issue = store.issue
+        if update.writes:
+            self.back_up(ticket, state_of(update.body))
         return update
 
     def comment(self, ticket: Ticket, event: Report, mode: CommentMode, driver: str) -> None:
@@ -220,38 +303,47 @@ class TicketDesk:
         if mode == "every-event" or (mode == "failures" and event.status == "failure"):
             self.notify(ticket, event, driver)
         elif mode == "single":
-            upsert_comment(ticket.issue, mark=messages.repository_marker(event.repository),
-                           body=messages.repository_comment(ticket.state, event.repository,
-                                                            self.server_url))
+            ticket.issues.upsert_comment(
+                ticket.number, mark=messages.repository_marker(event.repository),
+                body=messages.repository_comment(self.state_of(ticket), event.repository,
+                                                 self.server_url))
 
     def notify(self, ticket: Ticket, event: Report, driver: str) -> None:
         """A new comment about ``event`` (edits notify nobody), once per event."""
-        ensure_comment(ticket.issue, mark=messages.event_marker(event),
-                       body=messages.event_comment(event, driver))
+        ticket.issues.ensure_comment(ticket.number, mark=messages.event_marker(event),
+                                     body=messages.event_comment(event, driver))
 
     def close(self, ticket: Ticket) -> None:
         if ticket.issue.state != "closed":
-            with github_errors(f"closing ticket #{ticket.number}"):
-                ticket.issue.edit(state="closed", state_reason="completed")
+            ticket.issue = ticket.issues.edit(ticket.number, f"closing ticket #{ticket.number}",
+                                              state="closed", state_reason="completed")
 
     # -- no ticket ----------------------------------------------------------------------------
 
-    def failure_issue(self, event: Report, driver: str) -> tuple[Issue, bool]:
-        """One open issue per (release, stage) in the failing repository: ``(issue, created)``.
+    def failure_issue(self, event: Report, driver: str) -> NewIssue:
+        """One open issue per (release, stage) in the failing repository.
 
         A later failure of the same stage (another run or attempt) adds a comment to it.
         """
+        issues = self.issues(event.repository)
         note = f"(No release ticket for {self.release} was found in {self.ticket_repo}.)"
         body = messages.failure_issue_body(self.release, event, driver, note)
-        issue, created = ensure_issue(
-            self.repo(event.repository),
+        made = issues.ensure(
             mark=messages.failure_marker(self.release, event.stage),
             title=messages.failure_title(self.release, event.stage),
             body=f"{body}\n\n{messages.event_marker(event)}",
             labels=[messages.FAILURE_LABEL],
             assignees=assignable(driver),
         )
-        if not created and messages.event_marker(event) not in (issue.body or ""):
-            ensure_comment(issue, mark=messages.event_marker(event),
-                           body=messages.failure_followup(event, driver))
-        return issue, created
+        if not made.created and messages.event_marker(event) not in made.issue.body:
+            issues.ensure_comment(made.issue.number, mark=messages.event_marker(event),
+                                  body=messages.failure_followup(event, driver))
+        return made
+
+
+def _damaged(body: str) -> bool:
+    try:
+        parse(body, now())
+    except StateDamaged:
+        return True
+    return False

@@ -6,7 +6,7 @@ a re-run of the same job finds its comment instead of posting a second one.
 
 from __future__ import annotations
 
-from release_kit.github.issues import marker
+from release_kit.markers import marker
 from release_kit.tickets.model import Report, TicketState
 from release_kit.tickets.render import EMOJI, MESSAGE_LIMIT, render_cell, short_time
 from release_kit.tickets.text import code, inline
@@ -29,6 +29,15 @@ def repository_marker(repository: str) -> str:
 def failure_marker(release: str, stage: str) -> str:
     """The fallback issue of (release, stage) in the reporting repository."""
     return marker(FAILURE_LABEL, f"{release} {stage}")
+
+
+def duplicate_marker(number: int) -> str:
+    """The comment that closes a ticket opened twice at the same time."""
+    return marker("ticket-duplicate", str(number))
+
+
+def duplicate_comment(number: int, kept: int) -> str:
+    return f"Duplicate of #{kept} (opened at the same time).\n\n{duplicate_marker(number)}"
 
 
 def _mention(driver: str) -> str:

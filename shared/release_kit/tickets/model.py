@@ -9,9 +9,10 @@ This is what makes out-of-order delivery and re-runs harmless.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, get_args
 
 Status = Literal["pending", "in_progress", "success", "failure", "skipped"]
@@ -32,6 +33,22 @@ KNOWN_STAGES = ("dispatch", "build", "dev", "staging", "production", "hotfix")
 DISPATCH_STAGE = "dispatch"
 
 _TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+# How far in the future a time read back from a ticket may be (clocks of runners differ).
+CLOCK_SKEW = timedelta(minutes=5)
+REPOSITORY = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]*/[A-Za-z0-9._-]+")
+LOGIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\[bot\])?")
+STAGE_LIMIT = 40
+
+
+def _text(data: Mapping[str, Any], key: str, default: str | None = None) -> str:
+    value = data.get(key, default)
+    if not isinstance(value, str):
+        raise ValueError(f"{key} is not text")
+    return value
+
+
+def is_stage(value: str) -> bool:
+    return 0 < len(value) <= STAGE_LIMIT and "\n" not in value
 
 
 def normalise_time(value: datetime | str) -> str:
@@ -83,20 +100,36 @@ class Report:
         return data
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> Report:
-        status = str(data["status"])
+    def from_json(cls, data: Mapping[str, Any], *, now: datetime | None = None) -> Report:
+        """A report read back from a ticket, every field checked (the body is editable text).
+
+        With ``now``, a time later than ``now`` plus :data:`CLOCK_SKEW` is refused: such a cell
+        would win over every real report forever.
+        """
+        status = _text(data, "status")
         if status not in STATUSES:
             raise ValueError(f"unknown status {status!r}")
+        repository, stage = _text(data, "repo"), _text(data, "stage")
+        if not REPOSITORY.fullmatch(repository):
+            raise ValueError(f"{repository!r} is not owner/name")
+        if not is_stage(stage):
+            raise ValueError(f"{stage[:50]!r} is not a stage name")
+        attempt = data.get("attempt", 1)
+        if not isinstance(attempt, int) or isinstance(attempt, bool) or attempt < 1:
+            raise ValueError(f"attempt {attempt!r} is not a positive integer")
+        time = normalise_time(_text(data, "time"))
+        if now is not None and time > normalise_time(now + CLOCK_SKEW):
+            raise ValueError(f"time {time} is in the future")
         return cls(
-            repository=str(data["repo"]),
-            stage=str(data["stage"]),
+            repository=repository,
+            stage=stage,
             status=status,
-            time=normalise_time(str(data["time"])),
-            attempt=int(data.get("attempt", 1)),
-            version=str(data.get("version", "")),
-            sha=str(data.get("sha", "")),
-            message=str(data.get("message", "")),
-            run_url=str(data.get("run", "")),
+            time=time,
+            attempt=attempt,
+            version=_text(data, "version", ""),
+            sha=_text(data, "sha", ""),
+            message=_text(data, "message", ""),
+            run_url=_text(data, "run", ""),
         )
 
 
@@ -197,6 +230,15 @@ class TicketState:
         }
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> TicketState:
-        state = cls(release=str(data.get("release", "")), driver=str(data.get("driver", "")))
-        return state.merge(Report.from_json(item) for item in data.get("cells", []))
+    def from_json(cls, data: Mapping[str, Any], *, now: datetime | None = None) -> TicketState:
+        """A state read back from a ticket; every field is checked (see ``Report.from_json``)."""
+        if not isinstance(data, Mapping):
+            raise ValueError("the state is not an object")
+        driver = _text(data, "driver", "")
+        if driver and not LOGIN.fullmatch(driver):
+            raise ValueError(f"driver {driver[:50]!r} is not a GitHub login")
+        cells = data.get("cells", [])
+        if not isinstance(cells, list) or not all(isinstance(c, Mapping) for c in cells):
+            raise ValueError("cells is not a list of objects")
+        state = cls(release=_text(data, "release", ""), driver=driver)
+        return state.merge(Report.from_json(item, now=now) for item in cells)

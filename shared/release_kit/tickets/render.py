@@ -17,14 +17,16 @@ import re
 from dataclasses import replace
 from datetime import datetime
 
-from release_kit.github.issues import marker
+from release_kit.errors import ReleaseKitError
+from release_kit.markers import Block, marker
 from release_kit.tickets.model import Report, Status, TicketState
 from release_kit.tickets.text import code, hidden_json, inline, is_sha, mermaid_label
 
-BEGIN = "<!-- release-kit:ticket-begin -->"
-END = "<!-- release-kit:ticket-end -->"
+BLOCK = Block("ticket")
+BEGIN, END = BLOCK.begin, BLOCK.end
 _STATE = re.compile(r"<!-- release-kit:ticket-state (.*?) -->", re.DOTALL)
 _RELEASE_KIND = "release-ticket"
+_BACKUP_KIND = "ticket-backup"
 
 BODY_LIMIT = 65_536
 # Room kept free below GitHub's limit (GitHub counts characters; be generous with its counting).
@@ -56,6 +58,35 @@ HUMAN_PLACEHOLDER = (
 def release_marker(release: str) -> str:
     """The hidden marker that identifies the ticket of ``release`` (found by listing issues)."""
     return marker(_RELEASE_KIND, release)
+
+
+def backup_marker(release: str) -> str:
+    """The hidden marker of the comment that keeps a second copy of the ticket's state."""
+    return marker(_BACKUP_KIND, release)
+
+
+class StateDamaged(ReleaseKitError):
+    """The ticket's status block is there but cannot be read (hand edit, truncation, tampering).
+
+    Never treated as "no state": that would erase every row the block held.
+    """
+
+    title = "Release ticket damaged"
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"the status block of the release ticket cannot be read: {reason}.")
+        self.reason = reason
+
+    def without_backup(self, url: str) -> StateDamaged:
+        damage = StateDamaged(self.reason)
+        damage.message = (f"The status block of the release ticket {url} cannot be read "
+                          f"({self.reason}) and there is no backup comment to restore it from; "
+                          "nothing was written.")
+        damage.hint = ("Restore the block from the issue's edit history (the 'edited' menu "
+                       "next to the description), then re-run this job. To start the block "
+                       "over instead, delete everything from "
+                       f"{BEGIN} to {END}: each repository's next report adds its row again.")
+        return damage
 
 
 def short_time(time: str) -> str:
@@ -175,7 +206,9 @@ def fit(state: TicketState, server_url: str, budget: int) -> TicketState:
     """``state`` with detail dropped from the oldest cells until its machine part fits ``budget``.
 
     Each level strips the fewest oldest cells that make the part fit (binary search: the size
-    only shrinks as more cells are stripped); the result depends on the state alone.
+    only shrinks as more cells are stripped); the result depends on the state alone. A state
+    that does not fit even with every cell stripped raises :class:`TicketTooLarge`: cells are
+    never dropped (that would lose rows).
     """
     if len(machine_part(state, server_url)) <= budget:
         return state
@@ -194,39 +227,104 @@ def fit(state: TicketState, server_url: str, budget: int) -> TicketState:
             else:
                 low = middle + 1
         return _compacted(state, oldest, level, low)
-    # Last resort: forget the oldest cells, unless the human part is what is too long (then the
-    # state is kept whole and GitHub's refusal is reported rather than the history wiped).
-    keep_all = budget <= BODY_LIMIT // 4
-    while not keep_all and state.cells and len(machine_part(state, server_url)) > budget:
-        drop = state.oldest_first()[: max(1, len(state.cells) // 10)]
-        state = replace(state, cells={k: v for k, v in state.cells.items()
-                                      if v not in drop})
-    return state
+    raise TicketTooLarge(len(state.cells), len(machine_part(state, server_url)), budget)
+
+
+class TicketTooLarge(ReleaseKitError):
+    """Even with every cell's detail collapsed, the body would pass GitHub's limit."""
+
+    title = "Release ticket too large"
+
+    def __init__(self, cells: int, size: int, budget: int) -> None:
+        super().__init__(
+            f"the release ticket would exceed GitHub's {BODY_LIMIT:,} characters: its status "
+            f"block needs {size:,} characters for {cells} cells even with older detail "
+            f"collapsed, and {max(budget, 0):,} are left beside the text outside the block. "
+            "Nothing was written.",
+            hint="Shorten the notes outside the status block, or track the rest of this "
+            "release in a new ticket (close this one and open one for a new release name).")
 
 
 # -- the whole body -----------------------------------------------------------------------------
 
 def split(body: str) -> tuple[str, str, str] | None:
     """``(before, machine, after)``, or None when the markers are missing."""
-    start = body.find(BEGIN)
-    end = body.find(END, start + len(BEGIN)) if start >= 0 else -1
-    if start < 0 or end < 0:
-        return None
-    return body[:start], body[start: end + len(END)], body[end + len(END):]
+    return BLOCK.split(body)
 
 
-def parse(body: str | None) -> TicketState | None:
-    """The state stored in a ticket body, or None when it carries none (or a broken one)."""
-    parts = split(body or "")
+def _state_in(text: str, now: datetime | None) -> TicketState:
+    match = _STATE.search(text)
+    if match is None:
+        raise StateDamaged("its hidden state comment is missing")
+    try:
+        data = json.loads(match.group(1))
+    except ValueError as exc:
+        raise StateDamaged(f"its hidden state is not JSON ({exc})") from None
+    try:
+        return TicketState.from_json(data, now=now)
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise StateDamaged(f"its hidden state is not valid ({exc})") from None
+
+
+def parse(body: str | None, now: datetime | None = None) -> TicketState | None:
+    """The state stored in a ticket body; None when the body has no status block at all.
+
+    A block that is there but cannot be read raises :class:`StateDamaged`: a missing end or
+    begin marker, a state that is not JSON, or a value that is not valid (an unknown status, an
+    attempt that is not a positive integer, a time later than ``now`` plus 5 minutes of clock
+    skew, a driver that is not a GitHub login). Without ``now`` times are not checked.
+    """
+    body = body or ""
+    if BLOCK.damaged(body):
+        raise StateDamaged("one of its begin/end markers is missing")
+    parts = split(body)
     if parts is None:
         return None
-    match = _STATE.search(parts[1])
-    if match is None:
-        return None
+    return _state_in(parts[1], now)
+
+
+def backup_comment(state: TicketState) -> str:
+    """The backup comment: the state again, hidden, with a line for people."""
+    return (f"_Backup of the status block of release {code(state.release)} "
+            f"({len(state.cells)} cells): release-kit restores the block from here if it is "
+            "damaged. Please leave this comment as it is._\n\n"
+            f"<!-- release-kit:ticket-state {hidden_json(state.to_json())} -->")
+
+
+def read_backup(text: str, now: datetime | None) -> TicketState | None:
+    """The state in a backup comment, or None when it cannot be read either."""
     try:
-        return TicketState.from_json(json.loads(match.group(1)))
-    except (ValueError, KeyError, TypeError):
+        return _state_in(text, now)
+    except StateDamaged:
         return None
+
+
+def restore(body: str) -> str:
+    """``body`` with its damaged block emptied, and the damaged text kept below it, quoted.
+
+    The caller renders the state (from the backup) into the emptied block. Nothing a person
+    wrote is lost: whatever the damaged block held is kept as text in a collapsed section.
+    """
+    parts = split(body)
+    if parts is not None:
+        before, damaged, after = parts
+    elif BEGIN in body:
+        start = body.index(BEGIN)
+        before, damaged, after = body[:start], body[start:], ""
+    elif END in body:
+        end = body.index(END) + len(END)
+        before, damaged, after = "", body[:end], body[end:]
+    else:
+        return body
+    quoted = damaged.replace("<!--", "<!- -")  # the copy carries no live marker
+    fence = "`" * max(3, _longest_backtick_run(quoted) + 1)
+    kept = ("\n\n<details><summary>Status block as found damaged (release-kit restored it "
+            f"from its backup)</summary>\n\n{fence}text\n{quoted}\n{fence}\n\n</details>")
+    return f"{before}{BEGIN}\n{END}{kept}{after}"
+
+
+def _longest_backtick_run(text: str) -> int:
+    return max((len(run) for run in re.findall(r"`+", text)), default=0)
 
 
 def render_body(body: str | None, state: TicketState, server_url: str) -> str:
