@@ -43,7 +43,7 @@ from release_kit.versioning.changes import (
 )
 from release_kit.versioning.commits import Commit
 from release_kit.versioning.packages import Package, discover
-from release_kit.versioning.plan import TAG_EXISTS, ReleasePlan, decide, headline
+from release_kit.versioning.plan import TAG_EXISTS, UNCHANGED, ReleasePlan, decide, headline
 from release_kit.versioning.tags import (
     TagFormat,
     TaggedVersion,
@@ -197,9 +197,14 @@ class Release:
         return [Subject(p.name, p.path, TagFormat.from_template(template, p.name))
                 for p in packages]
 
-    def plan(self, subjects: Sequence[Subject]) -> list[ReleasePlan]:
-        """Decide every subject's release from the commits since its previous tag."""
-        tags = [(t.name, t.sha) for t in self.reachable]
+    def plan(self, subjects: Sequence[Subject], ignore: frozenset[str] = frozenset()
+             ) -> list[ReleasePlan]:
+        """Decide every subject's release from the commits since its previous tag.
+
+        Tags in ``ignore`` are treated as not there (a tag whose release is being completed).
+        """
+        tags = [(t.name, t.sha) for t in self.reachable if t.name not in ignore]
+        existing = self.all_tags - ignore
         previous = {s.path: highest(tags, s.fmt) for s in subjects}
         histories = {s.path: self.commits(s, previous[s.path]) for s in subjects}
         pulls: dict[int, PullRequest] = {}
@@ -215,10 +220,28 @@ class Release:
                 name=subject.name, path=subject.path, previous=previous[subject.path],
                 changes=changes, fmt=subject.fmt,
                 initial=self.inputs.initial(),
-                prerelease=self.inputs.prerelease, existing_tags=self.all_tags,
+                prerelease=self.inputs.prerelease, existing_tags=existing,
                 force_patch=self.hotfix,
             ))
         return plans
+
+    def unfinished(self, plans: list[ReleasePlan]) -> str | None:
+        """The tag semver-bump made at HEAD that has no release yet: an earlier run wrote the
+        tag, then failed before its release (the release is written first now). Tags people
+        made (no marker in their message) are never "completed".
+        """
+        plan = plans[0]
+        if (len(plans) != 1 or plan.skipped != UNCHANGED or plan.previous is None
+                or not (self.inputs.writes and self.inputs.draft_release)):
+            return None
+        from release_kit.github.releases import made_by_release_kit  # noqa: PLC0415
+
+        tag = plan.previous.tag
+        ours_at_head = any(t.name == tag and t.sha == self.head and made_by_release_kit(t.message)
+                           for t in self.reachable)
+        if not ours_at_head or self.github().release_for_tag(tag) is not None:
+            return None
+        return tag
 
     def commits(self, subject: Subject, previous: TaggedVersion | None) -> list[Commit]:
         """Labels: the mainline touching the subject; conventional: every commit touching it."""
@@ -297,7 +320,12 @@ class Release:
             branch=self.branch, name=plan.tag, tag_name=plan.tag, target_commitish=self.head,
             body=changelog, prerelease=bool(plan.version and plan.version.prerelease),
         )
-        outcome, release = self.github().ensure_draft(draft)
+        outcome, release, left_alone = self.github().ensure_draft(draft)
+        for other in left_alone:
+            author = (other.get("author") or {}).get("login") or "a person"
+            commands.notice(f"A draft release for {plan.tag} made by {author} was left alone "
+                            f"({other.get('html_url')}); release-kit keeps its own draft.",
+                            title="semver-bump")
         commands.info(f"draft release {plan.tag}: {outcome.value} ({release.get('html_url')})")
         return release
 
@@ -333,7 +361,13 @@ def main(inputs: Inputs, rt: Runtime) -> None:
     packages = discover(rt.context.workspace, inputs.packages) if inputs.packages else []
     if inputs.writes:
         release.github()  # a missing token or repository is reported before anything happens
-    plans = release.plan(release.subjects(packages))
+    subjects = release.subjects(packages)
+    plans = release.plan(subjects)
+    unfinished = release.unfinished(plans)
+    if unfinished is not None:
+        commands.notice(f"The tag {unfinished} is at HEAD but has no release: completing it.",
+                        title="semver-bump")
+        plans = release.plan(subjects, ignore=frozenset({unfinished}))
 
     if packages:
         changelog = "\n".join(f"## {p.name} {p.version}\n\n{release.changelog(p)}"
@@ -343,12 +377,14 @@ def main(inputs: Inputs, rt: Runtime) -> None:
 
     draft: dict[str, Any] | None = None
     if not inputs.dry_run:
-        plans = release.apply(plans, packages)
+        # The release first, then its tag: a tag without its release would make a re-run see
+        # nothing to release (and a re-run that finds one completes it, see ``unfinished``).
         if inputs.draft_release and packages:
             commands.notice("Monorepo packages are released by their tags (create-tags); no "
                             "draft release is written.", title="semver-bump")
         elif inputs.draft_release:
             draft = release.draft(plans[0], changelog)
+        plans = release.apply(plans, packages)
 
     top = headline(plans)
     rt.outputs.update({

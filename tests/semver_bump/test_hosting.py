@@ -8,7 +8,13 @@ from pathlib import Path
 import pytest
 
 from release_kit.github import connect
-from release_kit.github.releases import DraftRelease, GitHubRepository, Outcome, draft_marker
+from release_kit.github.releases import (
+    TAG_MARKER,
+    DraftRelease,
+    GitHubRepository,
+    Outcome,
+    draft_marker,
+)
 from release_kit.sandbox import GitHubEmulator
 from tests.sandbox.gitutil import clone, commit, git, push
 from tests.semver_bump.flow import add_merged_pulls
@@ -71,32 +77,51 @@ def draft(body: str = "notes", sha: str = "", branch: str = "main") -> DraftRele
 def test_draft_is_created_left_alone_then_updated_in_place(
         github_emulator: GitHubEmulator, repo: GitHubRepository) -> None:
     sha = git(github_emulator.repo("acme/web").git_dir, "rev-parse", "main")
-    outcome, created = repo.ensure_draft(draft(sha=sha))
+    outcome, created, _ = repo.ensure_draft(draft(sha=sha))
     assert outcome is Outcome.CREATED and created["draft"] is True
-    assert created["body"].endswith(draft_marker("main"))
+    assert draft_marker("main") in created["body"]
 
     writes = len(github_emulator.writes())
-    outcome, same = repo.ensure_draft(draft(sha=sha))
+    outcome, same, _ = repo.ensure_draft(draft(sha=sha))
     assert outcome is Outcome.UNCHANGED and same["id"] == created["id"]
     assert len(github_emulator.writes()) == writes
 
-    outcome, updated = repo.ensure_draft(draft("new notes", sha=sha))
+    outcome, updated, _ = repo.ensure_draft(draft("new notes", sha=sha))
     assert outcome is Outcome.UPDATED and updated["id"] == created["id"]
-    assert updated["body"].startswith("new notes")
+    assert "new notes" in updated["body"] and "notes\n" not in updated["body"].split("new")[0]
 
-    outcome, other = repo.ensure_draft(draft(sha=sha, branch="release/1.0.0"))
+    outcome, other, _ = repo.ensure_draft(draft(sha=sha, branch="release/1.0.0"))
     assert outcome is Outcome.CREATED and other["id"] != created["id"]
     assert len([r for r in github_emulator.repo("acme/web").releases.values() if r.draft]) == 2
 
 
-def test_draft_made_by_hand_for_the_branch_is_adopted(
+def test_a_draft_made_by_a_person_is_left_alone(
         github_emulator: GitHubEmulator, repo: GitHubRepository) -> None:
-    api = repo.requester
-    _, existing = api.requestJsonAndCheck("POST", "/repos/acme/web/releases", input={
-        "tag_name": "v9.9.9", "target_commitish": "main", "draft": True, "body": "by hand"})
+    github_emulator.add_user("alice")
+    github_emulator.add_token("ghp_alice", login="alice")
+    person = connect("ghp_alice", base_url=github_emulator.url)
+    existing = person.request("POST", "/repos/acme/web/releases", doing="drafting", json={
+        "tag_name": "v1.1.0", "target_commitish": "main", "draft": True, "body": "by hand"}).data
     sha = git(github_emulator.repo("acme/web").git_dir, "rev-parse", "main")
-    outcome, adopted = repo.ensure_draft(draft(sha=sha))
-    assert outcome is Outcome.UPDATED and adopted["id"] == existing["id"]
+    outcome, ours, left_alone = repo.ensure_draft(draft(sha=sha))
+    assert outcome is Outcome.CREATED and ours["id"] != existing["id"]
+    assert [r["id"] for r in left_alone] == [existing["id"]]
+    assert github_emulator.repo("acme/web").releases[existing["id"]].body == "by hand"
+
+
+def test_our_draft_edited_by_hand_is_adopted_and_the_edit_kept(
+        github_emulator: GitHubEmulator, repo: GitHubRepository) -> None:
+    sha = git(github_emulator.repo("acme/web").git_dir, "rev-parse", "main")
+    _, created, _ = repo.ensure_draft(draft(sha=sha))
+    # A person replaces the whole body (the marker and the block go with it).
+    repo.api.write("PATCH", f"/repos/acme/web/releases/{created['id']}", doing="editing",
+                   json={"body": "Highlights: faster builds."})
+    outcome, adopted, _ = repo.ensure_draft(draft("notes v2", sha=sha))
+    assert outcome is Outcome.UPDATED and adopted["id"] == created["id"]
+    assert adopted["body"].startswith("Highlights: faster builds.")
+    assert "notes v2" in adopted["body"] and draft_marker("main") in adopted["body"]
+    drafts = [r for r in github_emulator.repo("acme/web").releases.values() if r.draft]
+    assert len(drafts) == 1
 
 
 def test_tags(github_emulator: GitHubEmulator, repo: GitHubRepository, tmp_path: Path) -> None:
@@ -109,7 +134,8 @@ def test_tags(github_emulator: GitHubEmulator, repo: GitHubRepository, tmp_path:
     git(work, "push", "--quiet", "origin", "v0.9.0")
 
     assert repo.ensure_tag("v1.0.0", second) is Outcome.CREATED
-    assert git(bare, "rev-parse", "v1.0.0") == second
+    assert git(bare, "rev-parse", "v1.0.0^{commit}") == second
+    assert TAG_MARKER in git(bare, "tag", "-l", "--format=%(contents)", "v1.0.0")
     assert repo.ensure_tag("v1.0.0", second) is Outcome.UNCHANGED
     assert repo.ensure_tag("v1.0.0", first) is Outcome.EXISTS_ELSEWHERE
     assert repo.tag_commit("v0.9.0") == first  # annotated: peeled to its commit
@@ -135,7 +161,6 @@ def test_pyproject_version_is_committed_once(
                                                 "chore(release): core 0.2.0")
     assert (outcome, again) == (Outcome.UNCHANGED, sha)
     assert len(github_emulator.writes()) == writes
-    content = base64.b64decode(
-        repo.requester.requestJsonAndCheck(
-            "GET", "/repos/acme/web/contents/packages/core/pyproject.toml")[1]["content"])
+    content = base64.b64decode(repo.api.get(
+        "/repos/acme/web/contents/packages/core/pyproject.toml", doing="reading")["content"])
     assert b'version = "0.2.0"' in content

@@ -39,6 +39,7 @@ class Tag:
     name: str
     sha: str  # the commit it points to (annotated tags peeled)
     date: str  # ISO 8601 committer date of the commit it points to
+    message: str = ""  # an annotated tag's message ("" for a lightweight tag)
 
 
 class GitHistory:
@@ -101,14 +102,17 @@ class GitHistory:
         """Tags (reachable from ``merged_into`` unless None), newest-created first."""
         args = ["for-each-ref", "--sort=-creatordate",
                 "--format=%(refname:strip=2)%1f%(objectname)%1f%(*objectname)%1f"
-                "%(committerdate:iso-strict)%1f%(*committerdate:iso-strict)"]
+                "%(committerdate:iso-strict)%1f%(*committerdate:iso-strict)%1f%(contents)%1e"]
         if merged_into:
             args.append(f"--merged={merged_into}")
         args.append("refs/tags")
         found = []
-        for line in self.git(*args).splitlines():
-            name, sha, peeled, date, peeled_date = line.split(_FIELD)
-            found.append(Tag(name, peeled or sha, peeled_date or date))
+        for record in self.git(*args).split(_RECORD):
+            if not record.strip():
+                continue
+            name, sha, peeled, date, peeled_date, message = record.lstrip("\n").split(_FIELD)
+            found.append(Tag(name, peeled or sha, peeled_date or date,
+                             message if peeled else ""))
         return found
 
     def log(

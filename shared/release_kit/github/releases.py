@@ -1,34 +1,58 @@
 """The GitHub side of a release: merged PRs' metadata, the draft release, tags, version files.
 
-The I/O of semver-bump (the decisions are :mod:`release_kit.versioning`). Every call is counted by
-the client (``release_kit.github.API_CALLS``), and the number of calls does not grow with the number
-of commits: PRs are listed 100 per page, never fetched one by one.
+The I/O of semver-bump (the decisions are :mod:`release_kit.versioning`). Every call goes through
+:mod:`release_kit.github.rest`, and the number of calls does not grow with the number of
+commits: PRs are listed 100 per page, never fetched one by one.
 
 Writes look before they write and converge: the draft release is updated only when it differs,
 a tag already at the wanted commit is success, a version file already at the version is left.
+
+Which draft is release-kit's: the one carrying the branch's marker, or, when a person edited the
+marker away, a draft release-kit's bot made for the same tag (adopted, the person's text kept
+beside the changelog block). A draft a person made is never taken over.
 """
 
 from __future__ import annotations
 
 import base64
 import enum
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote
 
-from release_kit.github import PER_PAGE, GitHubNotFound, GitHubValidationFailed, github_errors
-from release_kit.github.issues import marker
+from release_kit.errors import ConflictError
+from release_kit.github.errors import GitHubNotFound, GitHubValidationFailed
+from release_kit.github.rest import PER_PAGE, GitHubApi
+from release_kit.markers import Block, marker
 from release_kit.versioning.changes import PullRequest
 from release_kit.versioning.pyproject import with_version
 
-if TYPE_CHECKING:
-    from github import Github
+NOTES = Block("release-notes")
 
 
 def _time(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+DRAFT_KIND = "release-kit:draft-release "
+
+
+def draft_marker(branch: str) -> str:
+    return marker("draft-release", branch)
+
+
+TAG_MARKER = marker("tag", "semver-bump")
+
+
+def tag_message(tag: str) -> str:
+    """The message of the annotated tags semver-bump makes; the marker says who made them."""
+    return f"{tag}\n\n{TAG_MARKER}\n"
+
+
+def made_by_release_kit(message: str) -> bool:
+    return TAG_MARKER in message
 
 
 @dataclass(frozen=True)
@@ -42,19 +66,20 @@ class DraftRelease:
     body: str
     prerelease: bool
 
-    def payload(self) -> dict[str, Any]:
+    def notes(self) -> str:
+        """The changelog block, with the branch's marker inside it."""
+        return f"{self.body.rstrip()}\n\n{draft_marker(self.branch)}"
+
+    def payload(self, current_body: str = "") -> dict[str, Any]:
+        """The release's fields; the body keeps whatever people wrote outside the block."""
         return {
             "name": self.name,
             "tag_name": self.tag_name,
             "target_commitish": self.target_commitish,
-            "body": f"{self.body.rstrip()}\n\n{draft_marker(self.branch)}",
+            "body": NOTES.replace(current_body, self.notes(), on_top=False),
             "draft": True,
             "prerelease": self.prerelease,
         }
-
-
-def draft_marker(branch: str) -> str:
-    return marker("draft-release", branch)
 
 
 class Outcome(enum.Enum):
@@ -64,21 +89,27 @@ class Outcome(enum.Enum):
     EXISTS_ELSEWHERE = "exists-elsewhere"
 
 
+def made_by_a_bot(release: Mapping[str, Any]) -> bool:
+    author = release.get("author") or {}
+    return str(author.get("type") or "") == "Bot" or str(author.get("login") or "").endswith(
+        "[bot]")
+
+
+@dataclass(frozen=True)
+class DraftLookup:
+    """The branch's draft (ours, or ours edited by hand) and drafts people made for the tag."""
+
+    ours: dict[str, Any] | None
+    by_people: tuple[dict[str, Any], ...] = ()
+
+
 class GitHubRepository:
     """One repository through the REST API, with just the calls a release needs."""
 
-    def __init__(self, gh: Github, full_name: str) -> None:
-        self.requester = gh.requester
+    def __init__(self, api: GitHubApi, full_name: str) -> None:
+        self.api = api
         self.full_name = full_name
         self.base = f"/repos/{full_name}"
-
-    def _call(self, verb: str, path: str, *, doing: str, parameters: dict[str, Any] | None = None,
-              body: dict[str, Any] | None = None) -> Any:
-        with github_errors(doing):
-            _, data = self.requester.requestJsonAndCheck(
-                verb, self.base + path, parameters=parameters, input=body
-            )
-        return data
 
     def merged_pull_requests(
         self, base: str, wanted: Collection[int], since: str | None
@@ -91,83 +122,118 @@ class GitHubRepository:
         """
         found: dict[int, PullRequest] = {}
         remaining = set(wanted)
+        if not remaining:
+            return found
         cutoff = _time(since) if since else None
-        page = 1
-        while remaining:
-            rows = self._call(
-                "GET", "/pulls", doing=f"listing closed pull requests into {base}",
-                parameters={"state": "closed", "base": base, "sort": "updated",
-                            "direction": "desc", "per_page": PER_PAGE, "page": page},
-            )
-            for row in rows:
-                number = int(row["number"])
-                if number in remaining and row.get("merged_at"):
-                    remaining.discard(number)
-                    found[number] = PullRequest(
-                        number=number,
-                        title=str(row.get("title") or ""),
-                        author=str((row.get("user") or {}).get("login") or ""),
-                        labels=tuple(str(lab["name"]) for lab in row.get("labels") or []),
-                        merged_at=str(row["merged_at"]),
-                        body=str(row.get("body") or ""),
-                    )
-            if len(rows) < PER_PAGE:
+        rows = self.api.paginate(f"{self.base}/pulls",
+                                 doing=f"listing closed pull requests into {base}",
+                                 params={"state": "closed", "base": base, "sort": "updated",
+                                         "direction": "desc"})
+        for index, row in enumerate(rows, start=1):
+            number = int(row["number"])
+            if number in remaining and row.get("merged_at"):
+                remaining.discard(number)
+                found[number] = PullRequest(
+                    number=number,
+                    title=str(row.get("title") or ""),
+                    author=str((row.get("user") or {}).get("login") or ""),
+                    labels=tuple(str(lab["name"]) for lab in row.get("labels") or []),
+                    merged_at=str(row["merged_at"]),
+                    body=str(row.get("body") or ""),
+                )
+            if not remaining:
                 break
-            if cutoff and _time(str(rows[-1]["updated_at"])) < cutoff:
+            page_ends = index % PER_PAGE == 0
+            if page_ends and cutoff and _time(str(row["updated_at"])) < cutoff:
                 break
-            page += 1
         return found
 
-    def find_draft(self, branch: str) -> dict[str, Any] | None:
-        """The draft release of ``branch``: marked as ours, or targeting the branch by name."""
-        mark = draft_marker(branch)
-        page = 1
-        while True:
-            rows = self._call("GET", "/releases", doing="listing releases",
-                              parameters={"per_page": PER_PAGE, "page": page})
-            for row in rows:
-                if row.get("draft") and (mark in (row.get("body") or "")
-                                         or row.get("target_commitish") == branch):
-                    return dict(row)
-            if len(rows) < PER_PAGE:
-                return None
-            page += 1
+    def releases(self) -> list[dict[str, Any]]:
+        """Every release, drafts included (drafts are listed to tokens that can push)."""
+        return [dict(row) for row in self.api.paginate(f"{self.base}/releases",
+                                                       doing="listing releases")]
 
-    def ensure_draft(self, draft: DraftRelease) -> tuple[Outcome, dict[str, Any]]:
-        """Create the branch's draft release, or update it in place when it differs."""
-        wanted = draft.payload()
-        existing = self.find_draft(draft.branch)
+    def release_for_tag(self, tag: str) -> dict[str, Any] | None:
+        """The release (draft or published) whose tag is ``tag``.
+
+        Listed rather than ``GET /releases/tags/{tag}``, which does not return drafts.
+        """
+        return next((r for r in self.releases() if r.get("tag_name") == tag), None)
+
+    def find_draft(self, draft: DraftRelease) -> DraftLookup:
+        mark = draft_marker(draft.branch)
+        ours: dict[str, Any] | None = None
+        people: list[dict[str, Any]] = []
+        for row in self.releases():
+            if not row.get("draft"):
+                continue
+            body = str(row.get("body") or "")
+            if mark in body:
+                return DraftLookup(row)
+            if row.get("tag_name") == draft.tag_name and DRAFT_KIND not in body:
+                if made_by_a_bot(row):
+                    ours = ours or row  # ours, its marker edited away: adopted
+                else:
+                    people.append(row)
+        return DraftLookup(ours, tuple(people))
+
+    def ensure_draft(self, draft: DraftRelease
+                     ) -> tuple[Outcome, dict[str, Any], tuple[dict[str, Any], ...]]:
+        """Create the branch's draft release, or update it in place when it differs.
+
+        Returns the outcome, the release, and the drafts people made for the same tag, which
+        are left alone (the caller says so).
+        """
+        lookup = self.find_draft(draft)
+        existing = lookup.ours
         if existing is None:
-            created = self._call("POST", "/releases", body=wanted,
-                                 doing=f"creating the draft release {draft.name}")
-            return Outcome.CREATED, created
+            created = self.api.create(
+                f"{self.base}/releases", draft.payload(), doing=f"creating the draft release "
+                f"{draft.name}", find=lambda: self.find_draft(draft).ours)
+            return Outcome.CREATED, dict(created), lookup.by_people
+        wanted = draft.payload(str(existing.get("body") or ""))
         if all(existing.get(key) == value for key, value in wanted.items()):
-            return Outcome.UNCHANGED, existing
-        updated = self._call("PATCH", f"/releases/{existing['id']}", body=wanted,
-                             doing=f"updating the draft release {draft.name}")
-        return Outcome.UPDATED, updated
+            return Outcome.UNCHANGED, existing, lookup.by_people
+        updated = self.api.write("PATCH", f"{self.base}/releases/{existing['id']}", json=wanted,
+                                 doing=f"updating the draft release {draft.name}")
+        return Outcome.UPDATED, dict(updated), lookup.by_people
 
     def tag_commit(self, tag: str) -> str | None:
         """The commit a tag points to (annotated tags peeled), or None when there is none."""
         try:
-            ref = self._call("GET", f"/git/ref/tags/{quote(tag, safe='/')}",
-                             doing=f"looking up the tag {tag}")
+            ref = self.api.get(f"{self.base}/git/ref/tags/{quote(tag, safe='/')}",
+                               doing=f"looking up the tag {tag}")
         except GitHubNotFound:
             return None
         target = ref["object"]
         if target.get("type") == "tag":
-            target = self._call("GET", f"/git/tags/{target['sha']}",
-                                doing=f"reading the annotated tag {tag}")["object"]
+            target = self.api.get(f"{self.base}/git/tags/{target['sha']}",
+                                  doing=f"reading the annotated tag {tag}")["object"]
         return str(target["sha"])
 
     def ensure_tag(self, tag: str, sha: str) -> Outcome:
-        """Create ``tag`` at ``sha``; one already there is success, one elsewhere is reported."""
+        """Create ``tag`` at ``sha``; one already there is success, one elsewhere is reported.
+
+        The tag is annotated, its message marked (:func:`tag_message`): a later run tells the
+        tags it made from tags people made.
+        """
         current = self.tag_commit(tag)
         if current is None:
+            # A tag object nobody points at is invisible and harmless: replayable.
+            made = self.api.write("POST", f"{self.base}/git/tags",
+                                  json={"tag": tag, "message": tag_message(tag), "object": sha,
+                                        "type": "commit"},
+                                  doing=f"writing the tag object of {tag}")
             try:
-                self._call("POST", "/git/refs", body={"ref": f"refs/tags/{tag}", "sha": sha},
-                           doing=f"creating the tag {tag}")
-                return Outcome.CREATED
+                ref = self.api.create(
+                    f"{self.base}/git/refs", {"ref": f"refs/tags/{tag}", "sha": made["sha"]},
+                    doing=f"creating the tag {tag}", find=lambda: self.tag_commit(tag),
+                    adopt=lambda landed: {"landed": landed})
+                if "landed" not in ref:
+                    return Outcome.CREATED
+                current = str(ref["landed"])  # the answer was lost: what is there now
+                if current == sha:
+                    return Outcome.CREATED
             except GitHubValidationFailed as exc:
                 if not exc.mentions("already exists"):
                     raise
@@ -180,20 +246,33 @@ class GitHubRepository:
         """Commit ``[project].version = version`` to ``path`` on ``branch`` (Contents API).
 
         Returns the outcome and the commit that has the file at that version (the new commit,
-        or the branch head when it already was).
+        or the branch head when it already was). The write names the blob it replaces, so a
+        replay after a lost answer is refused (409) and the file is read again instead.
         """
-        doing = f"reading {path} on {branch}"
-        current = self._call("GET", f"/contents/{quote(path)}", doing=doing,
-                             parameters={"ref": branch})
-        text = base64.b64decode(current["content"]).decode("utf-8")
+        current, text = self._read_text(path, branch)
         updated = with_version(text, version)
         if updated == text:
-            head = self._call("GET", f"/branches/{quote(branch, safe='')}",
-                              doing=f"reading the branch {branch}")
-            return Outcome.UNCHANGED, str(head["commit"]["sha"])
-        written = self._call(
-            "PUT", f"/contents/{quote(path)}", doing=f"committing {path} on {branch}",
-            body={"message": message, "branch": branch, "sha": current["sha"],
-                  "content": base64.b64encode(updated.encode("utf-8")).decode("ascii")},
-        )
+            return Outcome.UNCHANGED, self._head(branch)
+        try:
+            written = self.api.write(
+                "PUT", f"{self.base}/contents/{quote(path)}",
+                doing=f"committing {path} on {branch}",
+                json={"message": message, "branch": branch, "sha": current["sha"],
+                      "content": base64.b64encode(updated.encode("utf-8")).decode("ascii")},
+            )
+        except ConflictError:
+            _, now = self._read_text(path, branch)
+            if with_version(now, version) != now:
+                raise
+            return Outcome.UPDATED, self._head(branch)  # our earlier attempt landed
         return Outcome.UPDATED, str(written["commit"]["sha"])
+
+    def _read_text(self, path: str, branch: str) -> tuple[dict[str, Any], str]:
+        data = self.api.get(f"{self.base}/contents/{quote(path)}", params={"ref": branch},
+                            doing=f"reading {path} on {branch}")
+        return data, base64.b64decode(data["content"]).decode("utf-8")
+
+    def _head(self, branch: str) -> str:
+        head = self.api.get(f"{self.base}/branches/{quote(branch, safe='')}",
+                            doing=f"reading the branch {branch}")
+        return str(head["commit"]["sha"])
