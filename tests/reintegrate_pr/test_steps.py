@@ -14,6 +14,7 @@ import pytest
 
 from release_kit.errors import ConflictError, PermissionDeniedError
 from release_kit.github.errors import ActionsCannotCreatePullRequests, GitHubValidationFailed
+from release_kit.github.issues import Issue, NewIssue
 from release_kit.reintegration.branching import BranchStep
 from release_kit.reintegration.model import Comparison, Desired, Pull
 from release_kit.reintegration.plan import Plan
@@ -94,16 +95,20 @@ class Repo:
         answer = self.mergeable_answers.pop(0) if self.mergeable_answers else None
         return replace(self.pulls[0], mergeable=answer)
 
-    def comment_bodies(self, number: int) -> list[str]:
-        return list(self.comments)
+    def has_comment(self, number: int, mark: str) -> bool:
+        return any(mark in body for body in self.comments)
 
-    def comment(self, number: int, body: str) -> None:
+    def comment(self, number: int, *, mark: str, body: str) -> None:
         self.writes.append(("comment", number))
         self.comments.append(body)
 
-    def ensure_issue(self, **kwargs: Any) -> tuple[int, str, bool]:
+    def delete_branch(self, branch: str) -> None:
+        self.writes.append(("delete_branch", branch))
+        self.branches.pop(branch, None)
+
+    def ensure_issue(self, **kwargs: Any) -> NewIssue:
         self.writes.append(("ensure_issue", kwargs))
-        return 9, "https://x/issues/9", True
+        return NewIssue(Issue(9, "title", "body", "open", "https://x/issues/9"), True)
 
 
 def plan(action: str = "create", reviewers: tuple[str, ...] = ("alice",)) -> Plan:
@@ -179,11 +184,36 @@ def test_mergeability_never_known_is_a_warning_without_labels(capsys):
     assert "Mergeability unknown" in capsys.readouterr().out
 
 
-def test_permission_denied_fail_mode():
+def test_permission_denied_fail_mode_cleans_up_the_branch_it_created():
     repo = Repo(fail={"create_pull": ActionsCannotCreatePullRequests("not permitted")})
     with pytest.raises(PermissionDeniedError) as err:
         run(repo, on_permission_denied="fail")
     assert "compare/main...reintegrate/release/1.4.0?expand=1" in str(err.value)
+    assert ("delete_branch", "reintegrate/release/1.4.0") in repo.writes
+    assert "reintegrate/release/1.4.0" not in repo.branches
+
+
+def test_a_failing_run_keeps_a_branch_it_did_not_create():
+    repo = Repo(branches={"reintegrate/release/1.4.0": "0" * 40},
+                fail={"create_pull": ActionsCannotCreatePullRequests("not permitted")})
+    with pytest.raises(PermissionDeniedError):
+        run(repo, plan("fast-forward"), on_permission_denied="fail")
+    assert not [w for w in repo.writes if w[0] == "delete_branch"]
+    assert "reintegrate/release/1.4.0" in repo.branches
+
+
+def test_a_branch_someone_pushed_to_meanwhile_is_kept():
+    repo = Repo(fail={"create_pull": ActionsCannotCreatePullRequests("not permitted")})
+    real_create = repo.create_pull
+
+    def pushed_then_refused(**kwargs: Any) -> Pull:
+        repo.branches["reintegrate/release/1.4.0"] = "f" * 40  # a person pushed meanwhile
+        return real_create(**kwargs)
+
+    repo.create_pull = pushed_then_refused  # type: ignore[method-assign]
+    with pytest.raises(PermissionDeniedError):
+        run(repo, on_permission_denied="fail")
+    assert not [w for w in repo.writes if w[0] == "delete_branch"]
 
 
 def test_permission_denied_issue_mode_assigns_known_reviewers_only():

@@ -28,6 +28,7 @@ class Outcome:
     mergeable: bool | None = None
     reviewers: tuple[str, ...] = ()
     done: list[str] = field(default_factory=list)
+    created_branch: bool = False  # by this run (deleted again if the run fails before its PR)
 
     @property
     def wrote(self) -> bool:

@@ -15,8 +15,8 @@ from typing import Literal
 from release_kit.action import commands
 from release_kit.errors import ConflictError, PermissionDeniedError
 from release_kit.github.errors import ActionsCannotCreatePullRequests, GitHubValidationFailed
-from release_kit.github.issues import marker
 from release_kit.github.reintegration import ReintegrationRepo
+from release_kit.markers import marker
 from release_kit.reintegration.branching import BranchStep
 from release_kit.reintegration.guidance import (
     conflict_steps,
@@ -47,13 +47,17 @@ class Options:
 def reintegrate(hub: ReintegrationRepo, plan: Plan, outcome: Outcome, options: Options) -> None:
     """Move the intermediate branch, then open or update the PR; ``outcome`` records it all."""
     merge_conflict = move_branch(hub, plan.branch, outcome)
-    pull = hub.open_pull(plan.head, plan.target)
-    if pull is None:
-        pull = create_pull(hub, plan, outcome, options)
-        if pull is None:  # the repository does not let workflows open PRs; an issue says so
-            return
-    else:
-        update_pull(hub, plan, pull, outcome)
+    try:
+        pull = hub.open_pull(plan.head, plan.target)
+        if pull is None:
+            pull = create_pull(hub, plan, outcome, options)
+            if pull is None:  # the repository does not let workflows open PRs; an issue says so
+                return
+        else:
+            update_pull(hub, plan, pull, outcome)
+    except Exception:
+        clean_up_branch(hub, plan.branch, outcome)
+        raise
     outcome.pr_number, outcome.pr_url = pull.number, pull.url
     request_reviews(hub, plan, pull, outcome)
     report_conflicts(hub, plan, pull, outcome, options, merge_conflict=merge_conflict)
@@ -61,11 +65,26 @@ def reintegrate(hub: ReintegrationRepo, plan: Plan, outcome: Outcome, options: O
         outcome.result = "updated" if outcome.wrote else "unchanged"
 
 
+def clean_up_branch(hub: ReintegrationRepo, step: BranchStep, outcome: Outcome) -> None:
+    """Delete the intermediate branch if this run created it and nothing else landed on it.
+
+    A run that fails before its PR exists leaves nothing behind; a branch someone pushed to
+    in the meantime is theirs too, and stays.
+    """
+    if not outcome.created_branch or hub.branch_sha(step.branch) != step.source_sha:
+        return
+    hub.delete_branch(step.branch)
+    outcome.created_branch = False
+    commands.info(f"Deleted {step.branch}: this run created it and is failing before its pull "
+                  "request exists.")
+
+
 def move_branch(hub: ReintegrationRepo, step: BranchStep, outcome: Outcome) -> bool:
     """Apply ``step`` to the intermediate branch; True when the source could not be merged in."""
     if step.action == "create":
         try:
             hub.create_branch(step.branch, step.source_sha)
+            outcome.created_branch = True
         except GitHubValidationFailed as exc:
             if not exc.mentions("already exists"):
                 raise
@@ -192,9 +211,9 @@ def report_conflicts(
     if not outcome.conflicts:
         return
     mark = marker("reintegration-conflicts", plan.head)
-    if not any(mark in body for body in hub.comment_bodies(pull.number)):
+    if not hub.has_comment(pull.number, mark):
         steps = conflict_steps(head=plan.head, source=plan.source, target=plan.target)
-        hub.comment(pull.number, f"{steps}\n\n{mark}")
+        hub.comment(pull.number, mark=mark, body=f"{steps}\n\n{mark}")
         outcome.done.append(f"commented on #{pull.number} how to resolve the conflicts")
     commands.warning(f"#{pull.number} has conflicts with {plan.target}; see {pull.url}",
                      title="Reintegration has conflicts")
@@ -210,7 +229,7 @@ def permission_denied(
     if options.on_permission_denied == "fail":
         raise PermissionDeniedError(message, hint=hint)
     assignees = choose_reviewers(plan.reviewers, known=plan.known_users).request
-    number, url, created = hub.ensure_issue(
+    made = hub.ensure_issue(
         mark=marker("reintegration", f"{plan.head} into {plan.target}"),
         title=f"Open the pull request: {plan.desired.title}",
         body=permission_issue_body(repository=hub.full_name, source=plan.source,
@@ -219,9 +238,14 @@ def permission_denied(
         labels=plan.desired.labels,
         assignees=assignees,
     )
+    number, url = made.issue.number, made.issue.html_url
     outcome.result = "issue-created"
     outcome.issue_number, outcome.issue_url = number, url
-    if created:
+    if made.unassigned:
+        commands.warning(f"GitHub could not assign {', '.join(made.unassigned)} to issue "
+                         f"#{number}; they are @-mentioned in it instead.",
+                         title="Not assigned")
+    if made.created:
         outcome.done.append(f"opened issue #{number} with the link to open the pull request")
     commands.warning(f"{message} Issue #{number} has the link to open it: {url}. {hint}",
                      title="Pull request not created")
