@@ -116,6 +116,7 @@ class GitHubEmulator:
         self._records: list[RequestRecord] = []
         self.faults = Faults()
         self._seq = 0
+        self._epoch = 0  # bumped when the log is cleared: requests begun before are not logged
         self._meta_lock = threading.Lock()
         self._rate_used: dict[str, int] = {}
         self.keep_records = True
@@ -177,6 +178,7 @@ class GitHubEmulator:
         with self._meta_lock:
             self._records.clear()
             self._seq = 0
+            self._epoch += 1
             self._rate_used.clear()
         self.state.reset()
 
@@ -408,6 +410,7 @@ class GitHubEmulator:
         with self._meta_lock:
             self._records.clear()
             self._seq = 0
+            self._epoch += 1
 
     # -- the request pipeline -----------------------------------------------------------------
 
@@ -471,6 +474,7 @@ class GitHubEmulator:
         if control.is_control(path):
             return control.serve(self, method, path, query, body)
         request_id = uuid.uuid4().hex[:8].upper() + ":SANDBOX"
+        epoch = self._epoch
         req = Request(method=method, path=path, query=query, headers=headers, body=body)
         route_pattern: str | None = None
         login: str | None = None
@@ -544,9 +548,10 @@ class GitHubEmulator:
             )
             key = (method, route_pattern, response.status)
             with self._meta_lock:
-                self._seq += 1
-                record.seq = self._seq
-                self._records.append(record)
+                if epoch == self._epoch:  # not begun before a reset (e.g. a timed-out client's)
+                    self._seq += 1
+                    record.seq = self._seq
+                    self._records.append(record)
                 if self._sampled.get(key, 0) < self.sample_per_route:
                     self._sampled[key] = self._sampled.get(key, 0) + 1
                     self.all_requests.append(record)
