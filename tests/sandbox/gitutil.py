@@ -1,10 +1,15 @@
-"""Helpers for sandbox tests: real git (clone, commit, push; argv lists) and a PyGithub client."""
+"""Helpers for sandbox tests: real git (clone, commit, push; argv lists), raw HTTP and a PyGithub
+client."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
+import urllib.error
+import urllib.request
 from pathlib import Path
+from typing import Any
 
 from github import Auth, Github
 
@@ -63,3 +68,26 @@ def pygithub(emu: GitHubEmulator, token: str | None = None) -> Github:
         seconds_between_requests=None,
         seconds_between_writes=None,
     )
+
+
+def api(
+    base_url: str,
+    method: str,
+    path: str,
+    body: Any = None,
+    token: str | None = None,
+    timeout: float = 10,
+) -> tuple[int, dict[str, str], Any]:
+    """One raw HTTP request: (status, headers, parsed JSON or None); errors are answers too."""
+    headers = {"Accept": "application/vnd.github+json"}
+    if token is not None:
+        headers["Authorization"] = f"token {token}"
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(base_url + path, data=data, method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            raw = resp.read()
+            return resp.status, dict(resp.headers), json.loads(raw) if raw else None
+    except urllib.error.HTTPError as err:
+        raw = err.read()
+        return err.code, dict(err.headers), json.loads(raw) if raw else None

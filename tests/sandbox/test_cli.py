@@ -14,15 +14,15 @@ import pytest
 
 from release_kit.sandbox.cli import exports, main
 
-from .gitutil import commit, git
+from .gitutil import api, commit, git
 
 RELEASE_KIT = Path(sys.executable).parent / "release-kit"
 
 
-def read_exports(proc: subprocess.Popen[str]) -> dict[str, str]:
+def read_exports(proc: subprocess.Popen[str], lines: int = 8) -> dict[str, str]:
     env: dict[str, str] = {}
     assert proc.stdout is not None
-    for _ in range(8):
+    for _ in range(lines):
         line = proc.stdout.readline()
         assert line.startswith("export "), line
         name, _, value = line.removeprefix("export ").rstrip("\n").partition("=")
@@ -83,6 +83,59 @@ def test_cli_serves_github_and_aws(tmp_path: Path) -> None:
             if proc.poll() is None:
                 proc.kill()
     assert code == 0
+
+
+@pytest.mark.timeout(60)
+def test_cli_seeds_collaborators_and_takes_faults_over_http() -> None:
+    proc = subprocess.Popen(
+        [str(RELEASE_KIT), "sandbox", "--no-aws", "--repo", "acme/web", "--repo", "acme/api",
+         "--user", "alice", "--collaborators", "acme/web=bob,carol"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        env = read_exports(proc, lines=3)
+        url, token = env["GITHUB_API_URL"], env["GITHUB_TOKEN"]
+        assert api(url, "GET", "/repos/acme/web/assignees/alice", token=token)[0] == 404
+        assert api(url, "GET", "/repos/acme/web/assignees/carol", token=token)[0] == 204
+        assert api(url, "GET", "/repos/acme/api/assignees/alice", token=token)[0] == 204
+        status, _, body = api(url, "POST", "/repos/acme/web/issues",
+                              {"title": "t", "assignees": ["alice"]}, token=token)
+        assert status == 422
+        assert body["errors"] == [{"resource": "Issue", "code": "invalid", "field": "assignees",
+                                   "value": "alice"}]
+        fault = {"status": 502, "count": 1, "method": "POST", "path": "/issues$",
+                 "when": "after"}
+        assert api(url, "POST", "/_sandbox/faults", fault)[0] == 201
+        assert api(url, "POST", "/repos/acme/web/issues", {"title": "t"}, token=token)[0] == 502
+        _, _, listed = api(url, "GET", "/repos/acme/web/issues", token=token)
+        assert [i["title"] for i in listed] == ["t"]  # the write landed
+        _, _, log = api(url, "GET", "/_sandbox/requests")
+        assert [(r["method"], r["status"]) for r in log][-2:] == [("POST", 502), ("GET", 200)]
+        assert log[-2]["fault"]["handler_status"] == 201
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            code = proc.wait(timeout=20)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+    assert code == 0
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (["--repo", "acme/web", "--collaborators", "acme/web"], "OWNER/NAME=LOGIN"),
+        (["--repo", "acme/web", "--collaborators", "acme/api=bob"], "no such --repo"),
+    ],
+)
+def test_bad_collaborators_are_usage_errors(
+    argv: list[str], says: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["--no-aws", *argv])
+    assert exc.value.code == 2
+    assert says in capsys.readouterr().err
 
 
 def test_exports_are_shell_quoted() -> None:

@@ -1,11 +1,15 @@
 """``release-kit sandbox``: serve the GitHub emulator and moto until interrupted.
 
-    release-kit sandbox [--repo OWNER/NAME[=PATH] ...] [--port N] [--aws-port N] [--no-aws]
-                        [--env-file FILE]
+    release-kit sandbox [--repo OWNER/NAME[=PATH] ...] [--user LOGIN ...]
+                        [--collaborators OWNER/NAME=LOGIN[,LOGIN...] ...]
+                        [--port N] [--aws-port N] [--no-aws] [--env-file FILE]
 
 Seeds each ``--repo`` (from the local git repository at PATH: all branches and tags; without
-PATH one commit on ``main``), prints ``export NAME=value`` lines (flushed at once) and serves
-until SIGINT or SIGTERM, then exits 0. Scripting:
+PATH one commit on ``main``), each ``--user`` (assignable in every repository) and each
+``--collaborators`` list (the only users assignable in that repository), prints
+``export NAME=value`` lines (flushed at once) and serves until SIGINT or SIGTERM, then exits 0.
+Faults are injected and the request log read over HTTP under ``$GITHUB_API_URL/_sandbox/``
+(see the sandbox README). Scripting:
 
     release-kit sandbox --repo acme/web --env-file .sandbox.env &
     while [ ! -s .sandbox.env ]; do sleep 0.1; done; . ./.sandbox.env
@@ -50,6 +54,17 @@ def _repo_spec(value: str) -> tuple[str, Path | None]:
     return name, None
 
 
+def _collaborators_spec(value: str) -> tuple[str, list[str]]:
+    name, sep, logins = value.partition("=")
+    owner, slash, repo = name.partition("/")
+    users = [login.strip() for login in logins.split(",") if login.strip()]
+    if not owner or not slash or not repo or "/" in repo or not sep:
+        raise argparse.ArgumentTypeError(
+            f"expected OWNER/NAME=LOGIN[,LOGIN...] (empty after '=': nobody), got {value!r}"
+        )
+    return name, users
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="release-kit sandbox",
@@ -62,6 +77,21 @@ def parser() -> argparse.ArgumentParser:
         type=_repo_spec,
         metavar="OWNER/NAME[=PATH]",
         help="repository to create; seeded from the git repository at PATH when given",
+    )
+    p.add_argument(
+        "--user",
+        action="append",
+        default=[],
+        metavar="LOGIN",
+        help="a known user, assignable in every repository without --collaborators",
+    )
+    p.add_argument(
+        "--collaborators",
+        action="append",
+        default=[],
+        type=_collaborators_spec,
+        metavar="OWNER/NAME=LOGIN[,LOGIN...]",
+        help="the only users (besides the owner) assignable in that --repo",
     )
     p.add_argument("--port", type=int, default=0, help="GitHub API port (default: a free one)")
     p.add_argument("--aws-port", type=int, default=0, help="moto port (default: a free one)")
@@ -77,7 +107,12 @@ def exports(env: dict[str, str]) -> list[str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parser().parse_args(list(sys.argv[1:] if argv is None else argv))
+    p = parser()
+    args = p.parse_args(list(sys.argv[1:] if argv is None else argv))
+    repos = {name.lower() for name, _ in args.repo}
+    for name, _ in args.collaborators:
+        if name.lower() not in repos:
+            p.error(f"--collaborators {name}: no such --repo; add --repo {name}")
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -89,6 +124,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         sandbox.start()
         for name, source in args.repo:
             sandbox.github.create_repo(name, source=source)
+        for login in args.user:
+            sandbox.github.add_user(login)
+        for name, logins in args.collaborators:
+            sandbox.github.set_collaborators(name, logins)
         lines = exports(sandbox.env())
         text = "\n".join(lines) + "\n"
         if args.env_file:
@@ -101,8 +140,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         except BrokenPipeError:  # the reader (e.g. `head`) went away; keep serving
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())
-        repos = ", ".join(name for name, _ in args.repo) or "none"
-        print(f"release-kit sandbox: serving {sandbox.github.url} (repos: {repos}); "
+        served = ", ".join(name for name, _ in args.repo) or "none"
+        print(f"release-kit sandbox: serving {sandbox.github.url} (repos: {served}); "
               "Ctrl-C to stop", file=sys.stderr, flush=True)
         while not stop.wait(0.5):
             pass

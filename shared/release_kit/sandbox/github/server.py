@@ -8,23 +8,22 @@ answer JSON with GitHub's headers (``X-RateLimit-*``, ``X-GitHub-Request-Id``, `
 from __future__ import annotations
 
 import json
-import re
 import sys
 import threading
 import time
 import traceback
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from release_kit.sandbox.github import routes
+from release_kit.sandbox.github import control, routes
+from release_kit.sandbox.github.faults import DEFAULT_RESET, RATE_LIMIT, Fault, Faults
 from release_kit.sandbox.github.http import ApiError, Request, Response, forbidden_integration
 from release_kit.sandbox.github.state import App, Dispatch, GitHubState, Repo, Token, Workflow
-
-RATE_LIMIT = 5000
 
 
 @dataclass
@@ -43,24 +42,34 @@ class RequestRecord:
     headers: dict[str, str] = field(default_factory=dict)
     response_headers: dict[str, str] = field(default_factory=dict)
     duration: float = 0.0
+    seq: int = 0  # 1, 2, ... since the last reset or clear of the log
+    time: float = 0.0  # when it arrived (Unix time)
+    request_id: str = ""
+    # The injected fault that answered it: {"id", "status", "when", "rate_limit"} and, after
+    # the write, "handler_status" (what the handler answered before the fault replaced it).
+    fault: dict[str, Any] | None = None
+    latency: float = 0.0  # injected delay, seconds
 
-
-@dataclass
-class _Fault:
-    status: int
-    count: int | None
-    path: re.Pattern[str] | None
-    method: str | None
-    headers: dict[str, str]
-    message: str
-    latency: float = 0.0
-
-    def matches(self, method: str, path: str) -> bool:
-        if self.count is not None and self.count <= 0:
-            return False
-        if self.method and self.method.upper() != method:
-            return False
-        return not (self.path and not self.path.search(path))
+    def to_json(self, bodies: bool = False) -> dict[str, Any]:
+        """The record as ``GET /_sandbox/requests`` serves it."""
+        out: dict[str, Any] = {
+            "seq": self.seq,
+            "time": self.time,
+            "method": self.method,
+            "path": self.path,
+            "query": self.query,
+            "status": self.status,
+            "route": self.route,
+            "login": self.login,
+            "request_id": self.request_id,
+            "duration": round(self.duration, 6),
+            "latency": self.latency,
+            "fault": self.fault,
+        }
+        if bodies:
+            out["request_json"] = self.request_json
+            out["response_json"] = self.response_json
+        return out
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -105,7 +114,9 @@ class GitHubEmulator:
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._records: list[RequestRecord] = []
-        self._faults: list[_Fault] = []
+        self.faults = Faults()
+        self._seq = 0
+        self._epoch = 0  # bumped when the log is cleared: requests begun before are not logged
         self._meta_lock = threading.Lock()
         self._rate_used: dict[str, int] = {}
         self.keep_records = True
@@ -163,9 +174,11 @@ class GitHubEmulator:
 
     def reset(self) -> None:
         """Clear all state, faults and records; the server keeps running on the same port."""
+        self.faults.clear()
         with self._meta_lock:
-            self._faults.clear()
             self._records.clear()
+            self._seq = 0
+            self._epoch += 1
             self._rate_used.clear()
         self.state.reset()
 
@@ -203,8 +216,30 @@ class GitHubEmulator:
         return found
 
     def add_user(self, login: str, *, name: str | None = None, email: str | None = None) -> None:
-        """Make ``login`` known (assignees, reviewers, ``GET /users/{login}``)."""
+        """Make ``login`` known (``GET /users/{login}``); assignable in every repository that
+        has no collaborator list of its own (see :meth:`set_collaborators`)."""
         self.state.add_user(login, name=name, email=email)
+
+    def set_collaborators(self, repo: str, logins: Iterable[str] | None) -> None:
+        """Restrict who can be assigned or asked for a review in ``repo`` to ``logins`` (and
+        its owner), adding unknown logins as users; None: every known user again."""
+        target = self.repo(repo)
+        with self.state.lock:
+            if logins is None:
+                target.collaborators = None
+                return
+            keys = set()
+            for login in logins:
+                keys.add(self.state.add_user(login).login.lower())
+            target.collaborators = keys
+
+    def collaborators(self, repo: str) -> list[str] | None:
+        """The logins ``repo`` restricts assignment to (sorted), or None: every known user."""
+        target = self.repo(repo)
+        with self.state.lock:
+            if target.collaborators is None:
+                return None
+            return sorted(self.state.users[k].login for k in target.collaborators)
 
     def add_token(
         self,
@@ -285,7 +320,12 @@ class GitHubEmulator:
         with self.state.lock:
             return list(self.state.dispatches)
 
-    # -- faults -------------------------------------------------------------------------------
+    # -- faults (one mechanism; POST /_sandbox/faults feeds it too) ---------------------------
+
+    def add_fault(self, fault: Fault) -> Fault:
+        """Activate ``fault`` (see :mod:`release_kit.sandbox.github.faults`); returns it with
+        its ``id``."""
+        return self.faults.add(fault)
 
     def inject_fault(
         self,
@@ -294,66 +334,70 @@ class GitHubEmulator:
         path: str | None = None,
         method: str | None = None,
         *,
-        message: str = "Server Error",
+        when: str = "before",
+        retry_after: int | None = None,
+        latency: float = 0.0,
+        message: str | None = None,
         headers: dict[str, str] | None = None,
-    ) -> None:
-        """Make the next ``count`` requests matching ``path`` (regex) and ``method`` fail."""
-        with self._meta_lock:
-            self._faults.append(
-                _Fault(status, count, re.compile(path) if path else None, method,
-                       dict(headers or {}), message)
-            )
+    ) -> Fault:
+        """The next ``count`` (None: every) requests matching ``method`` and ``path`` (a regex
+        searched in the path) answer ``status``; ``when="after"`` runs the handler first."""
+        return self.add_fault(Fault(
+            status=status, count=count, method=method, path=path, when=when,
+            retry_after=retry_after, latency=latency, message=message,
+            headers=dict(headers or {}),
+        ))
 
     def inject_rate_limit(
         self,
-        count: int = 1,
-        retry_after: int = 1,
+        count: int | None = 1,
+        retry_after: int | None = 1,
         path: str | None = None,
         secondary: bool = True,
         *,
         status: int = 403,
         method: str | None = None,
-    ) -> None:
-        """Next ``count`` matching requests hit a rate limit.
+        when: str = "before",
+    ) -> Fault:
+        """Next ``count`` matching requests hit a rate limit, as GitHub answers it.
 
-        ``secondary``: 403 with ``retry-after`` and GitHub's secondary-limit message. Otherwise a
-        primary limit: ``status`` (403 or 429) with ``x-ratelimit-remaining: 0`` and
-        ``x-ratelimit-reset`` ``retry_after`` seconds from now.
+        ``secondary``: ``status`` (403 or 429) with GitHub's secondary-limit message and
+        ``Retry-After: retry_after`` (None: no ``Retry-After``, as GitHub sometimes does).
+        Otherwise a primary limit: ``x-ratelimit-remaining: 0`` and ``x-ratelimit-reset``
+        ``retry_after`` seconds from now (None: 60).
         """
         if secondary:
-            headers = {"Retry-After": str(retry_after)}
-            message = (
-                "You have exceeded a secondary rate limit. Please wait a few minutes before "
-                "you try again."
-            )
-            code = 403
+            fault = Fault(status=status, count=count, method=method, path=path, when=when,
+                          retry_after=retry_after, rate_limit="secondary")
         else:
-            headers = {
-                "X-RateLimit-Remaining": "0",
-                "X-RateLimit-Reset": str(int(time.time()) + retry_after),
-            }
-            message = "API rate limit exceeded for installation."
-            code = status
-        self.inject_fault(code, count, path, method, message=message, headers=headers)
+            fault = Fault(status=status, count=count, method=method, path=path, when=when,
+                          rate_limit="primary",
+                          reset=DEFAULT_RESET if retry_after is None else retry_after)
+        return self.add_fault(fault)
 
     def inject_latency(
-        self, seconds: float, count: int | None = None, path: str | None = None
-    ) -> None:
-        """Delay the next ``count`` (None: all) requests matching ``path`` by ``seconds``."""
-        with self._meta_lock:
-            self._faults.append(
-                _Fault(0, count, re.compile(path) if path else None, None, {}, "", seconds)
-            )
+        self,
+        seconds: float,
+        count: int | None = None,
+        path: str | None = None,
+        *,
+        method: str | None = None,
+        when: str = "before",
+    ) -> Fault:
+        """Delay the next ``count`` (None: all) requests matching ``method`` and ``path`` by
+        ``seconds``; ``when="after"`` delays the answer of a write that has already landed."""
+        return self.add_fault(Fault(status=None, count=count, method=method, path=path,
+                                    when=when, latency=seconds))
 
     def clear_faults(self) -> None:
-        with self._meta_lock:
-            self._faults.clear()
+        self.faults.clear()
 
     # -- records ------------------------------------------------------------------------------
 
     @property
     def requests(self) -> list[RequestRecord]:
-        """Every request served since the last :meth:`reset`, oldest first."""
+        """Every request served since the last :meth:`reset`, oldest first (the ``/_sandbox/``
+        control requests are not among them)."""
         with self._meta_lock:
             return list(self._records)
 
@@ -361,24 +405,14 @@ class GitHubEmulator:
         """Recorded requests that are not GET/HEAD."""
         return [r for r in self.requests if r.method not in {"GET", "HEAD"}]
 
-    # -- the request pipeline -----------------------------------------------------------------
-
-    def _take_faults(self, method: str, path: str) -> tuple[float, _Fault | None]:
-        latency, failure = 0.0, None
+    def clear_requests(self) -> None:
+        """Forget the request log (``seq`` starts again at 1); state and faults stay."""
         with self._meta_lock:
-            for fault in self._faults:
-                if not fault.matches(method, path):
-                    continue
-                if fault.latency:
-                    latency += fault.latency
-                elif failure is not None:
-                    continue
-                else:
-                    failure = fault
-                if fault.count is not None:
-                    fault.count -= 1
-            self._faults = [f for f in self._faults if f.count is None or f.count > 0]
-        return latency, failure
+            self._records.clear()
+            self._seq = 0
+            self._epoch += 1
+
+    # -- the request pipeline -----------------------------------------------------------------
 
     def _rate_headers(self, login: str | None) -> dict[str, str]:
         key = login or "-"
@@ -432,21 +466,26 @@ class GitHubEmulator:
         self, method: str, raw_path: str, headers: dict[str, str], body: bytes
     ) -> tuple[int, dict[str, str], bytes]:
         """Serve one request; returns (status, headers, body). Thread-safe."""
-        started = time.monotonic()
+        started, arrived = time.monotonic(), time.time()
         parts = urlsplit(raw_path)
         path = unquote(parts.path) if "%2F" not in parts.path.upper() else parts.path
         path = path.rstrip("/") or "/"
         query = parse_qs(parts.query, keep_blank_values=True)
+        if control.is_control(path):
+            return control.serve(self, method, path, query, body)
+        request_id = uuid.uuid4().hex[:8].upper() + ":SANDBOX"
+        epoch = self._epoch
         req = Request(method=method, path=path, query=query, headers=headers, body=body)
         route_pattern: str | None = None
         login: str | None = None
         response: Response
-        latency, fault = self._take_faults(method, path)
-        if latency:
-            time.sleep(latency)
+        hit = self.faults.take(method, path)
+        fault = hit.error
+        if hit.latency_before:
+            time.sleep(hit.latency_before)
         try:
-            if fault is not None:
-                raise ApiError(fault.status, fault.message, headers=fault.headers)
+            if fault is not None and fault.when == "before":
+                raise fault.error(request_id, self._caller_id(headers))
             route, params = routes.router.match(method, path)
             route_pattern = route.pattern
             req.params = {k: unquote(v) for k, v in params.items()}
@@ -463,11 +502,21 @@ class GitHubEmulator:
             traceback.print_exc(file=sys.stderr)
             response = Response(500, {"message": f"sandbox error: {exc!r}",
                                       "documentation_url": "https://docs.github.com/rest"})
+        applied: dict[str, Any] | None = None
+        if fault is not None:
+            applied = {"id": fault.id, "status": fault.status, "when": fault.when,
+                       "rate_limit": fault.rate_limit}
+            if fault.when == "after":  # the handler ran and its change stays; its answer is lost
+                applied["handler_status"] = response.status
+                lost = fault.error(request_id, self._caller_id(headers))
+                response = Response(lost.status, lost.body(), dict(lost.headers))
+        if hit.latency_after:
+            time.sleep(hit.latency_after)
         payload = response.payload()
         out_headers = {
             "Content-Type": "application/json; charset=utf-8",
             "X-GitHub-Api-Version-Selected": "2022-11-28",
-            "X-GitHub-Request-Id": uuid.uuid4().hex[:8].upper() + ":SANDBOX",
+            "X-GitHub-Request-Id": request_id,
             "X-GitHub-Media-Type": "github.v3; format=json",
             **self._rate_headers(login),
         }
@@ -492,14 +541,28 @@ class GitHubEmulator:
                 headers=dict(headers),
                 response_headers=out_headers,
                 duration=time.monotonic() - started,
+                time=arrived,
+                request_id=request_id,
+                fault=applied,
+                latency=hit.latency_before + hit.latency_after,
             )
             key = (method, route_pattern, response.status)
             with self._meta_lock:
-                self._records.append(record)
+                if epoch == self._epoch:  # not begun before a reset (e.g. a timed-out client's)
+                    self._seq += 1
+                    record.seq = self._seq
+                    self._records.append(record)
                 if self._sampled.get(key, 0) < self.sample_per_route:
                     self._sampled[key] = self._sampled.get(key, 0) + 1
                     self.all_requests.append(record)
         return response.status, out_headers, payload
+
+    def _caller_id(self, headers: dict[str, str]) -> int | None:
+        """User id of the token in ``headers`` if it is a known one (for messages only)."""
+        auth = next((v for k, v in headers.items() if k.lower() == "authorization"), "")
+        token = self.state.tokens.get(auth.strip().partition(" ")[2].strip())
+        user = self.state.user(token.login) if token is not None else None
+        return user.id if user is not None else None
 
     def _check_access(
         self, req: Request, permission: tuple[str, str] | None, jwt: bool

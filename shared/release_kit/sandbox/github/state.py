@@ -230,6 +230,9 @@ class Repo:
     releases: dict[int, Release] = field(default_factory=dict)
     deployments: dict[int, Deployment] = field(default_factory=dict)
     workflows: dict[str, Workflow] = field(default_factory=dict)  # file name -> workflow
+    # Lower-cased logins with push access (who can be assigned or asked for a review); None:
+    # every known user, the default, so a test that adds a user can assign them anywhere.
+    collaborators: set[str] | None = None
     next_number: int = 1
 
     @property
@@ -300,6 +303,26 @@ class GitHubState:
 
     def user(self, login: str) -> User | None:
         return self.users.get(login.lower())
+
+    def assignable(self, repo: Repo, login: str) -> User | None:
+        """The user ``login`` if they can be assigned in ``repo``, else None.
+
+        As on GitHub only people with push access qualify: a known user (not a bot, not an
+        organization) who is the owner or a collaborator of ``repo``; a repository without an
+        explicit collaborator list lets every known user in.
+        """
+        user = self.user(login)
+        if user is None or user.type != "User":
+            return None
+        key = user.login.lower()
+        if repo.collaborators is None or key in repo.collaborators or key == repo.owner.lower():
+            return user
+        return None
+
+    def assignees(self, repo: Repo) -> list[User]:
+        """Everyone :meth:`assignable` in ``repo``, by login."""
+        users = sorted(self.users.values(), key=lambda u: u.login.lower())
+        return [u for u in users if self.assignable(repo, u.login) is not None]
 
     def add_token(
         self,

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from release_kit.sandbox.github.http import ApiError, Request, invalid, not_found
+from release_kit.sandbox.github.http import (
+    ApiError,
+    Request,
+    invalid,
+    not_found,
+    validation_failed,
+)
 from release_kit.sandbox.github.state import GitHubState, Repo, User
 
 
@@ -65,19 +71,50 @@ def boolean(data: dict[str, Any], name: str, default: bool) -> bool:
     return value
 
 
-def known_users(
-    state: GitHubState, logins: list[str], resource: str, field_name: str
+def assignable_users(
+    state: GitHubState, repo: Repo, logins: list[Any], resource: str, field_name: str
 ) -> list[User]:
-    """Users for ``logins``; 422 ``invalid`` naming the first unknown one, like GitHub."""
+    """Users for ``logins``; 422 ``invalid`` naming the first one that cannot be assigned in
+    ``repo`` (unknown, a bot, or without push access), with GitHub's ``value``."""
     users = []
     for login in logins:
         if not isinstance(login, str):
             raise invalid(resource, field_name)
-        user = state.user(login)
+        user = state.assignable(repo, login)
         if user is None:
             raise invalid(resource, field_name, value=login)
         users.append(user)
     return users
+
+
+# GitHub's bodies are capped; the 422 differs by resource (and, for comments, by verb). Shapes as
+# GitHub answers them: (resource, code, field, message, maximum).
+ISSUE_BODY_MAX = 65536
+RELEASE_BODY_MAX = 125000
+BODY_TOO_LONG = {
+    "issue": ("Issue", "custom", "body", "body is too long (maximum is {max} characters)",
+              ISSUE_BODY_MAX),
+    "comment": ("IssueComment", "unprocessable", "data",
+                "Body is too long (maximum is {max} characters)", ISSUE_BODY_MAX),
+    "comment-edit": ("IssueComment", "custom", "body",
+                     "body is too long (maximum is {max} characters)", ISSUE_BODY_MAX),
+    "release": ("Release", "custom", "body", "body is too long (maximum is {max} characters)",
+                RELEASE_BODY_MAX),
+}
+
+
+def body_text(data: dict[str, Any], kind: str) -> str | None:
+    """``data["body"]`` (a string or null); 422 as GitHub answers a body over its maximum.
+
+    ``kind``: ``issue`` (issues and pull requests), ``comment`` (create), ``comment-edit``,
+    ``release``. Characters are counted as code points.
+    """
+    resource, code, field_name, message, maximum = BODY_TOO_LONG[kind]
+    value: str | None = string(data, resource, "body")
+    if value is not None and len(value) > maximum:
+        raise validation_failed({"resource": resource, "code": code, "field": field_name,
+                                 "message": message.format(max=maximum)})
+    return value
 
 
 def author_identity(state: GitHubState, login: str) -> tuple[str, str]:

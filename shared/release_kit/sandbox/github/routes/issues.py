@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from release_kit.sandbox.github import render
@@ -16,8 +17,9 @@ from release_kit.sandbox.github.http import (
     route,
 )
 from release_kit.sandbox.github.routes._common import (
+    assignable_users,
+    body_text,
     get_repo,
-    known_users,
     required,
     sort_items,
     string,
@@ -47,13 +49,20 @@ def require_write(req: Request, item: Issue | None, level: str = "write") -> Non
     raise forbidden_integration()
 
 
+def label_name(given: Any) -> str:
+    """The name in a label given as ``"name"`` or ``{"name": ...}``; 422 when there is none."""
+    name = given.get("name") if isinstance(given, dict) else given
+    if not isinstance(name, str) or not name.strip():
+        raise invalid("Label", "name")
+    return name
+
+
 def ensure_labels(state: GitHubState, repo: Repo, names: list[Any]) -> list[str]:
-    """Label names as stored, creating unknown ones (as GitHub does for writers)."""
+    """Label names as stored, creating unknown ones (as GitHub does for writers); a bad name
+    is refused before any label is created."""
+    wanted = [label_name(given) for given in names]
     out: list[str] = []
-    for given in names:
-        name = given.get("name") if isinstance(given, dict) else given
-        if not isinstance(name, str) or not name.strip():
-            raise invalid("Label", "name")
+    for name in wanted:
         label = repo.label(name) or _new_label(state, repo, name.strip())
         if label.name not in out:
             out.append(label.name)
@@ -84,29 +93,47 @@ def set_state(item: Issue, state_value: str, reason: str | None, login: str) -> 
         item.state_reason = reason
 
 
-def apply_issue_fields(state: GitHubState, repo: Repo, item: Issue, data: dict[str, Any]) -> None:
-    """Fields shared by create and update: labels, assignees (validated), title, body."""
+def issue_fields(
+    state: GitHubState, repo: Repo, data: dict[str, Any]
+) -> Callable[[Issue], None]:
+    """Validate the fields shared by create and update (title, body, labels, assignees) and
+    return the function that applies them: a refused request changes nothing."""
+    title: str | None = None
     if "title" in data:
         title = string(data, "Issue", "title")
         if not title:
             raise invalid("Issue", "title", "missing_field")
-        item.title = title
-    if "body" in data:
-        item.body = string(data, "Issue", "body")
+    has_body = "body" in data
+    body = body_text(data, "issue") if has_body else None
+    labels: list[Any] | None = None
     if "labels" in data and data["labels"] is not None:
-        if not isinstance(data["labels"], list):
+        labels = data["labels"]
+        if not isinstance(labels, list):
             raise invalid("Issue", "labels")
-        item.labels = ensure_labels(state, repo, data["labels"])
-    assignees: list[Any] | None = None
+        for given in labels:
+            label_name(given)
+    assignees: list[str] | None = None
     if "assignees" in data and data["assignees"] is not None:
-        assignees = data["assignees"]
-        if not isinstance(assignees, list):
+        given = data["assignees"]
+        if not isinstance(given, list):
             raise invalid("Issue", "assignees")
+        users = assignable_users(state, repo, given, "Issue", "assignees")
+        assignees = [u.login for u in users]
     elif "assignee" in data:
-        assignees = [data["assignee"]] if data["assignee"] else []
-    if assignees is not None:
-        users = known_users(state, assignees, "Issue", "assignees")
-        item.assignees = list(dict.fromkeys(u.login for u in users))
+        given = [data["assignee"]] if data["assignee"] else []
+        assignees = [u.login for u in assignable_users(state, repo, given, "Issue", "assignee")]
+
+    def apply(item: Issue) -> None:
+        if title is not None:
+            item.title = title
+        if has_body:
+            item.body = body
+        if labels is not None:
+            item.labels = ensure_labels(state, repo, labels)
+        if assignees is not None:
+            item.assignees = list(dict.fromkeys(assignees))
+
+    return apply
 
 
 @route("POST", REPO + "/issues", permission=("issues", "write"))
@@ -114,6 +141,7 @@ def create_issue(state: GitHubState, req: Request) -> Response:
     repo = get_repo(state, req)
     data = req.data()
     required(data, "Issue", "title")
+    apply = issue_fields(state, repo, data)
     item = Issue(
         id=state.next_id(),
         number=repo.next_number,
@@ -121,7 +149,7 @@ def create_issue(state: GitHubState, req: Request) -> Response:
         body=None,
         user=req.login,
     )
-    apply_issue_fields(state, repo, item, data)
+    apply(item)
     repo.next_number += 1
     repo.issues[item.number] = item
     body = render.issue(state, repo, item)
@@ -203,7 +231,7 @@ def update_comment(state: GitHubState, req: Request) -> Any:
     require_write(req, repo.issues.get(item.issue_number))
     data = req.data()
     required(data, "IssueComment", "body")
-    item.body = string(data, "IssueComment", "body")
+    item.body = body_text(data, "comment-edit") or ""
     item.updated_at = now_iso()
     return render.comment(state, repo, item)
 
@@ -239,7 +267,7 @@ def create_comment(state: GitHubState, req: Request) -> Response:
     comment = Comment(
         id=state.next_id(),
         issue_number=item.number,
-        body=string(data, "IssueComment", "body"),
+        body=body_text(data, "comment") or "",
         user=req.login,
     )
     repo.comments[comment.id] = comment
@@ -263,14 +291,15 @@ def update_issue(state: GitHubState, req: Request) -> Any:
     item = get_issue(repo, req)
     require_write(req, item)
     data = req.data()
-    apply_issue_fields(state, repo, item, data)
+    apply = issue_fields(state, repo, data)
     if "state" in data or "state_reason" in data:
-        set_state(
+        set_state(  # validates before it changes anything
             item,
             string(data, "Issue", "state") or item.state,
             string(data, "Issue", "state_reason"),
             req.login,
         )
+    apply(item)
     item.updated_at = now_iso()
     return render.issue(state, repo, item)
 
@@ -425,16 +454,15 @@ def remove_issue_label(state: GitHubState, req: Request) -> Any:
 
 @route("GET", REPO + "/assignees", permission=("issues", "read"))
 def list_assignees(state: GitHubState, req: Request) -> Response:
-    get_repo(state, req)
-    users = sorted(state.users.values(), key=lambda u: u.login.lower())
-    rows = [render.simple_user(state, u.login) for u in users if u.type != "Organization"]
-    return paginate(state.base_url, req, rows)
+    repo = get_repo(state, req)
+    users = state.assignees(repo)
+    return paginate(state.base_url, req, users, lambda u: render.simple_user(state, u.login))
 
 
 @route("GET", REPO + "/assignees/{login}", permission=("issues", "read"))
 def check_assignee(state: GitHubState, req: Request) -> Response:
-    get_repo(state, req)
-    if state.user(req.params["login"]) is None:
+    repo = get_repo(state, req)
+    if state.assignable(repo, req.params["login"]) is None:
         raise not_found()
     return Response(204)
 
@@ -446,7 +474,8 @@ def add_assignees(state: GitHubState, req: Request) -> Response:
     require_write(req, item)
     logins = req.data().get("assignees") or []
     # GitHub ignores logins that cannot be assigned here rather than failing.
-    valid = [u.login for u in (state.user(x) for x in logins if isinstance(x, str)) if u]
+    found = (state.assignable(repo, x) for x in logins if isinstance(x, str))
+    valid = [u.login for u in found if u is not None]
     item.assignees = list(dict.fromkeys(item.assignees + valid))
     item.updated_at = now_iso()
     return Response(201, render.issue(state, repo, item))

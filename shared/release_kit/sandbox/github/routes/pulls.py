@@ -17,14 +17,15 @@ from release_kit.sandbox.github.http import (
     validation_failed,
 )
 from release_kit.sandbox.github.routes._common import (
+    assignable_users,
     author_identity,
+    body_text,
     branch_sha,
     get_repo,
-    known_users,
     sort_items,
     string,
 )
-from release_kit.sandbox.github.routes.issues import apply_issue_fields
+from release_kit.sandbox.github.routes.issues import issue_fields
 from release_kit.sandbox.github.state import GitHubState, Issue, PullInfo, Repo, now_iso
 
 REPO = "/repos/{owner}/{repo}"
@@ -119,11 +120,13 @@ def create_pull(state: GitHubState, req: Request) -> Response:
         raise _custom(f"A pull request already exists for {repo.owner}:{head}.")
     if repo.git.is_ancestor(head_sha, base_sha):
         raise _custom(f"No commits between {base} and {head}")
+    title = string(data, "PullRequest", "title") or ""
+    body = body_text(data, "issue")  # a pull request's body is its issue's: resource "Issue"
     item = Issue(
         id=state.next_id(),
         number=repo.next_number,
-        title=string(data, "PullRequest", "title") or "",
-        body=string(data, "PullRequest", "body"),
+        title=title,
+        body=body,
         user=req.login,
         pull=PullInfo(
             head_ref=head,
@@ -137,8 +140,8 @@ def create_pull(state: GitHubState, req: Request) -> Response:
     )
     repo.next_number += 1
     repo.issues[item.number] = item
-    body = render.pull(state, repo, item)
-    return Response(201, body, {"Location": body["url"]})
+    out = render.pull(state, repo, item)
+    return Response(201, out, {"Location": out["url"]})
 
 
 @route("GET", REPO + "/pulls", permission=("pull_requests", "read"))
@@ -188,30 +191,36 @@ def update_pull(state: GitHubState, req: Request) -> Any:
     assert pr is not None
     refresh(repo, item)
     data = req.data()
-    apply_issue_fields(state, repo, item, {k: v for k, v in data.items() if k in {"title", "body"}})
-    if base := string(data, "PullRequest", "base"):
+    # validate everything first: a refused update changes nothing
+    apply = issue_fields(state, repo, {k: v for k, v in data.items() if k in {"title", "body"}})
+    base = string(data, "PullRequest", "base")
+    base_sha = None
+    if base:
         base_sha = branch_sha(repo, base)
         if base_sha is None:
             raise invalid("PullRequest", "base")
         if base != pr.base_ref and _open_duplicate(repo, pr.head_owner, pr.head_ref, base,
                                                    item.number):
             raise _custom(f"A pull request already exists for {pr.head_owner}:{pr.head_ref}.")
+    new_state = string(data, "PullRequest", "state")
+    if new_state is not None and new_state not in {"open", "closed"}:
+        raise invalid("PullRequest", "state")
+    reopen = new_state == "open" and item.state == "closed"
+    if reopen:
+        if pr.merged:
+            raise _custom("Cannot reopen a merged pull request")
+        if _open_duplicate(repo, pr.head_owner, pr.head_ref, base or pr.base_ref, item.number):
+            raise _custom(f"A pull request already exists for {pr.head_owner}:{pr.head_ref}.")
+    apply(item)
+    if base and base_sha:
         pr.base_ref, pr.base_sha = base, base_sha
     if "maintainer_can_modify" in data:
         pr.maintainer_can_modify = data["maintainer_can_modify"] is True
-    new_state = string(data, "PullRequest", "state")
-    if new_state is not None:
-        if new_state not in {"open", "closed"}:
-            raise invalid("PullRequest", "state")
-        if new_state == "open" and item.state == "closed":
-            if pr.merged:
-                raise _custom("Cannot reopen a merged pull request")
-            if _open_duplicate(repo, pr.head_owner, pr.head_ref, pr.base_ref, item.number):
-                raise _custom(f"A pull request already exists for {pr.head_owner}:{pr.head_ref}.")
-            item.state, item.closed_at, item.closed_by = "open", None, None
-            refresh(repo, item)
-        elif new_state == "closed" and item.state == "open":
-            item.state, item.closed_at, item.closed_by = "closed", now_iso(), req.login
+    if reopen:
+        item.state, item.closed_at, item.closed_by = "open", None, None
+        refresh(repo, item)
+    elif new_state == "closed" and item.state == "open":
+        item.state, item.closed_at, item.closed_by = "closed", now_iso(), req.login
     item.updated_at = now_iso()
     compute_mergeable(repo, item)
     return render.pull(state, repo, item)
@@ -337,7 +346,7 @@ def request_reviewers(state: GitHubState, req: Request) -> Response:
     if any(isinstance(x, str) and x.lower() == item.user.lower() for x in logins):
         raise ApiError(422, "Review cannot be requested from pull request author.")
     try:
-        users = known_users(state, logins, "PullRequest", "reviewers")
+        users = assignable_users(state, repo, logins, "PullRequest", "reviewers")
     except ApiError as exc:
         raise ApiError(
             422,

@@ -15,6 +15,7 @@ from release_kit.sandbox.github.http import (
     route,
 )
 from release_kit.sandbox.github.routes._common import (
+    body_text,
     boolean,
     get_repo,
     required,
@@ -70,7 +71,7 @@ def create_release(state: GitHubState, req: Request) -> Response:
         tag_name=_validate_tag(data["tag_name"]),
         target_commitish=string(data, "Release", "target_commitish") or repo.default_branch,
         name=string(data, "Release", "name"),
-        body=string(data, "Release", "body"),
+        body=body_text(data, "release"),
         draft=boolean(data, "draft", False),
         prerelease=boolean(data, "prerelease", False),
         author=req.login,
@@ -132,6 +133,7 @@ def update_release(state: GitHubState, req: Request) -> Any:
     repo = get_repo(state, req)
     rel = _release(repo, req)
     data = req.data()
+    body = body_text(data, "release")  # refused before anything changes
     if "tag_name" in data:
         rel_tag = _validate_tag(data["tag_name"])
         if not rel.draft and rel_tag != rel.tag_name:
@@ -156,7 +158,7 @@ def update_release(state: GitHubState, req: Request) -> Any:
     if "name" in data:
         rel.name = string(data, "Release", "name")
     if "body" in data:
-        rel.body = string(data, "Release", "body")
+        rel.body = body
     if "prerelease" in data:
         rel.prerelease = boolean(data, "prerelease", rel.prerelease)
     if "make_latest" in data:

@@ -1,0 +1,157 @@
+"""The emulator's own control API under ``/_sandbox/`` (not GitHub's; no auth, no faults, not
+recorded), so a test driving the standalone ``release-kit sandbox`` from another process can
+inject faults, read the request log and seed users and collaborators.
+
+=======  ==============================================  =========================================
+GET      /_sandbox/faults                                the active faults (with ``hits``)
+POST     /_sandbox/faults                                add one (body: :meth:`Fault.from_json`)
+DELETE   /_sandbox/faults                                clear them
+DELETE   /_sandbox/faults/{id}                           remove one
+GET      /_sandbox/requests?since=SEQ&bodies=1           the request log (``seq`` > ``since``)
+DELETE   /_sandbox/requests                              clear the log
+POST     /_sandbox/users                                 ``{"login", "name"?, "email"?, "type"?}``
+PUT      /_sandbox/repos/{owner}/{repo}/collaborators    ``{"logins": [...] | null}``
+=======  ==============================================  =========================================
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import TYPE_CHECKING, Any
+
+from release_kit.sandbox.github.faults import Fault, FaultSpecError
+
+if TYPE_CHECKING:
+    from release_kit.sandbox.github.server import GitHubEmulator
+
+PREFIX = "/_sandbox"
+_COLLABORATORS = re.compile(r"^/_sandbox/repos/(?P<owner>[^/]+)/(?P<repo>[^/]+)/collaborators$")
+_FAULT = re.compile(r"^/_sandbox/faults/(?P<id>[0-9]+)$")
+
+Answer = tuple[int, dict[str, str], bytes]
+
+
+class _Refused(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
+def is_control(path: str) -> bool:
+    return path == PREFIX or path.startswith(PREFIX + "/")
+
+
+def _answer(status: int, body: Any = None) -> Answer:
+    payload = b"" if body is None else json.dumps(body).encode()
+    return status, {"Content-Type": "application/json; charset=utf-8"}, payload
+
+
+def _json(body: bytes) -> Any:
+    if not body.strip():
+        return {}
+    try:
+        return json.loads(body)
+    except ValueError as exc:
+        raise _Refused(400, f"the body is not JSON: {exc}") from exc
+
+
+def _object(body: bytes) -> dict[str, Any]:
+    data = _json(body)
+    if not isinstance(data, dict):
+        raise _Refused(422, "the body must be a JSON object")
+    return data
+
+
+def _flag(query: dict[str, list[str]], name: str) -> bool:
+    value = (query.get(name) or [""])[-1].lower()
+    return value in {"1", "true", "yes"}
+
+
+def serve(emu: GitHubEmulator, method: str, path: str, query: dict[str, list[str]],
+          body: bytes) -> Answer:
+    """Answer one control request (``path`` starts with ``/_sandbox``)."""
+    try:
+        return _route(emu, method, path, query, body)
+    except _Refused as refused:
+        return _answer(refused.status, {"message": refused.message})
+
+
+def _route(emu: GitHubEmulator, method: str, path: str, query: dict[str, list[str]],
+           body: bytes) -> Answer:
+    if path == PREFIX + "/faults":
+        if method == "GET":
+            return _answer(200, [f.to_json() for f in emu.faults.active()])
+        if method == "POST":
+            try:
+                fault = emu.add_fault(Fault.from_json(_json(body)))
+            except FaultSpecError as exc:
+                raise _Refused(422, f"invalid fault: {exc}") from exc
+            return _answer(201, fault.to_json())
+        if method == "DELETE":
+            emu.clear_faults()
+            return _answer(204)
+        raise _Refused(405, "use GET, POST or DELETE on /_sandbox/faults")
+    if m := _FAULT.match(path):
+        if method != "DELETE":
+            raise _Refused(405, "use DELETE on /_sandbox/faults/{id}")
+        if not emu.faults.remove(int(m.group("id"))):
+            raise _Refused(404, f"no active fault {m.group('id')}")
+        return _answer(204)
+    if path == PREFIX + "/requests":
+        if method == "GET":
+            since_text = (query.get("since") or ["0"])[-1]
+            try:
+                since = int(since_text or "0")
+            except ValueError as exc:
+                raise _Refused(422, f"since must be a request seq number, got {since_text!r}") \
+                    from exc
+            bodies = _flag(query, "bodies")
+            rows = [r.to_json(bodies=bodies) for r in emu.requests if r.seq > since]
+            return _answer(200, rows)
+        if method == "DELETE":
+            emu.clear_requests()
+            return _answer(204)
+        raise _Refused(405, "use GET or DELETE on /_sandbox/requests")
+    if path == PREFIX + "/users":
+        if method != "POST":
+            raise _Refused(405, "use POST on /_sandbox/users")
+        return _answer(201, _add_user(emu, _object(body)))
+    if m := _COLLABORATORS.match(path):
+        if method != "PUT":
+            raise _Refused(405, "use PUT on /_sandbox/repos/{owner}/{repo}/collaborators")
+        full_name = f"{m.group('owner')}/{m.group('repo')}"
+        data = _object(body)
+        if set(data) != {"logins"}:
+            raise _Refused(422, 'the body must be {"logins": [LOGIN, ...]} or {"logins": null}')
+        logins = data["logins"]
+        if logins is not None and (
+            not isinstance(logins, list) or not all(isinstance(x, str) and x for x in logins)
+        ):
+            raise _Refused(422, "logins must be a list of logins, or null for every known user")
+        try:
+            emu.set_collaborators(full_name, logins)
+        except KeyError as exc:
+            raise _Refused(404, f"no repository {full_name}") from exc
+        return _answer(200, {"repository": full_name,
+                             "collaborators": emu.collaborators(full_name)})
+    raise _Refused(404, f"no sandbox control endpoint {method} {path}")
+
+
+def _add_user(emu: GitHubEmulator, data: dict[str, Any]) -> dict[str, Any]:
+    unknown = sorted(set(data) - {"login", "name", "email", "type"})
+    if unknown:
+        raise _Refused(422, f"unknown field(s) {', '.join(unknown)}; known: email, login, "
+                            "name, type")
+    login = data.get("login")
+    if not isinstance(login, str) or not login.strip():
+        raise _Refused(422, 'login is required: {"login": "alice"}')
+    kind = data.get("type", "User")
+    if kind not in {"User", "Bot", "Organization"}:
+        raise _Refused(422, f"type must be User, Bot or Organization, got {kind!r}")
+    for name in ("name", "email"):
+        if data.get(name) is not None and not isinstance(data[name], str):
+            raise _Refused(422, f"{name} must be a string")
+    user = emu.state.add_user(login.strip(), type=kind, name=data.get("name"),
+                              email=data.get("email"))
+    return {"login": user.login, "id": user.id, "type": user.type}
