@@ -69,3 +69,36 @@ def test_concurrent_opens_leave_one_open_ticket(sandbox: Sandbox,
     assert still_open == [1]
     assert {o["ticket-number"] for o in outputs} == {"1"}
     assert all(i.state_reason == "duplicate" for i in tickets.values() if i.number != 1)
+
+
+def run_twenty_processes(sandbox: Sandbox, stage: str, run_base: int) -> tuple[list[int], int]:
+    """20 reporters as 20 processes (one interpreter each, as 20 jobs are), every request 200 ms
+    late and three PATCHes refused by a secondary rate limit: ``(exit codes, rows lost)``."""
+    repos = [f"acme/svc-{i:02d}" for i in range(WRITERS)]
+    sandbox.github.inject_latency(0.2)
+    sandbox.github.inject_rate_limit(count=3, retry_after=1, method="PATCH", path=r"/issues/1$")
+    env = {"RELEASE_KIT_GITHUB_WRITE_SPACING": "1"}  # GitHub's spacing, as in a real job
+
+    def report(i: int) -> int:
+        return ticket_action(sandbox, "report", repository=repos[i], run_id=str(run_base + i),
+                             stage=stage, status="success", env=env).exit_code
+
+    try:
+        with ThreadPoolExecutor(WRITERS) as pool:
+            codes = list(pool.map(report, range(WRITERS)))
+    finally:
+        sandbox.github.clear_faults()
+    state = state_of(sandbox)
+    lost = [i for i, repo in enumerate(repos) if state.cell(repo, stage) is None]
+    return codes, len(lost)
+
+
+def test_twenty_processes_under_latency_and_secondary_limits_lose_nothing(
+        sandbox: Sandbox) -> None:
+    repos = [f"acme/svc-{i:02d}" for i in range(WRITERS)]
+    setup(sandbox, *repos)
+    assert ticket_action(sandbox, "open").exit_code == 0
+    codes, lost = run_twenty_processes(sandbox, "build", 2000)
+    failed = [i for i, code in enumerate(codes) if code != 0]
+    assert lost == 0 or len(failed) >= lost  # a report that did not land exits non-zero
+    assert lost == 0, f"{lost} rows lost (exit codes {codes})"

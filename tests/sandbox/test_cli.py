@@ -43,12 +43,13 @@ def test_cli_serves_github_and_aws(tmp_path: Path) -> None:
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     try:
-        env = read_exports(proc)
+        env = read_exports(proc, lines=9)
         assert set(env) == {
             "GITHUB_API_URL", "GITHUB_SERVER_URL", "GITHUB_TOKEN", "AWS_ENDPOINT_URL",
             "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION", "AWS_REGION",
+            "RELEASE_KIT_GITHUB_WRITE_SPACING",
         }
-        assert (tmp_path / "sandbox.env").read_text().count("export ") == 8
+        assert (tmp_path / "sandbox.env").read_text().count("export ") == 9
         headers = {"Authorization": f"token {env['GITHUB_TOKEN']}"}
         req = urllib.request.Request(f"{env['GITHUB_API_URL']}/repos/acme/web", headers=headers)
         with urllib.request.urlopen(req) as resp:
