@@ -79,7 +79,7 @@ class Standalone:
                         "GITHUB_REF_NAME": ref.split("/", 2)[-1], "GITHUB_RUN_ID": "77",
                         "GITHUB_WORKSPACE": str(workspace or self.tmp)})
         run_env.update(env or {})
-        return subprocess.run([str(RELEASE_KIT), action, *args], env=run_env, text=True,
+        return subprocess.run([str(RELEASE_KIT), action, *args], env=run_env, text=True, check=False,
                               capture_output=True, timeout=120, cwd=workspace or self.tmp)
 
 
