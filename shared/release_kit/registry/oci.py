@@ -142,7 +142,10 @@ class Client:
         if not realm.startswith(("https://", "http://")):
             raise ExternalServiceError(
                 f"{self.registry} named no usable token realm ({realm[:80]!r}) while {doing}.")
-        wanted = sorted(scopes | {s for s in challenge.params.get("scope", "").split(" ") if s})
+        # The challenge's own scope too, unless it names a resource already asked for.
+        resources = {scope.rpartition(":")[0] for scope in scopes}
+        wanted = sorted(scopes | {s for s in challenge.params.get("scope", "").split(" ")
+                                  if s and s.rpartition(":")[0] not in resources})
         params: list[tuple[str, str]] = [("scope", s) for s in wanted]
         if challenge.params.get("service"):
             params.insert(0, ("service", challenge.params["service"]))
