@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -190,7 +190,8 @@ def test_copy_to_another_repository_mounts_only_the_missing_blobs(
 def test_copy_to_another_registry_streams_only_missing_blobs_in_chunks(
         registries: Start, docker_config: Path) -> None:
     """Across registries (source anonymous, target htpasswd): HEAD every blob, upload only the
-    missing ones in several chunks each, children before the index."""
+    missing ones, each streamed in chunks of at most the part size, children before the
+    index."""
     source, target = registries(), registries("htpasswd")
     img = platforms()
     source.push("acme/web", img, "sha-abc")
@@ -206,10 +207,21 @@ def test_copy_to_another_registry_streams_only_missing_blobs_in_chunks(
     assert {b.digest for b in plan.blobs} == missing
     assert {c.digest for c in plan.children} == {c.digest for c in img.children}
     assert dst.writes == 0  # planning only reads
+    parts: list[int] = []
+    upload = dst.upload
+
+    def counted(upload_id: str, chunks: Iterator[bytes | bytearray], size: int | None) -> None:
+        def each() -> Iterator[bytes | bytearray]:
+            for chunk in chunks:
+                parts.append(len(chunk))
+                yield chunk
+        upload(upload_id, each(), size)
+
+    dst.upload = counted  # type: ignore[method-assign]
     result = promotion.apply(plan, src, dst, part_size=100)
     assert result.bytes_copied == sum(len(img.all_blobs()[d]) for d in missing)
-    assert dst.calls["POST upload"] == len(missing)
-    assert dst.calls["PATCH upload"] > len(missing)  # several chunks per blob
+    assert dst.calls["POST upload"] == dst.calls["PATCH upload"] == len(missing)
+    assert len(parts) > len(missing) and max(parts) <= 100  # streamed in bounded chunks
     assert "POST mount" not in dst.calls  # another registry: nothing to mount from
     assert_complete(Skopeo(target), "acme/web", img, ["1.4.0", "latest"])
 
@@ -224,10 +236,13 @@ def test_copy_to_another_registry_streams_only_missing_blobs_in_chunks(
     assert rerun_dst.writes == 0
 
 
+@pytest.mark.parametrize("damage", ["flip", "truncate"])
 def test_a_corrupted_source_blob_is_refused_and_nothing_is_tagged(
-        registries: Start, docker_config: Path) -> None:
+        registries: Start, docker_config: Path, damage: str) -> None:
     """The source registry's stored layer is altered on disk (it serves the bytes as they
-    are): the copy sees the sha256 differ, cancels the upload and writes no manifest."""
+    are): one byte flipped, or the file cut short (the upload, sent with the declared length,
+    is cut off rather than left waiting). The copy sees the sha256 or the size differ, cancels
+    the upload and writes no manifest."""
     source, target = registries(), registries()
     img = image(9, layers=1, layer_size=5000)
     source.push("acme/web", img, f"sha-{SHA}")
@@ -237,7 +252,7 @@ def test_a_corrupted_source_blob_is_refused_and_nothing_is_tagged(
               / "data")
     data = bytearray(stored.read_bytes())
     data[100] ^= 0xFF
-    stored.write_bytes(bytes(data))
+    stored.write_bytes(bytes(data) if damage == "flip" else bytes(data[:3000]))
     result = promote(source, docker_config, target_repository=f"{target.host}/acme/web",
                      tags=["{version}"])
     assert result.exit_code == 1

@@ -1,11 +1,12 @@
 """Copy blobs between repositories without holding a blob in memory.
 
 Each blob is streamed from the source (ECR: its pre-signed download URL; an OCI registry: a
-blob GET) straight into the target's upload in parts (ECR: UploadLayerPart; OCI: one PATCH per
-part): one part buffer per blob in flight, so memory is bounded by the part size times the
-parallelism, never by the blob size. The sha256 is computed while streaming and the upload is
-only completed when it matches the digest the manifest promised; a corrupted download abandons
-the upload (ECR expires it; an OCI upload session is cancelled) and leaves no blob.
+blob GET) straight into the target's upload in parts (ECR: one UploadLayerPart per part; an OCI
+registry: the parts streamed as the body of one PATCH): one part buffer per blob in flight, so
+memory is bounded by the part size times the parallelism, never by the blob size. The sha256 is
+computed while streaming and the upload is only completed when it matches the digest the
+manifest promised; a corrupted download abandons the upload (ECR expires it; an OCI upload
+session is cancelled) and leaves no blob.
 
 A target that can take the blob without any bytes moving (an OCI registry mounting it from the
 source's repository on the same registry) does so first.
@@ -14,7 +15,7 @@ source's repository on the same registry) does so first.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from typing import IO, Protocol
 
@@ -34,7 +35,8 @@ class BlobSource(Protocol):
 class BlobTarget(Protocol):
     def mount(self, digest: str, source: object) -> bool: ...
     def start_upload(self) -> tuple[str, int | None]: ...
-    def upload_part(self, upload_id: str, first_byte: int, data: bytes | bytearray) -> None: ...
+    def upload(self, upload_id: str, parts: Iterator[bytes | bytearray],
+               size: int | None) -> None: ...
     def complete_upload(self, upload_id: str, digest: str) -> None: ...
     def abort_upload(self, upload_id: str) -> None: ...
 
@@ -67,22 +69,43 @@ def copy_blob(
     return copied
 
 
+class _SourceEnded(Exception):
+    """Raised into the target's upload when the source fails or does not match the declared
+    size: the upload stops there (an HTTP body with a Content-Length is cut off)."""
+
+
 def _stream(source: BlobSource, target: BlobTarget, blob: Blob, upload_id: str, *,
             part_size: int, asked: int | None) -> int:
+    """Feed the source's bytes to the target's upload part by part, hashing them on the way."""
     size = max(1, min(part_size, asked or part_size, MAX_PART_SIZE))
     hasher = hashlib.sha256()
-    buffer = bytearray(size)
     copied = 0
+    failure: OSError | None = None
+
+    def parts() -> Iterator[bytes | bytearray]:
+        nonlocal copied, failure
+        buffer = bytearray(size)
+        try:
+            with source.open_blob(blob.digest) as stream:
+                while filled := _fill(stream, buffer):
+                    part = buffer if filled == size else buffer[:filled]
+                    hasher.update(part)
+                    copied += filled
+                    if blob.size and copied > blob.size:
+                        raise _SourceEnded
+                    yield part
+        except OSError as exc:
+            failure = exc
+            raise _SourceEnded from exc
+        if blob.size and copied != blob.size:
+            raise _SourceEnded
+
     try:
-        with source.open_blob(blob.digest) as stream:
-            while filled := _fill(stream, buffer):
-                part = buffer if filled == size else buffer[:filled]
-                hasher.update(part)
-                target.upload_part(upload_id, copied, part)
-                copied += filled
-    except OSError as exc:
-        raise ExternalServiceError(f"Downloading blob {blob.digest} failed: {exc}",
-                                   hint="Re-run the job; nothing was tagged.") from exc
+        target.upload(upload_id, parts(), blob.size or None)
+    except _SourceEnded:
+        if failure is not None:
+            raise ExternalServiceError(f"Downloading blob {blob.digest} failed: {failure}",
+                                       hint="Re-run the job; nothing was tagged.") from failure
     actual = "sha256:" + hasher.hexdigest()
     if actual != blob.digest or (blob.size and copied != blob.size):
         raise ExternalServiceError(

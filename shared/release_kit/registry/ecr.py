@@ -253,6 +253,14 @@ class Repository:
         size = resp.get("partSize")
         return str(resp["uploadId"]), int(size) if size else None
 
+    def upload(self, upload_id: str, parts: Iterable[bytes | bytearray],
+               size: int | None = None) -> None:
+        """One UploadLayerPart per part, in order."""
+        first_byte = 0
+        for part in parts:
+            self.upload_part(upload_id, first_byte, part)
+            first_byte += len(part)
+
     def upload_part(self, upload_id: str, first_byte: int, data: bytes | bytearray) -> None:
         """Upload one part; the body streams from ``data`` (see ``upload_body``)."""
         with aws_errors(self._doing("uploading a blob part")):
