@@ -1,7 +1,7 @@
 """Benchmark promote-image on a real OCI registry, beside skopeo, same registries, same run.
 
-Two ``docker-registry`` processes (Debian's distribution 2.8) on loopback; an image of 12 layers,
-512 MB in all, pushed once. Each piece of work is done by the action (its whole process, as the
+``docker-registry`` (Debian's distribution 2.8) on loopback; an image of 12 layers, 512 MB of
+incompressible bytes in all, pushed once, and an image of one 512 MB layer. Each piece of work is done by the action (its whole process, as the
 runner starts it: ``python -m release_kit promote-image`` with ``INPUT_*``) and by
 ``skopeo copy``, in turn (A B A B ...), and the median wall times are compared:
 
@@ -9,8 +9,11 @@ runner starts it: ``python -m release_kit promote-image`` with ``INPUT_*``) and 
    ({version}, {major}.{minor}, {major}, latest; skopeo: four copies). Layer bytes moved.
 2. copy to another repository of the same registry that already holds 10 of the 12 layers
    (and the config): blobs transferred.
-3. copy to the second registry (nothing there yet): the 12-layer image, and an image of one
-   512 MB layer; peak RSS of the action's process (target <= 64 MB).
+3. copy to a second registry (a new, empty one for each run): the 12-layer image, and the
+   image of one 512 MB layer; peak RSS of the action's process (target <= 64 MB).
+
+skopeo runs with --preserve-digests (the same image arrives, as with promote-image; without it
+skopeo may recompress layers and write another image).
 
 Figures print as ``name: value unit``. Wall times are medians of RUNS runs per side; the ratio
 is the action's median over skopeo's (target <= 1).
@@ -23,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import random
 import shutil
 import statistics
 import subprocess
@@ -59,10 +63,11 @@ class Run:
 
 
 def layer_bytes(seed: int, size: int) -> Iterator[bytes]:
-    """Deterministic, incompressible-looking bytes, one MiB at a time."""
-    block = hashlib.sha256(f"layer {seed}".encode()).digest() * (MiB // 32)
+    """Deterministic incompressible bytes, one MiB at a time (as a real gzip layer is: skopeo
+    would otherwise compress a compressible "layer" on the way and move far fewer bytes)."""
+    rng = random.Random(seed)
     for i in range(0, size, MiB):
-        yield (i.to_bytes(8, "big") + block[8:])[: min(MiB, size - i)]
+        yield rng.randbytes(min(MiB, size - i))
 
 
 def big_image(sizes: list[int], seed: int) -> tuple[SampleImage, list[Callable[[], Iterator[bytes]]]]:
@@ -145,6 +150,7 @@ def promote(folder: Path, **inputs: object) -> Run:
 
 def skopeo(policy: Path, source: str, target: str) -> Run:
     seconds, rss, text = timed([require("skopeo"), "--policy", str(policy), "copy", "--quiet",
+                                "--preserve-digests",  # the same image, as promote-image keeps
                                 "--src-tls-verify=false", "--dest-tls-verify=false",
                                 "--src-no-creds", "--dest-no-creds",
                                 f"docker://{source}", f"docker://{target}"])
@@ -189,7 +195,6 @@ def main() -> None:
     policy = work / "policy.json"
     policy.write_text(json.dumps({"default": [{"type": "insecureAcceptAnything"}]}))
     one = Registry(work / "one").start()
-    two = Registry(work / "two").start()
     try:
         sizes = [TOTAL // LAYERS] * (LAYERS - 1) + [TOTAL - (TOTAL // LAYERS) * (LAYERS - 1)]
         img, generators = big_image(sizes, seed=1)
@@ -235,16 +240,27 @@ def main() -> None:
               f"{uploads} uploaded; bytes copied {ours[0].outputs['bytes-copied']}; 10 of 12 "
               "layers present)")
 
-        # 3. copy to the second registry ----------------------------------------------------
+        # 3. copy to a second registry, a new one for every run (skopeo remembers where it
+        # saw blobs and would mount them from an earlier run's repository) --------------------
+        second: list[Registry] = []
+
+        def fresh(i: int) -> None:
+            while second:
+                old = second.pop()
+                old.stop()
+                shutil.rmtree(old.folder, ignore_errors=True)
+            second.append(Registry(work / f"second-{i}").start())
+
         for name, repository, declared in (("copy_registry", "acme/web", sum(sizes)),
                                            ("copy_registry_single_blob", "acme/single", TOTAL)):
             ours, theirs = alternate(
                 COPY_RUNS,
                 lambda i, r=repository: promote(
                     work, repository=f"{one.host}/{r}", source="sha-1",
-                    target_repository=f"{two.host}/{r}{i}", tags=["1.0.0"]),
+                    target_repository=f"{second[0].host}/{r}", tags=["1.0.0"]),
                 lambda i, r=repository: skopeo(
-                    policy, f"{one.host}/{r}:sha-1", f"{two.host}/{r}{i}:1.0.0"))
+                    policy, f"{one.host}/{r}:sha-1", f"{second[0].host}/{r}:1.0.0"),
+                fresh)
             compare(name, ours, theirs)
             copied = int(ours[0].outputs["bytes-copied"])
             print(f"{name}.bytes_copied: {copied} bytes (declared {declared})")
@@ -252,9 +268,10 @@ def main() -> None:
                   f"process (target <= 64; skopeo {max(r.peak_rss_mb for r in theirs):.1f} MB)")
             mb_s = declared / MiB / statistics.median(r.seconds for r in ours)
             print(f"{name}.throughput: {mb_s:.0f} MiB/s")
+        for registry in second:
+            registry.stop()
     finally:
         one.stop()
-        two.stop()
         shutil.rmtree(work, ignore_errors=True)
     print(f"bench.seconds: {time.monotonic() - started:.1f} s")
 

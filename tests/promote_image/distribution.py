@@ -335,3 +335,98 @@ class Skopeo:
 
     def digest(self, repository: str, reference: str) -> str:
         return "sha256:" + hashlib.sha256(self.raw(repository, reference)).hexdigest()
+
+
+class ReferrersProxy:
+    """The OCI 1.1 referrers API in front of a registry that lacks it (distribution 2.8).
+
+    Every request is passed to the registry as it is (Host kept, so its Location headers name
+    the proxy). A manifest PUT whose body has a ``subject`` is remembered and answered with
+    ``OCI-Subject``, and ``GET /v2/<name>/referrers/<digest>`` lists what was remembered, as
+    the distribution spec describes; nothing else is emulated.
+    """
+
+    HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "host"}
+
+    def __init__(self, registry: Registry) -> None:
+        self.registry = registry
+        self.referrers: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        self.listed: list[str] = []
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    @property
+    def host(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"{host!s}:{port}"
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _body(self) -> bytes:
+                if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+                    chunks = []
+                    while size := int(self.rfile.readline().split(b";")[0], 16):
+                        chunks.append(self.rfile.read(size))
+                        self.rfile.readline()
+                    self.rfile.readline()
+                    return b"".join(chunks)
+                return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+
+            def _reply(self, status: int, headers: dict[str, str], body: bytes) -> None:
+                self.send_response(status)
+                for name, value in headers.items():
+                    if name.lower() not in proxy.HOP:
+                        self.send_header(name, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(body)
+
+            def _forward(self) -> None:
+                parts = self.path.split("?", 1)[0].split("/")
+                if self.command == "GET" and len(parts) > 4 and parts[-2] == "referrers":
+                    name, digest = "/".join(parts[2:-2]), parts[-1]
+                    proxy.listed.append(digest)
+                    index = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+                             "manifests": proxy.referrers.get((name, digest), [])}
+                    self._reply(200, {"Content-Type": index["mediaType"]},
+                                json.dumps(index).encode())
+                    return
+                body = self._body()
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in proxy.HOP}
+                headers["Host"] = proxy.host
+                response = requests.request(self.command, proxy.registry.url + self.path,
+                                            headers=headers, data=body, timeout=60,
+                                            allow_redirects=False)
+                extra: dict[str, str] = {}
+                if self.command == "PUT" and "/manifests/" in self.path and response.ok:
+                    document = json.loads(body)
+                    subject = document.get("subject")
+                    if isinstance(subject, dict):
+                        name = "/".join(parts[2:-2])
+                        entry = {"mediaType": document.get("mediaType"),
+                                 "digest": response.headers["Docker-Content-Digest"],
+                                 "size": len(body),
+                                 "artifactType": document.get("artifactType")}
+                        listed = proxy.referrers.setdefault((name, subject["digest"]), [])
+                        if entry not in listed:
+                            listed.append(entry)
+                        extra["OCI-Subject"] = subject["digest"]
+                self._reply(response.status_code, {**response.headers, **extra},
+                            response.content)
+
+            do_GET = do_HEAD = do_PUT = do_POST = do_PATCH = do_DELETE = _forward
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        return Handler

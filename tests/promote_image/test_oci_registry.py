@@ -449,3 +449,38 @@ def test_a_blob_missing_from_the_source_is_not_found(registries: Start) -> None:
     with pytest.raises(NotFoundError) as err:
         src.open_blob("sha256:" + "0" * 64)
     assert "sha256:" + "0" * 64 in err.value.message
+
+
+def test_referrers_api_on_either_side(registries: Start, docker_config: Path) -> None:
+    """Where a registry has the OCI 1.1 referrers API (here a proxy adds it in front of
+    distribution 2.8, which lacks it): read through the API on the source side; on the target
+    side the registry indexes the subject itself (OCI-Subject), so no fallback tag is written.
+    And back to a registry without the API, which gets the fallback tag."""
+    from tests.promote_image.distribution import ReferrersProxy
+
+    plain, fronted = registries(), registries()
+    proxy = ReferrersProxy(fronted)
+    try:
+        img = platforms()
+        plain.push("acme/web", img, f"sha-{SHA}")
+        stem = img.digest.replace(":", "-")
+        attestation = referrer(img, "application/vnd.in-toto+json")
+        plain.push("acme/web", attestation)
+        plain.push("acme/web", SampleImage(fallback_index(attestation)), stem, blobs=False)
+
+        there = promote(plain, docker_config, target_repository=f"{proxy.host}/acme/web",
+                        tags=["{version}"])
+        assert there.exit_code == 0, there
+        assert proxy.referrers[("acme/web", img.digest)][0]["digest"] == attestation.digest
+        assert stem not in fronted.tags("acme/web")  # the target indexed it: no fallback tag
+        assert Skopeo(fronted).raw("acme/web", attestation.digest) == attestation.manifest.data
+
+        back = promote(plain, docker_config, repository=f"{proxy.host}/acme/web",
+                       source="1.4.0", target_repository=f"{plain.host}/acme/copy",
+                       tags=["{version}"])
+        assert back.exit_code == 0, back
+        assert img.digest in proxy.listed  # found through the API on the source side
+        listed = json.loads(Skopeo(plain).raw("acme/copy", stem))["manifests"]
+        assert [d["digest"] for d in listed] == [attestation.digest]
+    finally:
+        proxy.close()
