@@ -15,7 +15,8 @@ runner starts it: ``python -m release_kit promote-image`` with ``INPUT_*``) and 
 skopeo runs with --preserve-digests (the same image arrives, as with promote-image; without it
 skopeo may recompress layers and write another image).
 
-Figures print as ``name: value unit``. Wall times are medians of RUNS runs per side; the ratio
+``startup.wall`` is the action's fixed cost (interpreter and imports, no request), part of each
+of its wall times. Figures print as ``name: value unit``. Wall times are medians of RUNS runs per side; the ratio
 is the action's median over skopeo's (target <= 1).
 
     .venv/bin/python tests/bench/bench_promote_image_oci.py
@@ -203,6 +204,16 @@ def main() -> None:
         push_big(one, "acme/single", single, single_generators, "sha-1")
         src = f"{one.host}/acme/web"
         print(f"image: {LAYERS} layers, {sum(sizes)} bytes; single: 1 layer, {TOTAL} bytes")
+
+        # 0. the fixed cost of the action's process: interpreter, runtime and entrypoint
+        # imports (pydantic-settings, requests), no request at all --------------------------
+        code = ("import sys; from release_kit.cli import load_entrypoint; "
+                "load_entrypoint('promote-image'); import requests")
+        env = {**os.environ, "PYTHONPATH": str(ROOT / "shared"),
+               "RELEASE_KIT_ACTIONS_DIR": str(ROOT / "actions")}
+        starts = [timed([sys.executable, "-c", code], env)[0] for _ in range(RUNS + 1)][1:]
+        print(f"startup.wall: {statistics.median(starts):.3f} s (the action's process before its "
+              "first request; included in every wall time below)")
 
         # 1. retag --------------------------------------------------------------------------
         ours, theirs = alternate(
