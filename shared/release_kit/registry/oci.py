@@ -441,19 +441,22 @@ class Repository:
         return [a for found in _parallel(self._attached, digests) for a in found]
 
     def _attached(self, digest: str) -> list[Attachment]:
-        found = []
+        """The referrers and the cosign tags of ``digest``, looked up side by side."""
         stem = digest.replace(":", "-")
-        refs = [ImageRef(digest=str(d["digest"])) for d in self.referrers(digest)]
         tags = [ImageRef(tag=stem + suffix) for suffix in ATTACHED_TAGS]
-        for ref in [*refs, *tags]:
-            try:
-                manifest = self.get_manifest(ref)
-            except ExternalServiceError as exc:
-                commands.warning(f"{exc.message} It is not copied.", title="Attachment skipped")
-                continue
-            if manifest is not None:
-                found.append(Attachment(manifest, digest, ref.tag))
-        return found
+        lookups: list[Callable[[], list[Attachment]]] = [
+            lambda: [a for d in self.referrers(digest)
+                     for a in self._attachment(digest, ImageRef(digest=str(d["digest"])))],
+            *[lambda ref=ref: self._attachment(digest, ref) for ref in tags]]
+        return [a for found in _parallel(lambda lookup: lookup(), lookups) for a in found]
+
+    def _attachment(self, subject: str, ref: ImageRef) -> list[Attachment]:
+        try:
+            manifest = self.get_manifest(ref)
+        except ExternalServiceError as exc:
+            commands.warning(f"{exc.message} It is not copied.", title="Attachment skipped")
+            return []
+        return [Attachment(manifest, subject, ref.tag)] if manifest else []
 
     def referrers(self, digest: str) -> list[dict[str, Any]]:
         """Descriptors of the manifests whose ``subject`` is ``digest``."""
