@@ -484,3 +484,19 @@ def test_referrers_api_on_either_side(registries: Start, docker_config: Path) ->
         assert [d["digest"] for d in listed] == [attestation.digest]
     finally:
         proxy.close()
+
+
+def test_an_attached_index_is_skipped_with_a_warning(
+        registries: Start, docker_config: Path) -> None:
+    """An index under a cosign tag would need its children first: it is not copied, the
+    promotion itself goes through."""
+    source, target = registries(), registries()
+    img = image(1)
+    source.push("acme/web", img, f"sha-{SHA}")
+    stem = img.digest.replace(":", "-")
+    source.push("acme/web", index(image(7)), f"{stem}.sbom")
+    result = promote(source, docker_config, target_repository=f"{target.host}/acme/web",
+                     tags=["{version}"])
+    assert result.exit_code == 0, result
+    assert any("attached indexes are not copied" in w.message for w in result.warnings)
+    assert target.tags("acme/web") == ["1.4.0"]

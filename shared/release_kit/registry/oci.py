@@ -456,6 +456,10 @@ class Repository:
         except ExternalServiceError as exc:
             commands.warning(f"{exc.message} It is not copied.", title="Attachment skipped")
             return []
+        if manifest is not None and manifest.is_index:
+            commands.warning(f"{ref} attached to {subject} in {self.location.describe()} is an "
+                             "index; attached indexes are not copied.", title="Attachment skipped")
+            return []
         return [Attachment(manifest, subject, ref.tag)] if manifest else []
 
     def referrers(self, digest: str) -> list[dict[str, Any]]:
