@@ -1,10 +1,12 @@
-"""promote-image: give the image built for a commit its release tags in ECR, without a rebuild.
+"""promote-image: give the image built for a commit its release tags, without a rebuild, in ECR
+or any OCI distribution registry.
 
 Parse inputs, expand the tag templates, plan (read-only), apply unless dry-run, write outputs.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 
 from pydantic import field_validator
@@ -22,13 +24,17 @@ from release_kit.action import (
 from release_kit.aws import session_name, validate_role_arn
 from release_kit.errors import InputError
 from release_kit.registry import promotion
-from release_kit.registry.ecr import Repository, open_repository
+from release_kit.registry.auth import Credentials
+from release_kit.registry.connect import Side, open_pair
 from release_kit.registry.references import (
+    AnyLocation,
     ImageRef,
     Location,
     check_region,
     check_registry_id,
-    check_repository,
+    oci_location,
+    parse_repository,
+    split_registry,
 )
 from release_kit.registry.tags import MovePolicy, expand_tags, template_values
 
@@ -48,20 +54,24 @@ class Inputs(ActionInputs):
     source: str = ""  # action.yml: sha-${{ github.sha }}
     tags: Lines
     version: str = ""
-    aws_region: str
+    aws_region: str = ""
     registry_id: str = ""
     target_region: str = ""
     target_registry_id: str = ""
     target_repository: str = ""
     role_to_assume: str = ""
     target_role_to_assume: str = ""
+    registry_username: str = ""
+    registry_password: str = ""
+    target_registry_username: str = ""
+    target_registry_password: str = ""
     allow_move: Lines = ["latest"]
     dry_run: Bool = False
 
     @field_validator("repository", "target_repository")
     @classmethod
     def _repository(cls, value: str) -> str:
-        return _valid(check_repository, value)
+        return _valid(lambda v, name: parse_repository(v, name, require_region=False), value)
 
     @field_validator("aws_region", "target_region")
     @classmethod
@@ -91,31 +101,56 @@ class Inputs(ActionInputs):
         return value
 
     @property
-    def source_location(self) -> Location:
-        return Location(self.repository, self.aws_region, self.registry_id or None)
+    def source_location(self) -> AnyLocation:
+        return parse_repository(self.repository, "repository", region=self.aws_region,
+                                registry_id=self.registry_id)
 
     @property
-    def target_location(self) -> Location:
-        return Location(self.target_repository or self.repository,
-                        self.target_region or self.aws_region,
-                        self.target_registry_id or self.registry_id or None)
+    def target_location(self) -> AnyLocation:
+        """``target-repository`` with a registry is its own place; a bare name (or none) is in
+        the source's registry (for ECR: target-region and target-registry-id apply)."""
+        source, given = self.source_location, self.target_repository
+        if given and split_registry(given)[0]:
+            return parse_repository(given, "target-repository",
+                                    region=self.target_region or self.aws_region,
+                                    registry_id=self.target_registry_id,
+                                    region_input="target-region")
+        name = given or source.repository
+        if isinstance(source, Location):
+            return Location(name, self.target_region or source.region,
+                            self.target_registry_id or source.registry_id)
+        return oci_location(source.registry, name, "target-repository")
+
+    def credentials(self, side: str) -> Credentials | None:
+        prefix = "target-" if side == "target" else ""
+        username = self.target_registry_username if side == "target" else self.registry_username
+        password = self.target_registry_password if side == "target" else self.registry_password
+        if bool(username) != bool(password):
+            missing = f"{prefix}registry-{'password' if username else 'username'}"
+            raise InputError(missing, f"{missing} is empty while {prefix}registry-"
+                             f"{'username' if username else 'password'} is set.",
+                             hint="Give both (the password as a secret), or neither to use the "
+                                  "Docker config.json or anonymous access.")
+        if not username:
+            return None
+        return Credentials(username, password,
+                           origin=f"{prefix}registry-username/{prefix}registry-password")
 
     def target_tags(self, context: Context) -> list[str]:
         values = template_values(self.version, sha=context.sha, ref_name=context.ref_name)
         return expand_tags(self.tags, values, "tags")
 
 
-def connect(inputs: Inputs, context: Context) -> tuple[Repository, Repository]:
+def connect(inputs: Inputs, context: Context) -> tuple[promotion.Repository,
+                                                      promotion.Repository]:
     """The source and target repositories, each with its side's credentials."""
     def name(side: str) -> str:
         return session_name(context.repository or "release-kit", context.run_id, side)
 
-    source = open_repository(inputs.source_location, inputs.role_to_assume, name("source"))
-    if inputs.target_location == inputs.source_location and not inputs.target_role_to_assume:
-        return source, source
-    target = open_repository(inputs.target_location, inputs.target_role_to_assume or
-                             inputs.role_to_assume, name("target"))
-    return source, target
+    source = Side(inputs.source_location, inputs.role_to_assume, inputs.credentials("source"))
+    target = Side(inputs.target_location, inputs.target_role_to_assume,
+                  inputs.credentials("target"))
+    return open_pair(source, target, name)
 
 
 def main(inputs: Inputs, rt: Runtime) -> None:
@@ -128,8 +163,9 @@ def main(inputs: Inputs, rt: Runtime) -> None:
         plan = promotion.plan(source, target, ref, tags, policy)
         for change in plan.changes:
             commands.info(f"{change.tag}: {change.action}")
-        if plan.blobs or plan.children:
-            commands.info(f"to copy: {len(plan.blobs)} blob(s), {len(plan.children)} manifest(s)")
+        if plan.blobs or plan.children or plan.attachments:
+            commands.info(f"to copy: {len(plan.blobs)} blob(s), {len(plan.children)} "
+                          f"manifest(s), {len(plan.attachments)} signature(s)/attestation(s)")
 
     if inputs.dry_run:
         commands.notice("Dry run: nothing was written.", title="promote-image")
@@ -137,8 +173,8 @@ def main(inputs: Inputs, rt: Runtime) -> None:
     else:
         result = promotion.apply(plan, source, target)
 
-    calls = source.calls + target.calls if target is not source else source.calls
-    commands.info("ECR API calls: " + ", ".join(f"{op}={n}" for op, n in sorted(calls.items())))
+    for api, calls in api_calls(source, target).items():
+        commands.info(f"{api} calls: " + ", ".join(f"{op}={n}" for op, n in sorted(calls.items())))
     rt.outputs.update({
         "digest": plan.digest,
         "image": plan.image,
@@ -146,6 +182,14 @@ def main(inputs: Inputs, rt: Runtime) -> None:
         "bytes-copied": result.bytes_copied,
     })
     rt.summary.write(summary(inputs, result))
+
+
+def api_calls(*repositories: promotion.Repository) -> dict[str, Counter[str]]:
+    """Requests per API (ECR's, a registry's), each repository counted once."""
+    totals: dict[str, Counter[str]] = {}
+    for repository in {id(r): r for r in repositories}.values():
+        totals.setdefault(repository.api, Counter()).update(repository.calls)
+    return totals
 
 
 def summary(inputs: Inputs, result: promotion.Result) -> str:
@@ -163,6 +207,9 @@ def summary(inputs: Inputs, result: promotion.Result) -> str:
         head = f"## promote-image\n\nPromoted {source}"
         copied = (f"Bytes copied: **{result.bytes_copied}** ({len(plan.blobs)} blob(s), "
                   f"{result.children_put} child manifest(s)).")
+        if result.attachments_put:
+            copied += (f" Signatures/attestations carried along: "
+                       f"{result.attachments_put}.")
     return (f"{head} to `{plan.image}`\n\n"
             + markdown_table(["Tag", "Digest", "Action"], rows) + f"\n{copied}\n")
 

@@ -132,7 +132,7 @@ from release_kit.cli import load_entrypoint
 # What the action's process holds: the runtime, pydantic and every import of the entrypoint.
 load_entrypoint("promote-image")
 from release_kit.registry.ecr import Repository
-from release_kit.registry.blobs import copy_blob
+from release_kit.registry.blobs import copy_blob, open_url
 from release_kit.registry.manifests import Blob
 from release_kit.registry.references import Location
 import boto3
@@ -143,8 +143,8 @@ def vm(field):
             return int(line.split()[1]) // 1024
 
 class Source:
-    def download_url(self, digest):
-        return {url!r}
+    def open_blob(self, digest):
+        return open_url({url!r})
 
 client = boto3.client("ecr", region_name="us-east-1", endpoint_url={endpoint!r})
 target = Repository(client, Location("acme/big", "us-east-1"))

@@ -1,9 +1,11 @@
-"""Fixtures for promote-image: ECR in moto (in process), accounts, and write counting."""
+"""Fixtures for promote-image: ECR in moto (in process), accounts, and write counting; real OCI
+registries (``docker-registry`` on loopback) and skopeo."""
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -69,3 +71,34 @@ def ecr_writes(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
 
         monkeypatch.setattr(ECRResponse, name, spy)
     return counts
+
+
+@pytest.fixture
+def registries(tmp_path: Path) -> Iterator[Callable[..., Any]]:
+    """Start ``docker-registry`` processes (``auth``: none, htpasswd or token); all stopped at
+    the end. A missing docker-registry/skopeo/htpasswd fails the test with how to install it."""
+    from tests.promote_image.distribution import Registry, ToolMissing, require
+
+    started: list[Registry] = []
+
+    def start(auth: str = "none") -> Registry:
+        try:
+            require("skopeo")
+            registry = Registry(tmp_path / f"registry-{len(started)}", auth)
+            started.append(registry)
+            return registry.start()
+        except ToolMissing as exc:
+            pytest.fail(str(exc), pytrace=False)
+
+    yield start
+    for registry in started:
+        registry.stop()
+
+
+@pytest.fixture
+def docker_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty DOCKER_CONFIG folder, so no developer's ~/.docker/config.json is read."""
+    folder = tmp_path / "docker-config"
+    folder.mkdir()
+    monkeypatch.setenv("DOCKER_CONFIG", str(folder))
+    return folder

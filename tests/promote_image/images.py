@@ -61,14 +61,14 @@ def image(seed: int, layers: int = 2, layer_size: int = 300, *, media_type: str 
     return SampleImage(Manifest(data, media_type), blobs)
 
 
-def index(*children: SampleImage) -> SampleImage:
+def index(*children: SampleImage, media_type: str = OCI_INDEX) -> SampleImage:
     platforms = [("amd64", ""), ("arm64", "v8"), ("arm", "v7")]
-    doc = {"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": [
+    doc = {"schemaVersion": 2, "mediaType": media_type, "manifests": [
         {"mediaType": child.manifest.media_type, "digest": child.digest,
          "size": len(child.manifest.data),
          "platform": {"architecture": arch, "os": "linux", **({"variant": v} if v else {})}}
         for child, (arch, v) in zip(children, platforms, strict=False)]}
-    return SampleImage(Manifest(json.dumps(doc, indent=2).encode(), OCI_INDEX),
+    return SampleImage(Manifest(json.dumps(doc, indent=2).encode(), media_type),
                      children=list(children))
 
 

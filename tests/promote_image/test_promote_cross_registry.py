@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from typing import Any
+from typing import IO, Any
 
 import pytest
 from botocore.stub import Stubber
@@ -194,14 +194,14 @@ def test_blobs_are_copied_in_parallel_within_the_bound(target: tuple[Repository,
 
 def test_failed_download_is_an_error_and_completes_nothing(
         target: tuple[Repository, Any]) -> None:
-    from release_kit.registry.blobs import copy_blob
+    from release_kit.registry.blobs import copy_blob, open_url
 
     dst, client = target
     blob = image(6).manifest.blobs[0]
 
     class Source:
-        def download_url(self, digest: str) -> str:
-            return server.url(digest)  # the server does not have it: 404
+        def open_blob(self, digest: str) -> IO[bytes]:
+            return open_url(server.url(digest))  # the server does not have it: 404
 
     with BlobServer({}) as server, pytest.raises(ExternalServiceError) as err:
         copy_blob(Source(), dst, blob, part_size=PART)

@@ -1,16 +1,21 @@
-"""Copy blobs between ECR repositories without holding a blob in memory.
+"""Copy blobs between repositories without holding a blob in memory.
 
-Each blob is streamed from the source's pre-signed download URL straight into the target's
-layer-upload parts: one part buffer per blob in flight, so memory is bounded by the part size
-times the parallelism, never by the blob size. The sha256 is computed while streaming and the
-upload is only completed when it matches the digest the manifest promised; a corrupted download
-leaves an abandoned upload (ECR expires it) and no blob.
+Each blob is streamed from the source (ECR: its pre-signed download URL; an OCI registry: a
+blob GET) straight into the target's upload in parts (ECR: one UploadLayerPart per part; an OCI
+registry: the parts streamed as the body of one PATCH): one part buffer per blob in flight, so
+memory is bounded by the part size times the parallelism, never by the blob size. The sha256 is
+computed while streaming and the upload is only completed when it matches the digest the
+manifest promised; a corrupted download abandons the upload (ECR expires it; an OCI upload
+session is cancelled) and leaves no blob.
+
+A target that can take the blob without any bytes moving (an OCI registry mounting it from the
+source's repository on the same registry) does so first.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from typing import IO, Protocol
 
@@ -23,17 +28,17 @@ DEFAULT_PART_SIZE = 8 * MiB
 DEFAULT_PARALLEL = 3
 DOWNLOAD_TIMEOUT = 60.0
 
-Opener = Callable[[str], IO[bytes]]
-
-
 class BlobSource(Protocol):
-    def download_url(self, digest: str) -> str: ...
+    def open_blob(self, digest: str) -> IO[bytes]: ...
 
 
 class BlobTarget(Protocol):
+    def mount(self, digest: str, source: object) -> bool: ...
     def start_upload(self) -> tuple[str, int | None]: ...
-    def upload_part(self, upload_id: str, first_byte: int, data: bytes | bytearray) -> None: ...
+    def upload(self, upload_id: str, parts: Iterator[bytes | bytearray],
+               size: int | None) -> None: ...
     def complete_upload(self, upload_id: str, digest: str) -> None: ...
+    def abort_upload(self, upload_id: str) -> None: ...
 
 
 def open_url(url: str) -> IO[bytes]:
@@ -49,32 +54,64 @@ def copy_blob(
     blob: Blob,
     *,
     part_size: int = DEFAULT_PART_SIZE,
-    opener: Opener = open_url,
 ) -> int:
-    """Stream one blob from ``source`` into ``target``; returns the bytes copied."""
-    url = source.download_url(blob.digest)
+    """Put one blob of ``source`` into ``target``; returns the bytes that travelled (0 for a
+    mount)."""
+    if target.mount(blob.digest, source):
+        return 0
     upload_id, asked = target.start_upload()
+    try:
+        copied = _stream(source, target, blob, upload_id, part_size=part_size, asked=asked)
+    except BaseException:
+        target.abort_upload(upload_id)
+        raise
+    target.complete_upload(upload_id, blob.digest)
+    return copied
+
+
+class _SourceEnded(Exception):
+    """Raised into the target's upload when the source fails or does not match the declared
+    size: the upload stops there (an HTTP body with a Content-Length is cut off)."""
+
+
+def _stream(source: BlobSource, target: BlobTarget, blob: Blob, upload_id: str, *,
+            part_size: int, asked: int | None) -> int:
+    """Feed the source's bytes to the target's upload part by part, hashing them on the way."""
     size = max(1, min(part_size, asked or part_size, MAX_PART_SIZE))
     hasher = hashlib.sha256()
-    buffer = bytearray(size)
     copied = 0
+    failure: OSError | None = None
+
+    def parts() -> Iterator[bytes | bytearray]:
+        nonlocal copied, failure
+        buffer = bytearray(size)
+        try:
+            with source.open_blob(blob.digest) as stream:
+                while filled := _fill(stream, buffer):
+                    part = buffer if filled == size else buffer[:filled]
+                    hasher.update(part)
+                    copied += filled
+                    if blob.size and copied > blob.size:
+                        raise _SourceEnded
+                    yield part
+        except OSError as exc:
+            failure = exc
+            raise _SourceEnded from exc
+        if blob.size and copied != blob.size:
+            raise _SourceEnded
+
     try:
-        with opener(url) as stream:
-            while filled := _fill(stream, buffer):
-                part = buffer if filled == size else buffer[:filled]
-                hasher.update(part)
-                target.upload_part(upload_id, copied, part)
-                copied += filled
-    except OSError as exc:
-        raise ExternalServiceError(f"Downloading blob {blob.digest} failed: {exc}",
-                                   hint="Re-run the job; nothing was tagged.") from exc
+        target.upload(upload_id, parts(), blob.size or None)
+    except _SourceEnded:
+        if failure is not None:
+            raise ExternalServiceError(f"Downloading blob {blob.digest} failed: {failure}",
+                                       hint="Re-run the job; nothing was tagged.") from failure
     actual = "sha256:" + hasher.hexdigest()
     if actual != blob.digest or (blob.size and copied != blob.size):
         raise ExternalServiceError(
             f"The download of blob {blob.digest} was corrupted: got {copied} bytes with digest "
             f"{actual} (expected {blob.size} bytes). The upload was not completed.",
             hint="Re-run the job; if it persists, check the source image and any proxy.")
-    target.complete_upload(upload_id, blob.digest)
     return copied
 
 
@@ -97,15 +134,14 @@ def copy_blobs(
     *,
     parallel: int = DEFAULT_PARALLEL,
     part_size: int = DEFAULT_PART_SIZE,
-    opener: Opener = open_url,
 ) -> int:
     """Copy ``blobs`` with at most ``parallel`` in flight; the first failure stops the rest."""
     if not blobs:
         return 0
     with ThreadPoolExecutor(max_workers=max(1, min(parallel, len(blobs))),
                             thread_name_prefix="blob-copy") as pool:
-        futures = [pool.submit(copy_blob, source, target, blob, part_size=part_size,
-                               opener=opener) for blob in blobs]
+        futures = [pool.submit(copy_blob, source, target, blob, part_size=part_size)
+                   for blob in blobs]
         done, pending = wait(futures, return_when=FIRST_EXCEPTION)
         for future in pending:
             future.cancel()

@@ -11,15 +11,16 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 
 from release_kit import aws
 from release_kit.aws import aws_errors
 from release_kit.errors import ConflictError, ExternalServiceError, NotFoundError, ReleaseKitError
+from release_kit.registry import blobs as blob_copy
 from release_kit.registry import upload_body
 from release_kit.registry.manifests import ACCEPTED_MEDIA_TYPES, Manifest, ManifestError
 from release_kit.registry.plan import Mutability
+from release_kit.registry.promotion import Attachment, Contents
 from release_kit.registry.references import ImageRef, Location
 
 BATCH = 100  # BatchGetImage imageIds and BatchCheckLayerAvailability layerDigests limit
@@ -29,16 +30,10 @@ _ABSENT = {"ImageNotFound", "ImageTagDoesNotMatchDigest"}
 _ALREADY_EXISTS = {"ImageAlreadyExistsException", "ImageTagAlreadyExistsException"}
 
 
-@dataclass(frozen=True)
-class Contents:
-    """What a repository holds: tag -> digest, and every manifest digest (tagged or not)."""
-
-    tags: dict[str, str]
-    digests: frozenset[str]
-
-
 class Repository:
     """One ECR repository through one client."""
+
+    api = "ECR API"
 
     def __init__(self, client: Any, location: Location) -> None:
         self.client = client
@@ -135,24 +130,33 @@ class Repository:
             self.location = self.location.with_registry(registry_id)
         return str(self.location.registry_id)
 
-    def contents(self) -> Contents:
-        """Every image's tags and digest: one paginated DescribeImages.
+    def missing_image(self, ref: ImageRef) -> NotFoundError:
+        """The error for a source image that is not there, naming account and region."""
+        return NotFoundError(
+            f"Image {self.location.repository}:{ref} was not found in account "
+            f"{self.account()}, region {self.location.region}.",
+            hint="Check `source` (default sha-<commit>: was the image built and pushed for this "
+                 "commit?), `repository`, `registry-id` and `aws-region`.")
+
+    def contents(self, tags: Sequence[str] = (), digests: Sequence[str] = ()) -> Contents:
+        """Every image's tags and digest (a superset of the ``tags`` and ``digests`` asked
+        about): one paginated DescribeImages.
 
         DescribeImages with explicit imageIds fails as a whole when one tag is absent, so looking
         tags up one by one would cost a call per tag; the listing costs one call per 1000 images.
         """
-        tags: dict[str, str] = {}
-        digests: set[str] = set()
+        found: dict[str, str] = {}
+        stored: set[str] = set()
         with aws_errors(self._doing("listing images")):
             pages = self.client.get_paginator("describe_images").paginate(
                 **self._ids(), PaginationConfig={"PageSize": 1000})
             for page in pages:
                 for detail in page.get("imageDetails", []):
                     digest = str(detail["imageDigest"])
-                    digests.add(digest)
+                    stored.add(digest)
                     for tag in detail.get("imageTags") or []:
-                        tags[str(tag)] = digest
-        return Contents(tags, frozenset(digests))
+                        found[str(tag)] = digest
+        return Contents(found, frozenset(stored))
 
     def tag_digest(self, tag: str) -> str | None:
         """The digest ``tag`` points at now, or None (one DescribeImages)."""
@@ -229,6 +233,14 @@ class Repository:
                     f"{self.location.describe()}: {odd[0].get('failureReason')}")
         return [d for d in digests if d not in available]
 
+    def open_blob(self, digest: str) -> IO[bytes]:
+        """The blob's bytes, streamed from a download URL fetched right before."""
+        return blob_copy.open_url(self.download_url(digest))
+
+    def mount(self, digest: str, source: object) -> bool:
+        """ECR's API has no cross-repository mount: blobs are always streamed."""
+        return False
+
     def download_url(self, digest: str) -> str:
         with aws_errors(self._doing(f"getting a download URL for blob {digest}")):
             resp = self.client.get_download_url_for_layer(**self._ids(), layerDigest=digest)
@@ -240,6 +252,14 @@ class Repository:
             resp = self.client.initiate_layer_upload(**self._ids())
         size = resp.get("partSize")
         return str(resp["uploadId"]), int(size) if size else None
+
+    def upload(self, upload_id: str, parts: Iterable[bytes | bytearray],
+               size: int | None = None) -> None:
+        """One UploadLayerPart per part, in order."""
+        first_byte = 0
+        for part in parts:
+            self.upload_part(upload_id, first_byte, part)
+            first_byte += len(part)
 
     def upload_part(self, upload_id: str, first_byte: int, data: bytes | bytearray) -> None:
         """Upload one part; the body streams from ``data`` (see ``upload_body``)."""
@@ -262,6 +282,17 @@ class Repository:
         if stored and stored != digest:
             raise ExternalServiceError(
                 f"ECR stored blob {digest} under digest {stored}; the upload was corrupted.")
+
+
+    def attachments(self, digests: Sequence[str]) -> list[Attachment]:
+        """Signatures and attestations are not looked up through ECR's API (see the README)."""
+        return []
+
+    def attach(self, attachment: Attachment) -> None:
+        self.put(attachment.manifest, attachment.tag)
+
+    def abort_upload(self, upload_id: str) -> None:
+        """ECR has no call to cancel an upload; an abandoned one expires on its own."""
 
 
 def open_repository(

@@ -52,9 +52,15 @@ class Manifest:
         ECR stores manifests as UTF-8 JSON, so encoding the string gives the pushed bytes back.
         A missing media type falls back to the manifest's own ``mediaType`` field.
         """
-        data = text.encode("utf-8")
-        manifest = cls(data, media_type or "")
-        kind = media_type or str(manifest.document.get("mediaType") or "")
+        return cls.from_bytes(text.encode("utf-8"), media_type)
+
+    @classmethod
+    def from_bytes(cls, data: bytes, media_type: str | None) -> Manifest:
+        """From the bytes a registry returned and its media type (a ``Content-Type``, whose
+        parameters are dropped); without one, the manifest's own ``mediaType`` field."""
+        kind = (media_type or "").split(";", 1)[0].strip()
+        if not kind:
+            kind = str(cls(data, "").document.get("mediaType") or "")
         if kind not in ACCEPTED_MEDIA_TYPES:
             raise ManifestError(f"unsupported manifest media type {kind or '(none)'!r}")
         return cls(data, kind)
