@@ -59,14 +59,35 @@ def copy_blob(
     mount)."""
     if target.mount(blob.digest, source):
         return 0
-    upload_id, asked = target.start_upload()
     try:
-        copied = _stream(source, target, blob, upload_id, part_size=part_size, asked=asked)
-    except BaseException:
-        target.abort_upload(upload_id)
-        raise
+        opened = source.open_blob(blob.digest)
+    except OSError as exc:
+        raise ExternalServiceError(f"Downloading blob {blob.digest} failed: {exc}",
+                                   hint="Re-run the job; nothing was tagged.") from exc
+    with opened as stream:
+        declared = declared_size(stream)
+        if blob.size and declared is not None and declared != blob.size:
+            # Known before a byte is sent: no upload is started (a cut-off upload can leave
+            # its partial bytes behind on some registries).
+            raise ExternalServiceError(
+                f"The download of blob {blob.digest} was corrupted: the source serves "
+                f"{declared} bytes (expected {blob.size}). Nothing was uploaded.",
+                hint="Re-run the job; if it persists, check the source image and any proxy.")
+        upload_id, asked = target.start_upload()
+        try:
+            copied = _stream(stream, target, blob, upload_id, part_size=part_size, asked=asked)
+        except BaseException:
+            target.abort_upload(upload_id)
+            raise
     target.complete_upload(upload_id, blob.digest)
     return copied
+
+
+def declared_size(stream: IO[bytes]) -> int | None:
+    """The length the server declared for a download (``Content-Length``), when it did."""
+    headers = getattr(stream, "headers", None)
+    value = headers.get("Content-Length") if headers is not None else None
+    return int(value) if isinstance(value, str) and value.isdigit() else None
 
 
 class _SourceEnded(Exception):
@@ -74,9 +95,9 @@ class _SourceEnded(Exception):
     size: the upload stops there (an HTTP body with a Content-Length is cut off)."""
 
 
-def _stream(source: BlobSource, target: BlobTarget, blob: Blob, upload_id: str, *,
+def _stream(stream: IO[bytes], target: BlobTarget, blob: Blob, upload_id: str, *,
             part_size: int, asked: int | None) -> int:
-    """Feed the source's bytes to the target's upload part by part, hashing them on the way."""
+    """Feed ``stream`` to the target's upload part by part, hashing the bytes on the way."""
     size = max(1, min(part_size, asked or part_size, MAX_PART_SIZE))
     hasher = hashlib.sha256()
     copied = 0
@@ -86,14 +107,13 @@ def _stream(source: BlobSource, target: BlobTarget, blob: Blob, upload_id: str, 
         nonlocal copied, failure
         buffer = bytearray(size)
         try:
-            with source.open_blob(blob.digest) as stream:
-                while filled := _fill(stream, buffer):
-                    part = buffer if filled == size else buffer[:filled]
-                    hasher.update(part)
-                    copied += filled
-                    if blob.size and copied > blob.size:
-                        raise _SourceEnded
-                    yield part
+            while filled := _fill(stream, buffer):
+                part = buffer if filled == size else buffer[:filled]
+                hasher.update(part)
+                copied += filled
+                if blob.size and copied > blob.size:
+                    raise _SourceEnded
+                yield part
         except OSError as exc:
             failure = exc
             raise _SourceEnded from exc

@@ -549,6 +549,11 @@ class _Body(io.RawIOBase):
         self._direct = (hasattr(fp, "readinto")
                         and response.headers.get("Content-Encoding", "identity") == "identity")
 
+    @property
+    def headers(self) -> Any:
+        """The download's response headers (its declared ``Content-Length``)."""
+        return self._response.headers
+
     def readable(self) -> bool:
         return True
 
