@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from release_kit.text import ZERO_WIDTH_SPACE
 from tests.reintegrate_pr.world import HEAD, SOURCE, World
 
 
@@ -255,3 +256,20 @@ def test_bad_input(world: World, inputs, name, says):
     assert says in error.message
     assert world.writes_of_last_run() == []
     assert result.outputs == {}
+
+
+def test_hotfix_titles_and_subjects_reach_the_pr_body_as_text(world: World):
+    """A hotfix titled with a team mention, an HTML tag and a javascript: link pings nobody and
+    shows as typed, in the PR list and in the commit list (release_kit.text)."""
+    title = "Fix @acme/security <img src=x onerror=alert(1)> ](javascript:alert(1))"
+    fix = world.hotfix("alice", "fix/evil", {2: "line 3 fixed"}, title)
+
+    result = world.run()
+
+    assert result.exit_code == 0, result
+    [pull] = world.pulls()
+    shown = (f"Fix @{ZERO_WIDTH_SPACE}acme/security &lt;img src=x onerror=alert\\(1\\)&gt; "
+             r"\]\(javascript:alert\(1\)\)")
+    assert f"- #{fix} {shown} (alice)" in pull.body.splitlines()
+    assert sum(shown in line for line in pull.body.splitlines()) == 2  # the PR and its commit
+    assert "@acme" not in pull.body and "<img" not in pull.body

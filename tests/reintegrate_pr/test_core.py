@@ -118,7 +118,8 @@ def test_commit_and_pull_lists():
     commits = [commit("a", "Fix crash (#12)\n\nlong body"), commit("b", "Tidy", author=None)]
     text = content.commit_list(commits)
     assert text.splitlines() == [
-        "- [`aaaaaaa`](https://github.com/acme/web/commit/a) Fix crash (#12) (alice)",
+        # A subject is text: its "(#12)" is escaped (the pull list links the PR itself).
+        r"- [`aaaaaaa`](https://github.com/acme/web/commit/a) Fix crash \(\#12\) (alice)",
         "- [`bbbbbbb`](https://github.com/acme/web/commit/b) Tidy",
     ]
     assert content.pull_list([Pull(12, "Fix crash", "alice")]) == "- #12 Fix crash (alice)"
@@ -142,7 +143,7 @@ def test_default_templates_render():
                                commits=commits, pulls=pulls)
     assert "Brings the hotfixes of `release/1.4.0` back into `main`." in body
     assert "- #12 Fix crash (alice)" in body
-    assert "Fix crash (#12) (alice)" in body
+    assert r"Fix crash \(\#12\) (alice)" in body
 
 
 @pytest.mark.parametrize(

@@ -7,9 +7,9 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from release_kit.text import ZERO_WIDTH_SPACE, hidden_json, inline
 from release_kit.tickets import Report, TicketState, normalise_time, parse, render_body
 from release_kit.tickets.render import BEGIN, BODY_LIMIT, END, split
-from release_kit.tickets.text import ZERO_WIDTH_SPACE, hidden_json, inline
 from tests.release_ticket.test_state import report
 
 SERVER = "https://github.com"

@@ -189,6 +189,9 @@ def test_tour_matches_github(github_emulator: GitHubEmulator, tmp_path: Path) ->
     app("GET", "/users/acme/installation")
     minted = app("POST", "/app/installations/90/access_tokens", expect=201)
     Client(emu, minted["token"])("GET", "/installation/repositories")
+    scoped = app("POST", "/app/installations/90/access_tokens",
+                 {"repositories": ["web"], "permissions": {"issues": "write"}}, expect=201)
+    Client(emu, scoped["token"])("GET", "/installation/repositories")
 
     served = {(rec.method, rec.route) for rec in emu.requests if rec.status < 500}
     assert set(CONTRACT) - served == set()  # the tour visits every route

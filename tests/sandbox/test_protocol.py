@@ -206,7 +206,8 @@ def test_github_app_auth(emu: GitHubEmulator) -> None:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                             serialization.NoEncryption()).decode()
-    emu.create_repo("other/thing")
+    emu.create_repo("other/thing", private=True)
+    emu.create_repo("other/open")
     emu.add_app(app_id=123, private_key_pem=pem, installations={"acme": 77},
                 permissions={"contents": "write", "issues": "write", "metadata": "read"})
     integration = GithubIntegration(auth=Auth.AppAuth(123, pem), base_url=emu.url)
@@ -219,8 +220,12 @@ def test_github_app_auth(emu: GitHubEmulator) -> None:
     issue = repo.create_issue("from the app")
     assert issue.user.login == "sandbox-app-123[bot]"
     with pytest.raises(GithubException) as exc:
-        gh.get_repo("other/thing")  # not installed on that account
+        gh.get_repo("other/thing")  # not installed on that account: private, so invisible
     assert exc.value.status == 404
+    public = gh.get_repo("other/open")  # public: readable as for anyone, but not writable
+    with pytest.raises(GithubException) as exc:
+        public.create_issue("not ours")
+    assert exc.value.status == 403
     with pytest.raises(GithubException) as exc:
         list(repo.get_deployments())  # not granted
     assert exc.value.status == 403

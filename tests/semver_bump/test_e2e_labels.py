@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from release_kit.sandbox import Sandbox
+from release_kit.text import ZERO_WIDTH_SPACE
 from tests.semver_bump.flow import Flow
 
 
@@ -122,3 +123,20 @@ def test_prerelease_counts_up(flow: Flow) -> None:
     assert second.outputs["version"] == "1.3.0-rc.2", second
     assert second.outputs["previous-version"] == "1.3.0-rc.1"
     assert flow.drafts()[0]["prerelease"] is True
+
+
+def test_pr_titles_reach_the_draft_release_as_text(flow: Flow) -> None:
+    """A title with a team mention, an HTML tag, a link and backticks shows as typed and
+    notifies nobody: tickets' rendering (release_kit.text), in the body GitHub stores."""
+    title = "Fix @acme/security <img src=x onerror=alert(1)> [x](javascript:alert(1)) `rm`"
+    number = flow.merged_pr(title, ["bug"], author="alice")
+
+    result = flow.run()
+
+    assert result.exit_code == 0, result
+    [draft] = flow.drafts()
+    body = str(draft["body"])
+    expected = (f"- Fix @{ZERO_WIDTH_SPACE}acme/security &lt;img src=x onerror=alert\\(1\\)&gt; "
+                r"\[x\]\(javascript:alert\(1\)\) \`rm\`" f" (#{number}) @alice")
+    assert expected in body.splitlines()
+    assert "<img" not in body and "](javascript:" not in body

@@ -1,6 +1,7 @@
 """The onboarding example (examples/service/): small, complete, and wired to the real flows.
 
-What counts toward the 40-line budget: every non-blank line that is not a comment, in every file
+What counts toward the 45-line budget (issue 8's 40, plus the five lines issue 12 adds: one role
+per environment class and the production cluster, which have no fallback): every non-blank line that is not a comment, in every file
 under examples/service/.github/workflows/ (the workflows a service needs to adopt all five flows).
 examples/service/optional/deploy-manual.yml (only for plans without environment protection rules)
 and the deploy/ folder are not workflow YAML of the five flows and are not counted.
@@ -26,7 +27,7 @@ from tests.workflows.model import (
     triggers,
 )
 
-BUDGET = 40
+BUDGET = 45
 CALLER_DIR = EXAMPLE / ".github" / "workflows"
 PLATFORM_WORKFLOW = re.compile(
     r"^acme-platform/github-actions/\.github/workflows/(?P<file>[a-z-]+\.yml)@v1$")
@@ -55,7 +56,7 @@ def called(job: dict[str, Any]) -> dict[str, Any]:
     return load(WORKFLOWS / match["file"])
 
 
-def test_the_five_flows_fit_in_40_lines_of_workflow_yaml() -> None:
+def test_the_five_flows_fit_in_45_lines_of_workflow_yaml() -> None:
     total = sum(counted_lines(path) for path in caller_files())
     assert 0 < total <= BUDGET, f"{total} lines of workflow YAML (budget {BUDGET})"
 

@@ -1,6 +1,9 @@
 """Render a changelog: one ``### Section`` per non-empty section, then the compare link.
 
 Entries read ``- <title> (#N) @author`` (a change without a PR shows its short sha instead).
+Titles come from PRs and commit messages, so they are rendered as text
+(:func:`release_kit.text.inline`: one line, Markdown and HTML escaped, no mentions); the author
+is credited with a mention only when it is a GitHub login.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from release_kit.changelog.sections import OTHER_CHANGES, Section
+from release_kit.text import inline, is_sha, mention
 
 
 @dataclass(frozen=True)
@@ -20,13 +24,13 @@ class Entry:
     sha: str = ""
 
     def line(self) -> str:
-        parts = [f"- {self.title}"]
+        parts = [f"- {inline(self.title)}"]
         if self.number is not None:
             parts.append(f"(#{self.number})")
-        elif self.sha:
+        elif is_sha(self.sha):
             parts.append(f"({self.sha[:7]})")
         if self.author:
-            parts.append(f"@{self.author}")
+            parts.append(mention(self.author))
         return " ".join(parts)
 
 

@@ -1,4 +1,9 @@
-"""What the reintegration PR says: its title and body, and which hotfix PRs it carries."""
+"""What the reintegration PR says: its title and body, and which hotfix PRs it carries.
+
+Commit subjects, PR titles and authors are rendered as text (:mod:`release_kit.text`): one line,
+Markdown and HTML escaped, no mentions, so a hotfix titled ``@org/team <img ...>`` pings nobody
+and shows as typed.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ from collections.abc import Iterable, Sequence
 
 from release_kit import templates
 from release_kit.reintegration.model import Commit, Pull
+from release_kit.text import code, inline
 
 DEFAULT_TITLE = "Reintegrate {source} into {target}"
 DEFAULT_BODY = """\
@@ -70,15 +76,16 @@ def commit_list(commits: Sequence[Commit], more_url: str = "") -> str:
     """Markdown list: ``- [`abc1234`](url) subject (author)``."""
     lines = []
     for commit in commits:
-        sha = f"[`{commit.short_sha}`]({commit.url})" if commit.url else f"`{commit.short_sha}`"
-        by = f" ({commit.author})" if commit.author else ""
-        lines.append(f"- {sha} {commit.subject}{by}")
+        sha = f"[{code(commit.short_sha)}]({commit.url})" if commit.url else code(commit.short_sha)
+        by = f" ({inline(commit.author)})" if commit.author else ""
+        lines.append(f"- {sha} {inline(commit.subject)}{by}")
     return _capped(lines, more_url)
 
 
 def pull_list(pulls: Sequence[Pull], more_url: str = "") -> str:
     """Markdown list: ``- #12 title (author)``; GitHub links ``#12`` by itself."""
-    return _capped([f"- #{p.number} {p.title} ({p.author})" for p in pulls], more_url)
+    return _capped([f"- #{p.number} {inline(p.title)} ({inline(p.author)})" for p in pulls],
+                   more_url)
 
 
 def check_templates(title: str, body: str) -> None:

@@ -7,9 +7,9 @@ a re-run of the same job finds its comment instead of posting a second one.
 from __future__ import annotations
 
 from release_kit.markers import marker
+from release_kit.text import code, inline
 from release_kit.tickets.model import Report, TicketState
 from release_kit.tickets.render import EMOJI, MESSAGE_LIMIT, render_cell, short_time
-from release_kit.tickets.text import code, inline
 
 FAILURE_LABEL = "release-failure"
 

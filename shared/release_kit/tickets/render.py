@@ -19,8 +19,8 @@ from datetime import datetime
 
 from release_kit.errors import ReleaseKitError
 from release_kit.markers import Block, marker
+from release_kit.text import code, hidden_json, inline, is_sha, mermaid_label
 from release_kit.tickets.model import Report, Status, TicketState
-from release_kit.tickets.text import code, hidden_json, inline, is_sha, mermaid_label
 
 BLOCK = Block("ticket")
 BEGIN, END = BLOCK.begin, BLOCK.end

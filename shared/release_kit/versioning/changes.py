@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from release_kit.text import code
 from release_kit.versioning.bump import Bump
 from release_kit.versioning.commits import (
     Commit,
@@ -76,7 +77,7 @@ class LabelRules:
                               (Bump.PATCH, self.patch)):
             hit = sorted(names & wanted)
             if hit:
-                return level, f"label `{hit[0]}`"
+                return level, f"label {code(hit[0])}"  # a label is free text: shown as code
         return self.default, f"no bump label, default `{self.default}`"
 
 

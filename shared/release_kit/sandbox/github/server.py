@@ -574,8 +574,14 @@ class GitHubEmulator:
             repo = self.state.repo(owner, name)
             if repo is None:
                 raise ApiError(404, "Not Found")
-            if token.account is not None and token.account.lower() != repo.owner.lower():
-                raise ApiError(404, "Not Found")
+            if not token.reaches(repo.owner, repo.name):
+                # As GitHub: a repository outside the token's scope is invisible when private;
+                # a public one reads as it does for anyone, and refuses writes.
+                if repo.private:
+                    raise ApiError(404, "Not Found")
+                if req.method not in ("GET", "HEAD"):
+                    raise forbidden_integration()
+                permission = None
         if jwt and req.app is None:
             raise ApiError(401, "A JSON web token could not be decoded")
         if req.app is not None and not jwt:

@@ -62,6 +62,14 @@ class Token:
     installation_id: int | None = None
     expires_at: str | None = None
     account: str | None = None  # installation tokens reach only this owner's repositories
+    repositories: frozenset[str] | None = None  # ... and, when minted for some, only those names
+
+    def reaches(self, owner: str, name: str) -> bool:
+        """Whether ``owner/name`` is in the token's scope: an installation token covers its
+        account's repositories, or only the ones named when it was minted (``repositories``)."""
+        if self.account is not None and self.account.lower() != owner.lower():
+            return False
+        return self.repositories is None or name.lower() in self.repositories
 
     def allows(self, permission: str, level: str) -> bool:
         if self.permissions is None:
@@ -334,6 +342,7 @@ class GitHubState:
         installation_id: int | None = None,
         expires_at: str | None = None,
         account: str | None = None,
+        repositories: frozenset[str] | None = None,
     ) -> Token:
         with self.lock:
             if self.user(login) is None:
@@ -346,6 +355,7 @@ class GitHubState:
                 installation_id,
                 expires_at,
                 account,
+                repositories,
             )
             self.tokens[value] = token
             return token

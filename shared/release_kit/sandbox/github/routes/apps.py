@@ -8,7 +8,7 @@ from typing import Any
 
 from release_kit.sandbox.github import render
 from release_kit.sandbox.github.http import ApiError, Request, Response, not_found, paginate, route
-from release_kit.sandbox.github.state import ALL_PERMISSIONS, App, GitHubState
+from release_kit.sandbox.github.state import ALL_PERMISSIONS, App, GitHubState, Repo
 
 REPO = "/repos/{owner}/{repo}"
 
@@ -90,6 +90,31 @@ def get_installation(state: GitHubState, req: Request) -> Any:
     return _installation(state, app, _find(app, inst), inst)
 
 
+NOT_IN_INSTALLATION = ("There is at least one repository that does not exist or is not "
+                       "accessible to the parent installation.")
+
+
+def _selected_repositories(state: GitHubState, account: str, data: dict[str, Any]) -> list[Repo]:
+    """The repositories a token is asked for (``repositories`` by name, ``repository_ids``),
+    each one of the installation's; an empty list when neither is given (all of them)."""
+    names, ids = data.get("repositories") or [], data.get("repository_ids") or []
+    if not isinstance(names, list) or not isinstance(ids, list):
+        raise ApiError(422, "Invalid request.")
+    own = [r for r in state.repos.values() if r.owner.lower() == account.lower()]
+    chosen: dict[int, Repo] = {}
+    for name in names:
+        found = next((r for r in own if r.name.lower() == str(name).lower()), None)
+        if found is None:
+            raise ApiError(422, NOT_IN_INSTALLATION)
+        chosen[found.id] = found
+    for ident in ids:
+        found = next((r for r in own if r.id == ident), None)
+        if found is None:
+            raise ApiError(422, NOT_IN_INSTALLATION)
+        chosen[found.id] = found
+    return list(chosen.values())
+
+
 @route("POST", "/app/installations/{installation_id:int}/access_tokens", jwt=True)
 def create_installation_token(state: GitHubState, req: Request) -> Response:
     app = _app(req)
@@ -105,22 +130,26 @@ def create_installation_token(state: GitHubState, req: Request) -> Response:
                     422, "The permissions requested are not granted to this installation."
                 )
         granted = {str(k): str(v) for k, v in wanted.items()}
+    selected = _selected_repositories(state, account, data)
     value = "ghs_" + secrets.token_hex(18)
     expires = (datetime.now(UTC) + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    state.add_token(
+    token = state.add_token(
         value,
         login=f"{app.slug}[bot]",
         permissions=granted,
         installation_id=inst,
         expires_at=expires,
         account=account,
+        repositories=frozenset(r.name.lower() for r in selected) if selected else None,
     )
-    body = {
+    body: dict[str, Any] = {
         "token": value,
         "expires_at": expires,
         "permissions": granted,
-        "repository_selection": "all",
+        "repository_selection": "selected" if selected else "all",
     }
+    if selected:
+        body["repositories"] = [render.repository(state, r, token, full=False) for r in selected]
     return Response(201, body)
 
 
@@ -148,10 +177,7 @@ def owner_installation(state: GitHubState, req: Request) -> Any:
 def installation_repositories(state: GitHubState, req: Request) -> Any:
     token = req.token
     assert token is not None
-    repos = [
-        r
-        for r in state.repos.values()
-        if token.account is None or r.owner.lower() == token.account.lower()
-    ]
+    repos = [r for r in state.repos.values() if token.reaches(r.owner, r.name)]
     rows = [render.repository(state, r, token, full=False) for r in repos]
-    return {"total_count": len(rows), "repository_selection": "all", "repositories": rows}
+    selection = "all" if token.repositories is None else "selected"
+    return {"total_count": len(rows), "repository_selection": selection, "repositories": rows}

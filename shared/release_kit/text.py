@@ -1,8 +1,10 @@
-"""Putting untrusted text (inputs, messages) into Markdown, Mermaid and hidden HTML comments.
+"""Untrusted text (PR titles, commit subjects, inputs, messages) put into Markdown, Mermaid and
+hidden HTML comments: the one place every renderer of such text goes through.
 
-Text from inputs is shown literally: Markdown syntax is escaped, HTML cannot open tags, line
-breaks cannot break a table, and ``@name`` cannot mention (and so notify) anyone: a zero-width
-space after ``@`` keeps it readable while GitHub no longer links it.
+Text is shown literally: Markdown syntax is escaped (no links, images, emphasis or code spans
+of its own), HTML cannot open tags, line breaks cannot start a new line, block or table row,
+and ``@name`` or ``@org/team`` cannot mention (and so notify) anyone: a zero-width space after
+``@`` keeps it readable while GitHub no longer links it. Pure: no I/O.
 """
 
 from __future__ import annotations
@@ -54,6 +56,15 @@ def hidden_json(value: Any) -> str:
     for char in "&<>@":
         text = text.replace(char, f"\\u{ord(char):04x}")
     return text
+
+
+_LOGIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\[bot\])?")
+
+
+def mention(login: str) -> str:
+    """``@login`` for a GitHub login (a deliberate credit, e.g. a changelog's author); anything
+    that is not a login is shown as text and mentions nobody."""
+    return f"@{login}" if _LOGIN.fullmatch(login) else inline(login)
 
 
 def is_sha(text: str) -> bool:
