@@ -23,7 +23,7 @@ from release_kit.github import (
     connect,
     github_errors,
 )
-from release_kit.github.client import retry_policy
+from release_kit.github.client import api_url, retry_policy
 from release_kit.sandbox import GitHubEmulator
 
 REPO = "acme/web"
@@ -118,6 +118,28 @@ def test_base_url_comes_from_github_api_url(
 ) -> None:
     monkeypatch.setenv("GITHUB_API_URL", emu.url + "/")
     assert connect(emu.default_token).get_repo(REPO).default_branch == "main"
+
+
+def test_release_kit_api_url_wins_over_the_runners_github_api_url(
+    emu: GitHubEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A runner keeps its own GITHUB_API_URL; the suite's variable points the actions elsewhere."""
+    monkeypatch.setenv("GITHUB_API_URL", "http://127.0.0.1:9")  # nothing listens there
+    monkeypatch.setenv("RELEASE_KIT_GITHUB_API_URL", f" {emu.url}/ ")
+    assert connect(emu.default_token).get_repo(REPO).default_branch == "main"
+    assert any(r.path == f"/repos/{REPO}" for r in emu.requests)
+
+
+@pytest.mark.parametrize(("environ", "expected"), [
+    ({}, "https://api.github.com"),
+    ({"GITHUB_API_URL": "https://ghe.example/api/v3/"}, "https://ghe.example/api/v3"),
+    ({"GITHUB_API_URL": "https://ghe.example/api/v3", "RELEASE_KIT_GITHUB_API_URL": "  "},
+     "https://ghe.example/api/v3"),  # blank: not given
+    ({"GITHUB_API_URL": "https://ghe.example/api/v3",
+      "RELEASE_KIT_GITHUB_API_URL": "http://172.17.0.1:8080"}, "http://172.17.0.1:8080"),
+])
+def test_api_url_order(environ: dict[str, str], expected: str) -> None:
+    assert api_url(environ) == expected
 
 
 def test_lists_ask_for_100_per_page(emu: GitHubEmulator) -> None:

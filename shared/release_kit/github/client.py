@@ -188,8 +188,17 @@ def retry_policy(
 
 
 def api_url(environ: dict[str, str] | None = None) -> str:
+    """The REST API base: ``RELEASE_KIT_GITHUB_API_URL``, else ``GITHUB_API_URL``, else github.com.
+
+    Runners set ``GITHUB_API_URL`` themselves and a workflow cannot change it for later steps
+    (GitHub-hosted runners and act both ignore it in ``$GITHUB_ENV``); the suite's own variable
+    is the one a workflow can point at another endpoint, such as the sandbox.
+    """
     env = os.environ if environ is None else environ
-    return (env.get("GITHUB_API_URL") or DEFAULT_API_URL).rstrip("/")
+    for name in ("RELEASE_KIT_GITHUB_API_URL", "GITHUB_API_URL"):
+        if value := env.get(name, "").strip():
+            return value.rstrip("/")
+    return DEFAULT_API_URL
 
 
 def connect(
