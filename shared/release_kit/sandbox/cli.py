@@ -1,7 +1,7 @@
 """``release-kit sandbox``: serve the GitHub emulator and moto until interrupted.
 
-    release-kit sandbox [--repo OWNER/NAME[=PATH] ...] [--port N] [--aws-port N] [--no-aws]
-                        [--env-file FILE]
+    release-kit sandbox [--repo OWNER/NAME[=PATH] ...] [--host ADDRESS] [--port N]
+                        [--aws-port N] [--no-aws] [--env-file FILE]
 
 Seeds each ``--repo`` (from the local git repository at PATH: all branches and tags; without
 PATH one commit on ``main``), prints ``export NAME=value`` lines (flushed at once) and serves
@@ -14,7 +14,9 @@ until SIGINT or SIGTERM, then exits 0. Scripting:
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import os
+import re
 import shlex
 import signal
 import sys
@@ -35,6 +37,8 @@ EXPORT_ORDER = (
     "AWS_DEFAULT_REGION",
     "AWS_REGION",
 )
+_LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?"
+HOST_NAME = re.compile(rf"{_LABEL}(\.{_LABEL})*")
 
 
 def _repo_spec(value: str) -> tuple[str, Path | None]:
@@ -50,6 +54,25 @@ def _repo_spec(value: str) -> tuple[str, Path | None]:
     return name, None
 
 
+def _host(value: str) -> str:
+    """An address to listen on that is also one to connect to (it goes into the URLs)."""
+    try:
+        address = ipaddress.ip_address(value)
+    except ValueError:
+        if not HOST_NAME.fullmatch(value):
+            raise argparse.ArgumentTypeError(
+                f"expected an IPv4 address or a host name, got {value!r}") from None
+        return value
+    if address.version != 4:
+        raise argparse.ArgumentTypeError(f"expected an IPv4 address, got {value!r} (IPv6)")
+    if address.is_unspecified:
+        raise argparse.ArgumentTypeError(
+            f"{value} listens everywhere but is no address to connect to; give the address "
+            "clients use (e.g. a Docker bridge's gateway)"
+        )
+    return value
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="release-kit sandbox",
@@ -63,6 +86,8 @@ def parser() -> argparse.ArgumentParser:
         metavar="OWNER/NAME[=PATH]",
         help="repository to create; seeded from the git repository at PATH when given",
     )
+    p.add_argument("--host", type=_host, default="127.0.0.1", metavar="ADDRESS",
+                   help="address to listen on, named in the exported URLs (default: 127.0.0.1)")
     p.add_argument("--port", type=int, default=0, help="GitHub API port (default: a free one)")
     p.add_argument("--aws-port", type=int, default=0, help="moto port (default: a free one)")
     p.add_argument("--no-aws", action="store_true", help="do not start moto")
@@ -84,7 +109,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         stop.set()
 
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
-    sandbox = Sandbox(aws=not args.no_aws, github_port=args.port, aws_port=args.aws_port)
+    sandbox = Sandbox(aws=not args.no_aws, github_port=args.port, aws_port=args.aws_port,
+                      host=args.host)
     try:
         sandbox.start()
         for name, source in args.repo:
