@@ -110,6 +110,10 @@ engine_down() {
     fi
     engine_log "stopped dockerd (pid $pid)"
   fi
+  # What a stopped dockerd may leave mounted under its own directory (network namespaces).
+  local target
+  findmnt --raw --noheadings --output TARGET | awk -v dir="$ENGINE_DIR/" 'index($0, dir) == 1' | sort -r \
+    | while read -r target; do umount "$target" || true; done
   if ip link show "$ENGINE_BRIDGE" > /dev/null 2>&1; then
     ip link delete "$ENGINE_BRIDGE"
   fi

@@ -79,7 +79,7 @@ def main() -> int:
     helm = "skipped" if "helm tools skipped" in proc.stdout else "installed"
     try:
         print(f"# image: engine {Path(engine.command).name}, base {describe_base(engine, base)}, "
-              f"INSTALL_HELM_TOOLS={args['INSTALL_HELM_TOOLS']} (helm tools {helm})")
+              f"INSTALL_HELM_TOOLS={args.get('INSTALL_HELM_TOOLS', 'auto')} (helm tools {helm})")
         print(f"image.build_time_no_cache: {build:.1f} s "
               f"(target <= {BUILD_TARGET_S} s: {verdict(build <= BUILD_TARGET_S)})")
         print(f"image.size: {image_size(engine, BENCH_TAG) / 1e6:.0f} MB")

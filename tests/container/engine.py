@@ -12,8 +12,7 @@ Environment:
 - ``CONTAINER``: the engine command ``../shared/tools/container-engine.sh env`` exports.
 - ``BASE_IMAGE``: the image to build FROM (no registry reachable: a local base image).
 - ``RELEASE_KIT_IMAGE_HELM_TOOLS``: the Dockerfile's INSTALL_HELM_TOOLS (default ``auto``, the
-  Dockerfile's own default: the same layers as the image a runner or act builds, so the three
-  share the engine's build cache; offline the helm tools are skipped).
+  Dockerfile's own default, which runners and act use: offline the helm tools are skipped).
 """
 
 from __future__ import annotations
@@ -37,6 +36,7 @@ CANDIDATES = ("podman-local", "docker", "podman")
 # registry is reachable; used when BASE_IMAGE is not set and the Dockerfile's default is absent.
 LOCAL_BASE_IMAGE = "localhost/python-base:3.11-bookworm"
 DEFAULT_BASE_IMAGE = "python:3.12-slim"
+DOCKERFILE_DEFAULTS = {"BASE_IMAGE": DEFAULT_BASE_IMAGE, "INSTALL_HELM_TOOLS": "auto"}
 BUILD_INPUTS = ("Dockerfile", ".dockerignore", "pyproject.toml", "README.md", "shared", "actions")
 
 
@@ -124,12 +124,16 @@ def base_image(engine: Engine, environ: Mapping[str, str] | None = None) -> str 
 
 
 def build_args(engine: Engine, environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The build arguments that differ from the Dockerfile's defaults. The classic builder keys
+    its cache on the arguments passed, not only on their values: without needless ones the
+    image shares layers with the builds of act and of a runner, which pass none (act's up to the
+    first COPY: its build context carries other file metadata)."""
     env = os.environ if environ is None else environ
     args = {"INSTALL_HELM_TOOLS": env.get("RELEASE_KIT_IMAGE_HELM_TOOLS", "auto")}
     base = base_image(engine, env)
     if base:
         args["BASE_IMAGE"] = base
-    return args
+    return {key: value for key, value in args.items() if DOCKERFILE_DEFAULTS.get(key) != value}
 
 
 def content_tag(args: Mapping[str, str]) -> str:

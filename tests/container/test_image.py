@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import stat
 import subprocess
 from collections.abc import Iterator, Mapping
@@ -32,12 +33,15 @@ from release_kit.action.local_runner import github_env, parse_commands, parse_fi
 from release_kit.action.metadata import ActionMetadata
 from release_kit.sandbox import Sandbox
 from tests.container.engine import (
+    DEFAULT_BASE_IMAGE,
+    DOCKERFILE_DEFAULTS,
     ENGINE_ENV,
     LOCAL_BASE_IMAGE,
     REQUIRED_ENV,
     BuiltImage,
     Engine,
     base_image,
+    build_args,
     build_image,
     engine_required,
     find_engine,
@@ -112,6 +116,18 @@ def test_base_image_choice(tmp_path: Path) -> None:
     assert base_image(bare_docker, {}) is None  # the Dockerfile's default, pulled by docker
     offline = engine_with_images(tmp_path, [LOCAL_BASE_IMAGE], is_podman=True)
     assert base_image(offline, {}) == LOCAL_BASE_IMAGE
+
+
+def test_build_args_leave_out_the_dockerfiles_defaults(tmp_path: Path) -> None:
+    """Defaults passed explicitly would miss the cache of act's builds, which pass none."""
+    declared = dict(re.findall(r"^ARG (\w+)=(\S+)$", (ROOT / "Dockerfile").read_text(), re.M))
+    assert {key: declared[key] for key in DOCKERFILE_DEFAULTS} == DOCKERFILE_DEFAULTS
+    with_base = engine_with_images(tmp_path, [DEFAULT_BASE_IMAGE], is_podman=False)
+    assert build_args(with_base, {}) == {}
+    assert build_args(with_base, {"RELEASE_KIT_IMAGE_HELM_TOOLS": "false"}) == {
+        "INSTALL_HELM_TOOLS": "false"}
+    offline = engine_with_images(tmp_path, [LOCAL_BASE_IMAGE], is_podman=False)
+    assert build_args(offline, {}) == {"BASE_IMAGE": LOCAL_BASE_IMAGE}
 
 
 def engine_or_skip(environ: Mapping[str, str] | None = None) -> Engine:
