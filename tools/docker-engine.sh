@@ -138,12 +138,15 @@ make_stand_in_base() {
   # host trusts.
   cp /etc/ssl/certs/ca-certificates.crt "$work/rootfs/etc/ssl/certs/ca-certificates.crt"
   rm -rf "$work/rootfs/var/cache/apt/archives/"*.deb "$work/rootfs/var/lib/apt/lists/"*
+  local imported=0
   tar -C "$work/rootfs" -c . | docker import \
     --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
     --change 'LABEL io.release-kit.stand-in=true' \
     --change 'CMD ["python3"]' \
-    --message "release-kit: Debian bookworm standing in for $BASE_IMAGE" - "$BASE_IMAGE" > /dev/null
+    --message "release-kit: Debian bookworm standing in for $BASE_IMAGE" - "$BASE_IMAGE" > /dev/null \
+    && imported=1
   rm -rf "$work"
+  [[ $imported == 1 ]]
 }
 
 engine_images() {
