@@ -7,8 +7,8 @@
 #
 # Build arguments:
 #   BASE_IMAGE          any Debian-based image with Python >= 3.11 and venv
-#   INSTALL_HELM_TOOLS  false skips helm/helmfile/helm-diff (builds without internet access;
-#                       the deploy-helmfile action then cannot run in that image)
+#   INSTALL_HELM_TOOLS  auto (default), true or false: whether helm/helmfile/helm-diff are
+#                       installed (see below; without them deploy-helmfile cannot run)
 ARG BASE_IMAGE=python:3.12-slim
 FROM ${BASE_IMAGE}
 
@@ -39,30 +39,47 @@ RUN if ! command -v git >/dev/null; then \
 # release notes publish (get.helm.sh/<tarball>.sha256sum); helmfile's and helm-diff's are the
 # values independent public projects pin for the same release files (two or more agreeing
 # sources each). Bumping a version means replacing its checksum from the release's checksums.
-ARG INSTALL_HELM_TOOLS=true
+#
+# INSTALL_HELM_TOOLS=auto (the default) installs them, or skips them with a notice when their
+# downloads cannot be reached: runners build this file without build arguments (act too), and an
+# offline build must still give an image for the other four actions (deploy-helmfile then stops
+# with "helmfile not found"). true makes an unreachable download an error; false skips them. A
+# checksum mismatch fails the build whatever the mode.
+ARG INSTALL_HELM_TOOLS=auto
 ARG HELM_VERSION=v3.22.0
 ARG HELM_SHA256=1e4ab49e429626cf6c6958d914248b78c9730803c2751b87627e171dc800e7bb
 ARG HELMFILE_VERSION=1.1.7
 ARG HELMFILE_SHA256=e9d870f4e502b9f0850d7e0546cab8b418ff7f44ff4df0ed54cd3df8dfda189c
 ARG HELM_DIFF_VERSION=v3.15.10
 ARG HELM_DIFF_SHA256=ffeff863e4a3cbe83282a13a55ee972f7497966dfb66f326a117f9b094fff161
-RUN if [ "${INSTALL_HELM_TOOLS}" != "true" ]; then \
-      echo "INSTALL_HELM_TOOLS=${INSTALL_HELM_TOOLS}: skipping helm, helmfile and helm-diff"; exit 0; \
-    fi; \
+RUN case "${INSTALL_HELM_TOOLS}" in \
+      false) echo "INSTALL_HELM_TOOLS=false: skipping helm, helmfile and helm-diff"; exit 0;; \
+      true|auto) ;; \
+      *) echo "INSTALL_HELM_TOOLS must be auto, true or false (got '${INSTALL_HELM_TOOLS}')" >&2; exit 1;; \
+    esac; \
     arch="$(uname -m)"; \
     if [ "${arch}" != "x86_64" ]; then \
       echo "helm tools are pinned for x86_64 only (got ${arch}); build with INSTALL_HELM_TOOLS=false" >&2; exit 1; \
     fi; \
     tmp="$(mktemp -d)"; \
-    fetch() { python -c 'import sys, urllib.request; urllib.request.urlretrieve(sys.argv[1], sys.argv[2])' "$1" "$2" \
-      && echo "$3  $2" | sha256sum --check --strict -; }; \
-    fetch "https://get.helm.sh/helm-${HELM_VERSION}-linux-amd64.tar.gz" "${tmp}/helm.tar.gz" "${HELM_SHA256}" \
+    fetch() { python -c 'import socket, sys, urllib.request; socket.setdefaulttimeout(60); urllib.request.urlretrieve(sys.argv[1], sys.argv[2])' \
+      "$1" "$2" 2>&1 | tail -n 1; }; \
+    if ! { fetch "https://get.helm.sh/helm-${HELM_VERSION}-linux-amd64.tar.gz" "${tmp}/helm.tar.gz" \
+           && fetch "https://github.com/helmfile/helmfile/releases/download/v${HELMFILE_VERSION}/helmfile_${HELMFILE_VERSION}_linux_amd64.tar.gz" \
+                "${tmp}/helmfile.tar.gz" \
+           && fetch "https://github.com/databus23/helm-diff/releases/download/${HELM_DIFF_VERSION}/helm-diff-linux-amd64.tgz" \
+                "${tmp}/helm-diff.tgz"; }; then \
+      rm -rf "${tmp}"; \
+      if [ "${INSTALL_HELM_TOOLS}" = true ]; then \
+        echo "could not download the helm tools (INSTALL_HELM_TOOLS=true)" >&2; exit 1; \
+      fi; \
+      echo "::notice title=helm tools skipped::could not download helm, helmfile and helm-diff; this image runs every action but deploy-helmfile (INSTALL_HELM_TOOLS=true makes this an error)"; \
+      exit 0; \
+    fi; \
+    printf '%s  %s\n' "${HELM_SHA256}" "${tmp}/helm.tar.gz" "${HELMFILE_SHA256}" "${tmp}/helmfile.tar.gz" \
+      "${HELM_DIFF_SHA256}" "${tmp}/helm-diff.tgz" | sha256sum --check --strict - \
     && tar -xzf "${tmp}/helm.tar.gz" -C /usr/local/bin --strip-components=1 linux-amd64/helm \
-    && fetch "https://github.com/helmfile/helmfile/releases/download/v${HELMFILE_VERSION}/helmfile_${HELMFILE_VERSION}_linux_amd64.tar.gz" \
-         "${tmp}/helmfile.tar.gz" "${HELMFILE_SHA256}" \
     && tar -xzf "${tmp}/helmfile.tar.gz" -C /usr/local/bin helmfile \
-    && fetch "https://github.com/databus23/helm-diff/releases/download/${HELM_DIFF_VERSION}/helm-diff-linux-amd64.tgz" \
-         "${tmp}/helm-diff.tgz" "${HELM_DIFF_SHA256}" \
     && mkdir -p "${HELM_PLUGINS}" \
     && tar -xzf "${tmp}/helm-diff.tgz" -C "${HELM_PLUGINS}" \
     && rm -rf "${tmp}" \
@@ -85,5 +102,8 @@ COPY actions/ /opt/release-kit/actions/
 RUN pip install --no-cache-dir --no-deps /opt/release-kit \
     && rm -rf /opt/release-kit/build /opt/release-kit/shared/*.egg-info \
     && release-kit --help
+
+# Marks the images built from this file (tools/act-selftest.sh prunes the untagged ones it left).
+LABEL org.opencontainers.image.title="release-kit"
 
 ENTRYPOINT ["/opt/venv/bin/release-kit"]

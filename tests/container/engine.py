@@ -7,10 +7,12 @@ Environment:
 
 - ``RELEASE_KIT_CONTAINER_ENGINE``: the engine command to use, or ``none`` to use none (the
   container tests then skip; this is how the skip path is exercised on a machine that has one).
+- ``RELEASE_KIT_CONTAINER_TESTS=required``: no working engine fails the container tests instead
+  of skipping them (.ci/run sets it: CI starts an engine, tools/docker-engine.sh).
 - ``CONTAINER``: the engine command ``../shared/tools/container-engine.sh env`` exports.
 - ``BASE_IMAGE``: the image to build FROM (no registry reachable: a local base image).
-- ``RELEASE_KIT_IMAGE_HELM_TOOLS``: ``true`` installs helm/helmfile/helm-diff (needs internet);
-  by default the test image is built without them.
+- ``RELEASE_KIT_IMAGE_HELM_TOOLS``: the Dockerfile's INSTALL_HELM_TOOLS (default ``auto``, the
+  Dockerfile's own default, which runners and act use: offline the helm tools are skipped).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 ENGINE_ENV = "RELEASE_KIT_CONTAINER_ENGINE"
+REQUIRED_ENV = "RELEASE_KIT_CONTAINER_TESTS"
 # docker before podman: podman resolves the Dockerfile's short base-image name only where
 # registries.conf has search registries (see base_image for how that is avoided).
 CANDIDATES = ("podman-local", "docker", "podman")
@@ -33,6 +36,7 @@ CANDIDATES = ("podman-local", "docker", "podman")
 # registry is reachable; used when BASE_IMAGE is not set and the Dockerfile's default is absent.
 LOCAL_BASE_IMAGE = "localhost/python-base:3.11-bookworm"
 DEFAULT_BASE_IMAGE = "python:3.12-slim"
+DOCKERFILE_DEFAULTS = {"BASE_IMAGE": DEFAULT_BASE_IMAGE, "INSTALL_HELM_TOOLS": "auto"}
 BUILD_INPUTS = ("Dockerfile", ".dockerignore", "pyproject.toml", "README.md", "shared", "actions")
 
 
@@ -51,6 +55,17 @@ class Engine:
 
     def has_image(self, ref: str) -> bool:
         return self.run("image", "inspect", ref, timeout=60).returncode == 0
+
+    def bridge_gateway(self) -> str:
+        """The host's address on the engine's default bridge network: where a container started
+        without ``--network`` (a GitHub-hosted runner's Docker action) reaches the host."""
+        network, template = (("podman", "{{range .Subnets}}{{.Gateway}}{{end}}") if self.is_podman
+                             else ("bridge", "{{range .IPAM.Config}}{{.Gateway}}{{end}}"))
+        proc = self.run("network", "inspect", network, "--format", template, timeout=60)
+        gateway = proc.stdout.strip()
+        if proc.returncode != 0 or not gateway:
+            raise RuntimeError(f"no gateway for the {network} network: {proc.stderr.strip()}")
+        return gateway
 
 
 def _works(command: str, environ: Mapping[str, str]) -> tuple[bool, bool]:
@@ -89,6 +104,11 @@ def find_engine(environ: Mapping[str, str] | None = None) -> tuple[Engine | None
     return None, f"no working container engine (tried {', '.join(tried)}: missing or `info` fails)"
 
 
+def engine_required(environ: Mapping[str, str] | None = None) -> bool:
+    env = os.environ if environ is None else environ
+    return env.get(REQUIRED_ENV, "").strip().lower() == "required"
+
+
 def base_image(engine: Engine, environ: Mapping[str, str] | None = None) -> str | None:
     """The BASE_IMAGE build argument: $BASE_IMAGE, else the Dockerfile default when present
     locally, else the local Debian base image when present; else the build pulls the default
@@ -104,12 +124,16 @@ def base_image(engine: Engine, environ: Mapping[str, str] | None = None) -> str 
 
 
 def build_args(engine: Engine, environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The build arguments that differ from the Dockerfile's defaults. The classic builder keys
+    its cache on the arguments passed, not only on their values: without needless ones the
+    image shares layers with the builds of act and of a runner, which pass none (act's up to the
+    first COPY: its build context carries other file metadata)."""
     env = os.environ if environ is None else environ
-    args = {"INSTALL_HELM_TOOLS": env.get("RELEASE_KIT_IMAGE_HELM_TOOLS", "false")}
+    args = {"INSTALL_HELM_TOOLS": env.get("RELEASE_KIT_IMAGE_HELM_TOOLS", "auto")}
     base = base_image(engine, env)
     if base:
         args["BASE_IMAGE"] = base
-    return args
+    return {key: value for key, value in args.items() if DOCKERFILE_DEFAULTS.get(key) != value}
 
 
 def content_tag(args: Mapping[str, str]) -> str:

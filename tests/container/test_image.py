@@ -1,34 +1,49 @@
 """The action image: built from the root Dockerfile, run as the runner runs a Docker action.
 
-The runner mounts the workspace at ``/github/workspace`` and the file-command files under
-``/github/file_commands``, passes ``INPUT_*`` and ``GITHUB_*`` with ``-e``, and runs the image's
-entrypoint with ``runs.args``. These tests do the same with docker or podman, on the host network
-so that the container reaches the sandbox on loopback. Without a working engine they skip (the
-detection itself is tested below, engine or not).
+The runner mounts the workspace at ``/github/workspace`` (the working directory), the file-command
+files under ``/github/file_commands``, the event under ``/github/workflow`` and a home under
+``/github/home``, passes ``INPUT_*`` and ``GITHUB_*`` with ``-e``, and runs the image's entrypoint
+with ``runs.args``. These tests do the same with docker or podman, and like a GitHub-hosted runner
+they start the container on the engine's default bridge network, with the runner's own
+``GITHUB_API_URL``: the sandbox listens on the bridge's gateway address and the actions find it
+through ``RELEASE_KIT_GITHUB_API_URL`` (what .github/workflows/test-actions.yml does there).
+Every product action runs once against the sandbox.
+
+Without a working engine they skip, unless ``RELEASE_KIT_CONTAINER_TESTS=required`` (CI), which
+makes that a failure; the detection itself is tested below, engine or not.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import re
 import stat
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 
 from release_kit.action.inputs import env_name
 from release_kit.action.local_runner import github_env, parse_commands, parse_file_command
 from release_kit.action.metadata import ActionMetadata
+from release_kit.sandbox import Sandbox
 from tests.container.engine import (
+    DEFAULT_BASE_IMAGE,
+    DOCKERFILE_DEFAULTS,
     ENGINE_ENV,
     LOCAL_BASE_IMAGE,
+    REQUIRED_ENV,
     BuiltImage,
     Engine,
     base_image,
+    build_args,
     build_image,
+    engine_required,
     find_engine,
 )
 
@@ -103,15 +118,64 @@ def test_base_image_choice(tmp_path: Path) -> None:
     assert base_image(offline, {}) == LOCAL_BASE_IMAGE
 
 
+def test_build_args_leave_out_the_dockerfiles_defaults(tmp_path: Path) -> None:
+    """Defaults passed explicitly would miss the cache of act's builds, which pass none."""
+    declared = dict(re.findall(r"^ARG (\w+)=(\S+)$", (ROOT / "Dockerfile").read_text(), re.M))
+    assert {key: declared[key] for key in DOCKERFILE_DEFAULTS} == DOCKERFILE_DEFAULTS
+    with_base = engine_with_images(tmp_path, [DEFAULT_BASE_IMAGE], is_podman=False)
+    assert build_args(with_base, {}) == {}
+    assert build_args(with_base, {"RELEASE_KIT_IMAGE_HELM_TOOLS": "false"}) == {
+        "INSTALL_HELM_TOOLS": "false"}
+    offline = engine_with_images(tmp_path, [LOCAL_BASE_IMAGE], is_podman=False)
+    assert build_args(offline, {}) == {"BASE_IMAGE": LOCAL_BASE_IMAGE}
+
+
+def engine_or_skip(environ: Mapping[str, str] | None = None) -> Engine:
+    """The engine, else a skip; else a failure where the engine is required (CI)."""
+    found, reason = find_engine(environ)
+    if found is None:
+        if engine_required(environ):
+            pytest.fail(f"{REQUIRED_ENV}=required, but {reason}")
+        pytest.skip(reason)
+    return found
+
+
+def test_a_required_engine_that_is_missing_fails_instead_of_skipping(tmp_path: Path) -> None:
+    with pytest.raises(pytest.fail.Exception, match="no working container engine"):
+        engine_or_skip({"PATH": str(tmp_path), REQUIRED_ENV: "required"})
+    with pytest.raises(pytest.skip.Exception, match="no working container engine"):
+        engine_or_skip({"PATH": str(tmp_path)})
+
+
 # -- the image ------------------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="session")
 def engine() -> Engine:
-    found, reason = find_engine()
-    if found is None:
-        pytest.skip(reason)
-    return found
+    return engine_or_skip()
+
+
+@pytest.fixture(scope="session")
+def bridge_sandbox(engine: Engine) -> Iterator[Sandbox]:
+    """A sandbox on the engine's bridge gateway, where containers on that bridge reach the host."""
+    with Sandbox(host=engine.bridge_gateway()) as box:
+        yield box
+
+
+@pytest.fixture
+def sandbox(bridge_sandbox: Sandbox) -> Sandbox:
+    """(Overrides the loopback sandbox of tests/conftest.py for this module.)"""
+    bridge_sandbox.reset()
+    return bridge_sandbox
+
+
+def runner_env(sandbox: Sandbox) -> dict[str, str]:
+    """What the self-test workflow writes to $GITHUB_ENV: the sandbox under the names the runner
+    leaves alone (its GITHUB_API_URL stays https://api.github.com), and moto."""
+    env = {key: value for key, value in sandbox.env().items() if key.startswith("AWS_")}
+    env["RELEASE_KIT_GITHUB_API_URL"] = sandbox.github.url
+    env["RELEASE_KIT_GITHUB_SERVER_URL"] = sandbox.github.server_url
+    return env
 
 
 @pytest.fixture(scope="session")
@@ -135,7 +199,8 @@ def run_in_image(
     workspace = workspace or tmp_path / "workspace"
     files = tmp_path / "file_commands"
     workflow = tmp_path / "workflow"
-    for folder in (workspace, files, workflow):
+    home = tmp_path / "home"
+    for folder in (workspace, files, workflow, home):
         folder.mkdir(exist_ok=True)
     for name in ("out", "summary", "env", "path"):
         (files / name).touch()
@@ -151,15 +216,18 @@ def run_in_image(
         "GITHUB_PATH": "/github/file_commands/path",
         "GITHUB_EVENT_PATH": "/github/workflow/event.json",
         "RUNNER_TEMP": "/github/runner_temp",
+        "HOME": "/github/home",
     })
     metadata = ActionMetadata.load(action_dir / "action.yml")
     defaults = metadata.evaluated_defaults(run_env)
     for name in metadata.inputs:
         run_env[env_name(name)] = inputs.get(name, defaults.get(name, ""))
-    argv = ["run", "--rm", "--network", "host",
+    # No --network: the default bridge, as for a Docker action on a GitHub-hosted runner.
+    argv = ["run", "--rm", "--workdir", "/github/workspace",
             "-v", f"{workspace}:/github/workspace",
             "-v", f"{files}:/github/file_commands",
-            "-v", f"{workflow}:/github/workflow"]
+            "-v", f"{workflow}:/github/workflow",
+            "-v", f"{home}:/github/home"]
     if mount_actions:  # a test fixture action, not baked into the image
         argv += ["-v", f"{action_dir.parent}:/opt/fixture-actions:ro",
                  "-e", "RELEASE_KIT_ACTIONS_DIR=/opt/fixture-actions"]
@@ -223,7 +291,8 @@ def test_an_action_reaches_the_sandbox_from_the_container(
 ) -> None:
     sandbox.github.create_repo("acme/web", default_branch="main")
     result = run_in_image(
-        engine, image, CONTAINER_ACTIONS / "repo-info", {}, tmp_path, env=sandbox.env()
+        engine, image, CONTAINER_ACTIONS / "repo-info", {"github-token": sandbox.github.default_token},
+        tmp_path, env=runner_env(sandbox),
     )
     assert result["exit_code"] == 0, result
     assert result["outputs"] == {"full-name": "acme/web", "default-branch": "main"}
@@ -259,13 +328,148 @@ def test_semver_bump_reads_the_mounted_checkout_with_git_in_the_image(
 
     result = run_in_image(
         engine, image, ROOT / "actions" / "semver-bump",
-        {"strategy": "conventional-commits", "dry-run": "true"}, tmp_path,
-        env={**sandbox.env(), "GITHUB_SHA": head}, mount_actions=False, workspace=checkout,
+        {"strategy": "conventional-commits", "dry-run": "true",
+         "github-token": sandbox.github.default_token}, tmp_path,
+        env={**runner_env(sandbox), "GITHUB_SHA": head}, mount_actions=False,
+        workspace=checkout,
     )
     assert result["exit_code"] == 0, result
     assert (result["outputs"]["previous-version"], result["outputs"]["version"],
             result["outputs"]["bump"]) == ("1.4.2", "1.5.0", "minor")
     assert sandbox.github.writes() == []  # dry run
+
+
+# -- every product action once, against the sandbox, as the self-test workflow runs them ----------
+
+
+@pytest.fixture
+def seeded(sandbox: Sandbox, tmp_path: Path) -> tuple[Path, str]:
+    """acme/web in the sandbox from a local history (main with one commit, a release branch with
+    one hotfix), and a checkout of main as the workspace: (checkout, the run's commit)."""
+    source = tmp_path / "source"
+    source.mkdir()
+    git(source, "init", "--quiet", "--initial-branch=main")
+    (source / "app.txt").write_text("v1\n", encoding="utf-8")
+    git(source, "add", "app.txt")
+    git(source, "commit", "--quiet", "-m", "feat: the app")
+    head = git(source, "rev-parse", "HEAD")
+    git(source, "checkout", "--quiet", "-b", "release/1.0.0")
+    (source / "fix.txt").write_text("fix\n", encoding="utf-8")
+    git(source, "add", "fix.txt")
+    git(source, "commit", "--quiet", "-m", "fix: a hotfix on the release branch")
+    git(source, "checkout", "--quiet", "main")
+    sandbox.github.create_repo("acme/web", source=source)
+    checkout = tmp_path / "checkout"
+    git(tmp_path, "clone", "--quiet", str(source), str(checkout))
+    return checkout, head
+
+
+def run_product_action(engine: Engine, image: BuiltImage, sandbox: Sandbox, seeded: tuple[Path, str],
+                       tmp_path: Path, action: str, inputs: Mapping[str, str],
+                       env: Mapping[str, str] | None = None) -> dict[str, Any]:
+    checkout, head = seeded
+    result = run_in_image(
+        engine, image, ROOT / "actions" / action,
+        {"github-token": sandbox.github.default_token, **inputs}, tmp_path,
+        env={**runner_env(sandbox), "GITHUB_SHA": head, **(env or {})},
+        mount_actions=False, workspace=checkout,
+    )
+    assert result["exit_code"] == 0, result
+    return result
+
+
+@pytest.mark.container
+@pytest.mark.timeout(900)
+def test_release_ticket_opens_the_ticket_in_the_sandbox(
+    engine: Engine, image: BuiltImage, sandbox: Sandbox, seeded: tuple[Path, str], tmp_path: Path
+) -> None:
+    result = run_product_action(engine, image, sandbox, seeded, tmp_path, "release-ticket",
+                                {"operation": "open", "release": "1.1.0", "driver": "",
+                                 "fail-on-error": "true"})
+    outputs = result["outputs"]
+    assert outputs["created"] == "true"
+    issue = sandbox.github.repo("acme/web").issues[int(outputs["ticket-number"])]
+    assert issue.title == "Release 1.1.0"
+    # links name the sandbox (RELEASE_KIT_GITHUB_SERVER_URL), not the runner's github.com
+    assert outputs["ticket-url"].startswith(sandbox.github.server_url + "/acme/web/issues/")
+
+
+@pytest.mark.container
+@pytest.mark.timeout(900)
+def test_reintegrate_pr_opens_the_pull_request_in_the_sandbox(
+    engine: Engine, image: BuiltImage, sandbox: Sandbox, seeded: tuple[Path, str], tmp_path: Path
+) -> None:
+    result = run_product_action(engine, image, sandbox, seeded, tmp_path, "reintegrate-pr",
+                                {"source-branch": "release/1.0.0", "target-branch": "main"})
+    outputs = result["outputs"]
+    assert (outputs["result"], outputs["conflicts"]) == ("created", "false")
+    pull = sandbox.github.repo("acme/web").issues[int(outputs["pr-number"])].pull
+    assert pull is not None and (pull.head_ref, pull.base_ref) == ("reintegrate/release/1.0.0", "main")
+
+
+@pytest.mark.container
+@pytest.mark.timeout(900)
+def test_deploy_helmfile_records_the_deployment_in_the_sandbox(
+    engine: Engine, image: BuiltImage, sandbox: Sandbox, seeded: tuple[Path, str], tmp_path: Path
+) -> None:
+    checkout, head = seeded
+    stub = checkout / ".selftest" / "bin" / "helmfile"  # the image may have no helm tools
+    stub.parent.mkdir(parents=True)
+    stub.write_text('#!/bin/sh\necho "$@" >> .selftest/helmfile.calls\n'
+                    'case " $* " in *" apply "*) exit 2;; esac\nexit 0\n', encoding="utf-8")
+    stub.chmod(0o755)
+    (checkout / ".selftest" / "helmfile.yaml").write_text("releases: []\n", encoding="utf-8")
+    (checkout / ".selftest" / "kubeconfig").write_text(
+        "apiVersion: v1\nkind: Config\ncurrent-context: t\n"
+        "clusters: [{name: t, cluster: {server: 'http://127.0.0.1:9'}}]\n"
+        "users: [{name: t, user: {token: t}}]\n"
+        "contexts: [{name: t, context: {cluster: t, user: t}}]\n", encoding="utf-8")
+    result = run_product_action(
+        engine, image, sandbox, seeded, tmp_path, "deploy-helmfile",
+        {"operation": "deploy", "environment": "dev", "kubeconfig": ".selftest/kubeconfig",
+         "helmfile": ".selftest/helmfile.yaml", "image": "acme/web", "image-tag": "1.1.0",
+         "url": "https://{namespace}.example"},
+        env={"PATH": ".selftest/bin:/opt/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:"
+                     "/usr/bin:/sbin:/bin"},
+    )
+    outputs = result["outputs"]
+    assert (outputs["result"], outputs["namespace"], outputs["url"]) == (
+        "deployed", "dev", "https://dev.example")
+    assert "--environment dev --namespace dev" in (
+        checkout / ".selftest" / "helmfile.calls").read_text(encoding="utf-8")
+    deployment = sandbox.github.repo("acme/web").deployments[int(outputs["deployment-id"])]
+    assert (deployment.sha, deployment.environment) == (head, "dev")
+    assert deployment.statuses[-1].state == "success"
+
+
+@pytest.mark.container
+@pytest.mark.timeout(900)
+def test_promote_image_tags_the_image_in_moto(
+    engine: Engine, image: BuiltImage, sandbox: Sandbox, seeded: tuple[Path, str], tmp_path: Path
+) -> None:
+    _, head = seeded
+    ecr = boto3.client("ecr", endpoint_url=sandbox.aws_endpoint, region_name="us-east-1",
+                       aws_access_key_id="testing", aws_secret_access_key="testing")
+    ecr.create_repository(repositoryName="acme/web")
+
+    def blob(data: bytes, media_type: str) -> dict[str, Any]:
+        return {"mediaType": media_type, "size": len(data),
+                "digest": "sha256:" + hashlib.sha256(data).hexdigest()}
+
+    manifest = {"schemaVersion": 2,
+                "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+                "config": blob(b"{}", "application/vnd.docker.container.image.v1+json"),
+                "layers": [blob(b"layer", "application/vnd.docker.image.rootfs.diff.tar.gzip")]}
+    ecr.put_image(repositoryName="acme/web", imageManifest=json.dumps(manifest),
+                  imageManifestMediaType=manifest["mediaType"], imageTag=f"sha-{head}")
+    result = run_product_action(engine, image, sandbox, seeded, tmp_path, "promote-image",
+                                {"repository": "acme/web", "tags": "{version}\nlatest",
+                                 "version": "1.1.0", "aws-region": "us-east-1"})
+    assert json.loads(result["outputs"]["tags"]) == [
+        {"tag": "1.1.0", "action": "created"}, {"tag": "latest", "action": "created"}]
+    tagged = ecr.describe_images(repositoryName="acme/web")["imageDetails"]
+    assert sorted(tag for detail in tagged for tag in detail.get("imageTags", [])) == [
+        "1.1.0", "latest", f"sha-{head}"]
 
 
 @pytest.mark.container

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -90,6 +91,15 @@ def test_rerun_reuses_the_deployment(scenario: Scenario) -> None:
     assert first.outputs["deployment-id"] == second.outputs["deployment-id"] == str(dep.id)
     assert scenario.states(dep) == ["in_progress", "success", "in_progress", "success"]
     assert second.outputs["url"] == ""  # no ingress, no template
+
+
+def test_runner_temp_that_the_container_lacks(scenario: Scenario, tmp_path: Path) -> None:
+    """A Docker action gets the runner's host RUNNER_TEMP, unmounted (actions/runner#1984)."""
+    result = scenario.run({"environment": "qa1"}, pr=1,
+                          env={"RUNNER_TEMP": str(tmp_path / "not-in-this-container")})
+    assert result.exit_code == 0, result
+    assert result.outputs["result"] == "deployed"
+    assert not (tmp_path / "not-in-this-container").exists()
 
 
 @pytest.mark.parametrize(("environment", "ref", "namespace", "transient", "production"), [

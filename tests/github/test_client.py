@@ -29,7 +29,7 @@ from release_kit.github import (
     RetryPolicy,
     connect,
 )
-from release_kit.github.rest import rate_limit_wait
+from release_kit.github.rest import api_url, rate_limit_wait
 from release_kit.sandbox import GitHubEmulator
 
 REPO = "acme/web"
@@ -260,6 +260,18 @@ def test_base_url_comes_from_the_environment(
     monkeypatch.delenv("RELEASE_KIT_GITHUB_API_URL")
     monkeypatch.setenv("GITHUB_API_URL", emu.url + "/")
     assert connect(emu.default_token).base_url == emu.url
+
+
+@pytest.mark.parametrize(("environ", "expected"), [
+    ({}, "https://api.github.com"),
+    ({"GITHUB_API_URL": "https://ghe.example/api/v3/"}, "https://ghe.example/api/v3"),
+    ({"GITHUB_API_URL": "https://ghe.example/api/v3", "RELEASE_KIT_GITHUB_API_URL": "  "},
+     "https://ghe.example/api/v3"),  # blank: not given
+    ({"GITHUB_API_URL": "https://ghe.example/api/v3",
+      "RELEASE_KIT_GITHUB_API_URL": "http://172.17.0.1:8080"}, "http://172.17.0.1:8080"),
+])
+def test_api_url_order(environ: dict[str, str], expected: str) -> None:
+    assert api_url(environ) == expected
 
 
 def test_listings_follow_link_headers_100_per_page(emu: GitHubEmulator) -> None:

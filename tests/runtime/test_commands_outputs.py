@@ -87,6 +87,20 @@ def test_markdown_table_escapes_pipes_and_newlines() -> None:
     assert table.splitlines()[2] == "| x\\|y | 1<br>2 |"
 
 
+def test_context_release_kit_urls_win_for_links_but_not_for_the_run() -> None:
+    runner = {"GITHUB_REPOSITORY": "acme/web", "GITHUB_RUN_ID": "99",
+              "GITHUB_SERVER_URL": "https://github.com", "GITHUB_API_URL": "https://api.github.com"}
+    ctx = Context.from_env({**runner,
+                            "RELEASE_KIT_GITHUB_SERVER_URL": "http://172.17.0.1:8080/_html/",
+                            "RELEASE_KIT_GITHUB_API_URL": "http://172.17.0.1:8080"})
+    assert (ctx.server_url, ctx.api_url) == ("http://172.17.0.1:8080/_html",
+                                             "http://172.17.0.1:8080")
+    assert ctx.run_url == "https://github.com/acme/web/actions/runs/99"  # the runner's run
+    blank = Context.from_env({**runner, "RELEASE_KIT_GITHUB_SERVER_URL": " ",
+                              "RELEASE_KIT_GITHUB_API_URL": ""})
+    assert (blank.server_url, blank.api_url) == ("https://github.com", "https://api.github.com")
+
+
 def test_context_from_env_and_run_url(tmp_path: Path) -> None:
     event = tmp_path / "event.json"
     event.write_text('{"pull_request": {"number": 7}}')

@@ -153,3 +153,48 @@ def test_bad_repo_spec_is_usage_error(capsys: pytest.CaptureFixture[str]) -> Non
         main(["--repo", "not-a-repo"])
     assert exc.value.code == 2
     assert "OWNER/NAME" in capsys.readouterr().err
+
+
+@pytest.mark.timeout(60)
+def test_host_is_where_both_listen_and_what_the_urls_name(tmp_path: Path) -> None:
+    """127.0.0.2 is loopback too, but only a server bound to it (not to 127.0.0.1) answers there."""
+    proc = subprocess.Popen(
+        [str(RELEASE_KIT), "sandbox", "--repo", "acme/web", "--host", "127.0.0.2"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        env = read_exports(proc)
+        assert env["GITHUB_API_URL"].startswith("http://127.0.0.2:")
+        assert env["GITHUB_SERVER_URL"].startswith("http://127.0.0.2:")
+        assert env["AWS_ENDPOINT_URL"].startswith("http://127.0.0.2:")
+        headers = {"Authorization": f"token {env['GITHUB_TOKEN']}"}
+        req = urllib.request.Request(f"{env['GITHUB_API_URL']}/repos/acme/web", headers=headers)
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            assert json.loads(resp.read())["url"].startswith(env["GITHUB_API_URL"] + "/repos/")
+        for url in (env["GITHUB_API_URL"], env["AWS_ENDPOINT_URL"]):
+            elsewhere = url.replace("127.0.0.2", "127.0.0.1") + "/"
+            with pytest.raises(OSError):  # connection refused: not listening on 127.0.0.1
+                urllib.request.urlopen(elsewhere, timeout=5)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            code = proc.wait(timeout=20)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+    assert code == 0
+
+
+@pytest.mark.parametrize(("host", "message"), [
+    ("0.0.0.0", "no address to connect to"),
+    ("::1", "IPv6"),
+    ("bad host", "IPv4 address or a host name"),
+    ("", "IPv4 address or a host name"),
+])
+def test_a_host_clients_cannot_use_is_a_usage_error(
+    host: str, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["--host", host])
+    assert exc.value.code == 2
+    assert message in capsys.readouterr().err

@@ -1,7 +1,7 @@
 """Run .github/workflows/test-actions.yml here, the way act would, minus the containers.
 
-act is not available in the test environment (no Docker daemon), so this test plays the runner
-for that one workflow: `run:` steps go to bash (with `$GITHUB_ENV`, `$GITHUB_OUTPUT`), each
+`make act` runs the workflow under the real act and a Docker engine (a few minutes); this test,
+part of every test run, plays the runner for that one workflow in seconds: `run:` steps go to bash (with `$GITHUB_ENV`, `$GITHUB_OUTPUT`), each
 `uses: ./actions/<name>` step goes through the action harness (the entrypoint the container
 runs, with the same INPUT_* and GITHUB_* variables), and the `if:` / `${{ }}` expressions of the
 workflow are evaluated by a small evaluator for the subset it uses. The workflow's own check
@@ -120,7 +120,6 @@ def test_the_self_test_workflow_passes(workspace: Path, tmp_path: Path,
     base = {key: value for key, value in os.environ.items()
             if not key.startswith(("GITHUB_", "AWS_", "RUNNER_", "INPUT_"))}
     base["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{base.get('PATH', '')}"
-    base["ACT"] = "true"
     ran: list[str] = []
 
     for index, step in enumerate(job["steps"]):

@@ -1,4 +1,11 @@
-"""The ``GITHUB_*`` context of a run, typed, with the event payload parsed on demand."""
+"""The ``GITHUB_*`` context of a run, typed, with the event payload parsed on demand.
+
+The GitHub the actions work against may differ from the runner's own:
+``RELEASE_KIT_GITHUB_SERVER_URL`` and ``RELEASE_KIT_GITHUB_API_URL`` come before
+``GITHUB_SERVER_URL`` and ``GITHUB_API_URL``, which runners set themselves and do not let a
+workflow change (the self-test points the actions at the sandbox this way). Links to the run
+itself stay on the runner's server.
+"""
 
 from __future__ import annotations
 
@@ -21,8 +28,9 @@ class Context:
     ref_name: str = ""
     event_name: str = ""
     event_path: str = ""
-    server_url: str = "https://github.com"
+    server_url: str = "https://github.com"  # links to repositories, commits, comparisons
     api_url: str = "https://api.github.com"
+    runner_server_url: str = "https://github.com"  # where this run is shown
     run_id: str = ""
     run_attempt: int = 1
     actor: str = ""
@@ -45,8 +53,11 @@ class Context:
             ref_name=get("GITHUB_REF_NAME"),
             event_name=get("GITHUB_EVENT_NAME"),
             event_path=get("GITHUB_EVENT_PATH"),
-            server_url=get("GITHUB_SERVER_URL", "https://github.com").rstrip("/"),
-            api_url=get("GITHUB_API_URL", "https://api.github.com").rstrip("/"),
+            server_url=(get("RELEASE_KIT_GITHUB_SERVER_URL")
+                        or get("GITHUB_SERVER_URL", "https://github.com")).rstrip("/"),
+            api_url=(get("RELEASE_KIT_GITHUB_API_URL")
+                     or get("GITHUB_API_URL", "https://api.github.com")).rstrip("/"),
+            runner_server_url=get("GITHUB_SERVER_URL", "https://github.com").rstrip("/"),
             run_id=get("GITHUB_RUN_ID"),
             run_attempt=int(attempt) if attempt.isdigit() else 1,
             actor=get("GITHUB_ACTOR"),
@@ -88,5 +99,5 @@ class Context:
         """Link to this workflow run (and attempt), or "" outside Actions."""
         if not (self.repository and self.run_id):
             return ""
-        url = f"{self.server_url}/{self.repository}/actions/runs/{self.run_id}"
+        url = f"{self.runner_server_url}/{self.repository}/actions/runs/{self.run_id}"
         return f"{url}/attempts/{self.run_attempt}" if self.run_attempt > 1 else url

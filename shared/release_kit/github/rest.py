@@ -434,8 +434,12 @@ def api_url(environ: Mapping[str, str] | None = None) -> str:
     """``RELEASE_KIT_GITHUB_API_URL``, else ``GITHUB_API_URL``, else github.com's API.
 
     Runners set ``GITHUB_API_URL`` themselves and ignore a value written to ``$GITHUB_ENV``;
-    release-kit's own variable is the override they leave alone (the self-test's sandbox).
+    release-kit's own variable is the override they leave alone (the self-test's sandbox). A
+    blank value counts as not given.
     """
     env = os.environ if environ is None else environ
-    return (env.get("RELEASE_KIT_GITHUB_API_URL") or env.get("GITHUB_API_URL")
-            or DEFAULT_API_URL).rstrip("/")
+    for name in ("RELEASE_KIT_GITHUB_API_URL", "GITHUB_API_URL"):
+        value = env.get(name, "").strip()
+        if value:
+            return value.rstrip("/")
+    return DEFAULT_API_URL

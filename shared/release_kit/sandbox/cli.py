@@ -2,7 +2,7 @@
 
     release-kit sandbox [--repo OWNER/NAME[=PATH] ...] [--user LOGIN ...]
                         [--collaborators OWNER/NAME=LOGIN[,LOGIN...] ...]
-                        [--port N] [--aws-port N] [--no-aws] [--env-file FILE]
+                        [--host ADDRESS] [--port N] [--aws-port N] [--no-aws] [--env-file FILE]
 
 Seeds each ``--repo`` (from the local git repository at PATH: all branches and tags; without
 PATH one commit on ``main``), each ``--user`` (assignable in every repository) and each
@@ -18,7 +18,9 @@ Faults are injected and the request log read over HTTP under ``$GITHUB_API_URL/_
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import os
+import re
 import shlex
 import signal
 import sys
@@ -39,6 +41,8 @@ EXPORT_ORDER = (
     "AWS_DEFAULT_REGION",
     "AWS_REGION",
 )
+_LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?"
+HOST_NAME = re.compile(rf"{_LABEL}(\.{_LABEL})*")
 
 
 def _repo_spec(value: str) -> tuple[str, Path | None]:
@@ -63,6 +67,23 @@ def _collaborators_spec(value: str) -> tuple[str, list[str]]:
             f"expected OWNER/NAME=LOGIN[,LOGIN...] (empty after '=': nobody), got {value!r}"
         )
     return name, users
+def _host(value: str) -> str:
+    """An address to listen on that is also one to connect to (it goes into the URLs)."""
+    try:
+        address = ipaddress.ip_address(value)
+    except ValueError:
+        if not HOST_NAME.fullmatch(value):
+            raise argparse.ArgumentTypeError(
+                f"expected an IPv4 address or a host name, got {value!r}") from None
+        return value
+    if address.version != 4:
+        raise argparse.ArgumentTypeError(f"expected an IPv4 address, got {value!r} (IPv6)")
+    if address.is_unspecified:
+        raise argparse.ArgumentTypeError(
+            f"{value} listens everywhere but is no address to connect to; give the address "
+            "clients use (e.g. a Docker bridge's gateway)"
+        )
+    return value
 
 
 def parser() -> argparse.ArgumentParser:
@@ -93,6 +114,8 @@ def parser() -> argparse.ArgumentParser:
         metavar="OWNER/NAME=LOGIN[,LOGIN...]",
         help="the only users (besides the owner) assignable in that --repo",
     )
+    p.add_argument("--host", type=_host, default="127.0.0.1", metavar="ADDRESS",
+                   help="address to listen on, named in the exported URLs (default: 127.0.0.1)")
     p.add_argument("--port", type=int, default=0, help="GitHub API port (default: a free one)")
     p.add_argument("--aws-port", type=int, default=0, help="moto port (default: a free one)")
     p.add_argument("--no-aws", action="store_true", help="do not start moto")
@@ -119,7 +142,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         stop.set()
 
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
-    sandbox = Sandbox(aws=not args.no_aws, github_port=args.port, aws_port=args.aws_port)
+    sandbox = Sandbox(aws=not args.no_aws, github_port=args.port, aws_port=args.aws_port,
+                      host=args.host)
     try:
         sandbox.start()
         for name, source in args.repo:

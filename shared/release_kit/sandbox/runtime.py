@@ -1,4 +1,4 @@
-"""``Sandbox``: the GitHub emulator and a moto server side by side on loopback ports."""
+"""``Sandbox``: the GitHub emulator and a moto server side by side, on loopback by default."""
 
 from __future__ import annotations
 
@@ -20,10 +20,14 @@ class Sandbox:
 
     :meth:`env` gives the variables a subprocess needs to reach both (``GITHUB_API_URL``,
     ``GITHUB_SERVER_URL``, ``GITHUB_TOKEN``, ``AWS_ENDPOINT_URL`` and dummy AWS credentials).
+    ``host`` is the address both listen on and the one their URLs name: loopback by default; a
+    Docker bridge's gateway address for clients in containers on that bridge.
     """
 
-    def __init__(self, *, aws: bool = True, github_port: int = 0, aws_port: int = 0) -> None:
-        self.github = GitHubEmulator(port=github_port)
+    def __init__(self, *, aws: bool = True, github_port: int = 0, aws_port: int = 0,
+                 host: str = "127.0.0.1") -> None:
+        self.host = host
+        self.github = GitHubEmulator(host=host, port=github_port)
         self._aws_enabled = aws
         self._aws_port = aws_port
         self._moto: Any = None
@@ -36,7 +40,7 @@ class Sandbox:
             from moto.server import ThreadedMotoServer  # noqa: PLC0415 - heavy import
 
             logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request access log
-            self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=self._aws_port,
+            self._moto = ThreadedMotoServer(ip_address=self.host, port=self._aws_port,
                                             verbose=False)
             self._moto.start()
         return self
