@@ -50,7 +50,22 @@ def run(
     action_dir: Path | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> int:
-    """Run one action and return its exit code (0 success, 1 failure)."""
+    """Run one action and return its exit code (0 success, 1 failure).
+
+    Everything the action prints, on stdout and stderr, is neutralised (``commands``).
+    """
+    with commands.neutralised_output():
+        return _run(inputs_cls, main, argv, action_dir=action_dir, environ=environ)
+
+
+def _run(
+    inputs_cls: type[I],
+    main: Callable[[I, Runtime], None],
+    argv: Sequence[str] | None,
+    *,
+    action_dir: Path | None,
+    environ: Mapping[str, str] | None,
+) -> int:
     action_dir = action_dir or action_dir_of(inputs_cls)
     metadata = ActionMetadata.load(action_dir / "action.yml")
     env = dict(os.environ if environ is None else environ)
@@ -97,7 +112,7 @@ def run(
             title=f"{metadata.name} crashed",
         )
         if commands.debug_enabled():
-            traceback.print_exc(file=sys.stdout)
+            commands.info(traceback.format_exc())
         return 1
     return 0
 
