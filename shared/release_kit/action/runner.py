@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from release_kit.action import commands
+from release_kit.action import cancel, commands
 from release_kit.action.context import Context
 from release_kit.action.inputs import ActionInputs, InputErrors, env_name
 from release_kit.action.metadata import ActionMetadata
@@ -50,11 +50,12 @@ def run(
     action_dir: Path | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> int:
-    """Run one action and return its exit code (0 success, 1 failure).
+    """Run one action and return its exit code (0 success, 1 failure, 143 cancelled).
 
-    Everything the action prints, on stdout and stderr, is neutralised (``commands``).
+    Everything the action prints, on stdout and stderr, is neutralised (``commands``), and
+    SIGTERM becomes :class:`~release_kit.action.cancel.Cancelled` for its clean-up.
     """
-    with commands.neutralised_output():
+    with commands.neutralised_output(), cancel.cancellable():
         return _run(inputs_cls, main, argv, action_dir=action_dir, environ=environ)
 
 
@@ -100,6 +101,10 @@ def _run(
     except ReleaseKitError as exc:
         commands.error(str(exc), title=exc.title)
         return 1
+    except cancel.Cancelled as exc:
+        commands.error(f"The run was cancelled ({exc}); what this step had started was wound "
+                       "down.", title="Cancelled")
+        return 128 + exc.signum
     except KeyboardInterrupt:
         commands.error("interrupted", title="Cancelled")
         return 130
