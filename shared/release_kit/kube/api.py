@@ -1,4 +1,5 @@
-"""The kubernetes-client adapter: fetch and delete, nothing else.
+"""The kubernetes-client adapter: fetch, create and delete, nothing else (decisions are in
+``release_kit.environments``).
 
 Responses are read as plain JSON (``_preload_content=False``): the diagnostics only need a few
 fields, and model deserialisation is slow and strict about fields a failing pod may lack.
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from release_kit.environments.namespaces import NamespaceState
 from release_kit.environments.urls import Ingress
 from release_kit.errors import ExternalServiceError
 
@@ -39,7 +41,11 @@ class Kube:
     def from_kubeconfig(cls, path: Path) -> Kube:
         from kubernetes import config  # noqa: PLC0415 - only when the cluster is inspected
 
-        return cls(config.new_client_from_config(config_file=str(path)))  # type: ignore[no-untyped-call]
+        try:
+            return cls(config.new_client_from_config(config_file=str(path)))  # type: ignore[no-untyped-call]
+        except Exception as exc:  # the loader raises ConfigException, and worse on odd files
+            raise ExternalServiceError(f"the kubernetes client cannot use the kubeconfig {path}: "
+                                       f"{type(exc).__name__}: {exc}") from exc
 
     @classmethod
     def from_token(cls, endpoint: str, ca_data_b64: str, token: str) -> Kube:
@@ -60,14 +66,16 @@ class Kube:
         )
         return cls(client.ApiClient(configuration))
 
-    def _get(self, doing: str, call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        """Call the API; 404 (namespace gone) is None, other failures are typed errors."""
+    def _get(self, doing: str, call: Callable[..., Any], *args: Any,
+             absent: tuple[int, ...] = (404,), **kwargs: Any) -> Any:
+        """Call the API; a status in ``absent`` (404: not there) is None, other failures are
+        typed errors."""
         from kubernetes.client.exceptions import ApiException  # noqa: PLC0415
 
         try:
             response = call(*args, _preload_content=False, **kwargs)
         except ApiException as exc:
-            if exc.status == 404:
+            if exc.status in absent:
                 return None
             raise ExternalServiceError(
                 f"Kubernetes refused {doing}: {exc.status} {exc.reason}",
@@ -75,7 +83,12 @@ class Kube:
             ) from exc
         except Exception as exc:  # urllib3 connection errors have no common base we can name
             raise ExternalServiceError(f"Kubernetes failed while {doing}: {exc}") from exc
-        return json.loads(response.data or b"{}")
+        try:
+            return json.loads(response.data or b"{}")
+        except ValueError:
+            raise ExternalServiceError(f"Kubernetes answered something that is not JSON while "
+                                       f"{doing}.", hint="Check that the kubeconfig's server "
+                                       "is the cluster's API, not a proxy's page.") from None
 
     def _items(self, doing: str, call: Callable[..., Any], *args: Any, **kwargs: Any
                ) -> list[dict[str, Any]]:
@@ -111,6 +124,33 @@ class Kube:
                             namespace, label_selector=HELM_OWNER)
         return sorted({str((i.get("metadata", {}).get("labels") or {}).get("name", "?"))
                        for i in items})
+
+    def namespace(self, name: str) -> NamespaceState | None:
+        """The namespace ``name`` with its labels and annotations; None when there is none."""
+        from kubernetes import client  # noqa: PLC0415
+
+        api = client.CoreV1Api(self.api_client)
+        data = self._get(f"reading namespace {name}", api.read_namespace, name)
+        if data is None:
+            return None
+        metadata = data.get("metadata") or {}
+        return NamespaceState(
+            name=name, labels=dict(metadata.get("labels") or {}),
+            annotations=dict(metadata.get("annotations") or {}),
+            terminating=(data.get("status") or {}).get("phase") == "Terminating"
+            or bool(metadata.get("deletionTimestamp")),
+        )
+
+    def create_namespace(self, name: str, labels: dict[str, str],
+                         annotations: dict[str, str]) -> bool:
+        """Create ``name`` with its marks; False when it already existed (409 AlreadyExists)."""
+        from kubernetes import client  # noqa: PLC0415
+
+        api = client.CoreV1Api(self.api_client)
+        body = {"apiVersion": "v1", "kind": "Namespace",
+                "metadata": {"name": name, "labels": labels, "annotations": annotations}}
+        return self._get(f"creating namespace {name}", api.create_namespace, body,
+                         absent=(409,)) is not None
 
     def delete_namespace(self, namespace: str) -> bool:
         """Delete ``namespace``; False when it was already gone."""
