@@ -22,7 +22,7 @@ RELEASE_KIT = Path(sys.executable).parent / "release-kit"
 def read_exports(proc: subprocess.Popen[str]) -> dict[str, str]:
     env: dict[str, str] = {}
     assert proc.stdout is not None
-    for _ in range(8):
+    for _ in range(10):
         line = proc.stdout.readline()
         assert line.startswith("export "), line
         name, _, value = line.removeprefix("export ").rstrip("\n").partition("=")
@@ -47,8 +47,11 @@ def test_cli_serves_github_and_aws(tmp_path: Path) -> None:
         assert set(env) == {
             "GITHUB_API_URL", "GITHUB_SERVER_URL", "GITHUB_TOKEN", "AWS_ENDPOINT_URL",
             "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION", "AWS_REGION",
+            "RELEASE_KIT_GITHUB_WRITE_SPACING", "SANDBOX_KUBE_SERVER",
         }
-        assert (tmp_path / "sandbox.env").read_text().count("export ") == 8
+        assert (tmp_path / "sandbox.env").read_text().count("export ") == 10
+        with urllib.request.urlopen(f"{env['SANDBOX_KUBE_SERVER']}/api/v1/namespaces") as resp:
+            assert json.loads(resp.read())["kind"] == "NamespaceList"
         headers = {"Authorization": f"token {env['GITHUB_TOKEN']}"}
         req = urllib.request.Request(f"{env['GITHUB_API_URL']}/repos/acme/web", headers=headers)
         with urllib.request.urlopen(req) as resp:
