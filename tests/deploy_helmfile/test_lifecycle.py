@@ -55,7 +55,12 @@ def start(scenario: Scenario, inputs: dict[str, Any], **kwargs: Any) -> Any:
 
 def wait_for(check: Any, what: str, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
-    while not check():
+    while True:
+        try:
+            if check():
+                return
+        except ValueError:  # the spy's log line read while it was being written
+            pass
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
         time.sleep(0.05)
 
