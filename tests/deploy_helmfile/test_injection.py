@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 
 from tests.deploy_helmfile.scenario import Scenario
-from tests.runtime.test_untrusted_text import PAYLOADS
+from tests.runtime.injection_payloads import PAYLOADS
 from tests.runtime.workflow_commands import find
 
 OURS = {"add-mask", "group", "endgroup", "error", "warning", "notice", "debug"}

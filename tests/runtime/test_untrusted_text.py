@@ -12,50 +12,16 @@ import io
 import random
 import sys
 from contextlib import redirect_stdout
-from itertools import product
 from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from tests.runtime.injection_payloads import PAYLOADS
 from tests.runtime.workflow_commands import find, parse_line
 
 from release_kit.action import commands
 from release_kit.action.outputs import Outputs, Summary
-
-V2 = [
-    "::set-output name=x::PWNED", "::add-mask::PWNED", "::stop-commands::PWNED",
-    "::set-env name=X::PWNED", "::add-path::/PWNED", "::save-state name=s::PWNED",
-    "::error::PWNED", "::warning title=PWNED::x", "::notice::PWNED", "::debug::PWNED",
-    "::group::PWNED", "::endgroup::PWNED", "::echo::on PWNED", "::add-matcher::/PWNED.json",
-    "::remove-matcher owner=PWNED::", "::SET-OUTPUT name=x::PWNED", "::Add-Mask::PWNED",
-]
-V1 = [
-    "##[set-output name=x]PWNED", "##[add-mask]PWNED", "##[stop-commands]PWNED",
-    "##[set-env name=X]PWNED", "##[error]PWNED", "##[warning]PWNED", "##[debug]PWNED",
-    "##[group]PWNED", "##[endgroup]PWNED", "##[add-path]/PWNED", "##[SET-OUTPUT name=x]PWNED",
-    "##[save-state name=s]PWNED",
-]
-# Where a "::" command may still start a line for the runner.
-LINE_START = [
-    "{}", " {}", "\t{}", "   \t {}", "\xa0{}", "\u2003{}", "\u3000{}", "ok\r{}", "ok\n{}",
-    "ok\r\n{}", "\r{}", "\u200b{}", "\ufeff{}", "\x00{}", "\u2028{}", "\x85{}", "\v{}", "\f{}",
-    "{}\nafter",
-]
-# Where "##[" may hide: anywhere, and behind characters the runner's comparison ignores.
-ANYWHERE = [
-    "{}", "text {}", "x\r{}", "#{}", "{} trailing", "\u200b{}", "name=value {}", "a\r\n{}",
-    "helm: {}", "\t{}",
-]
-SPLIT_V2 = [":\u200b:", ":\x00:", ":\u00ad:", ":\ufeff:"]
-SPLIT_V1 = ["#\u200b#[", "##\u200b[", "#\x00#[", "#\u00ad#[", "#\u2060#["]
-
-PAYLOADS = sorted(
-    {form.format(core) for core, form in product(V2, LINE_START)}
-    | {form.format(core) for core, form in product(V1, ANYWHERE)}
-    | {core.replace("::", split, 1) for core, split in product(V2, SPLIT_V2)}
-    | {core.replace("##[", split, 1) for core, split in product(V1, SPLIT_V1)}
-)
 
 
 def test_the_payload_set_is_large_and_every_payload_is_a_command_when_printed_raw() -> None:
