@@ -9,10 +9,12 @@ from pathlib import Path
 from release_kit.action.local_runner import (
     ActionResult,
     Annotation,
+    StartedAction,
     github_env,
     parse_commands,
     parse_file_command,
     run_action,
+    start_action,
     unescape_data,
     unescape_property,
 )
@@ -25,10 +27,12 @@ __all__ = [
     "ROOT",
     "ActionResult",
     "Annotation",
+    "StartedAction",
     "github_env",
     "parse_commands",
     "parse_file_command",
     "run_action",
+    "start_action",
     "unescape_data",
     "unescape_property",
 ]

@@ -13,7 +13,6 @@ start-up included (target <= 1.5 s). ``to_helmfile.kubeconfig`` is the same with
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import statistics
@@ -27,9 +26,12 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))  # run as a script: make `tests.*` importable
 
 import boto3  # noqa: E402
+from moto.core import DEFAULT_ACCOUNT_ID  # noqa: E402
+from moto.eks.models import eks_backends  # noqa: E402
 from tests.harness import run_action  # noqa: E402
 
 from release_kit.sandbox import Sandbox  # noqa: E402
+from release_kit.sandbox.kube import FakeKubernetes  # noqa: E402
 
 RUNS = 5
 REGION = "eu-west-1"
@@ -78,15 +80,12 @@ def interpreter_start() -> list[float]:
 
 def main() -> None:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto server access logs
-    with Sandbox() as box, tempfile.TemporaryDirectory(prefix="bench-deploy-") as tmp:
+    with Sandbox() as box, FakeKubernetes() as kube, \
+            tempfile.TemporaryDirectory(prefix="bench-deploy-") as tmp:
         work = Path(tmp) / "workspace"
         (work / "deploy").mkdir(parents=True)
         (work / "deploy" / "helmfile.yaml").write_text("releases: []\n")
-        (work / "kubeconfig").write_text(json.dumps({
-            "apiVersion": "v1", "kind": "Config", "current-context": "x",
-            "clusters": [{"name": "x", "cluster": {"server": "http://127.0.0.1:9"}}],
-            "users": [{"name": "x", "user": {"token": "x"}}],
-            "contexts": [{"name": "x", "context": {"cluster": "x", "user": "x"}}]}))
+        kube.write_kubeconfig(work / "kubeconfig")
         bin_dir = Path(tmp) / "bin"
         bin_dir.mkdir()
         (bin_dir / "helmfile").write_text(FAKE_HELMFILE)
@@ -101,6 +100,9 @@ def main() -> None:
                  for n in ("cicd", "helm")]
         boto3.client("eks", **aws).create_cluster(name="apps", roleArn=roles[1],
                                                   resourcesVpcConfig={})
+        # moto runs in this process: its cluster's endpoint becomes the sandbox Kubernetes API
+        cluster = eks_backends[DEFAULT_ACCOUNT_ID][REGION].clusters["apps"]
+        cluster.endpoint, cluster.certificate_authority = kube.url, {"data": ""}
         env = {"PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}", "GITHUB_SHA": str(sha)}
 
         eks = to_helmfile(box, {"environment": "dev", "cluster": "apps", "aws-region": REGION,

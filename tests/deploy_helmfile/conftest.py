@@ -53,4 +53,4 @@ def seed(tmp_path_factory: pytest.TempPathFactory) -> Seed:
 def scenario(sandbox: Any, fake_helmfile: FakeHelmfile, fake_kube: FakeKubernetes, workspace: Path,
              seed: Seed) -> Scenario:
     """``acme/web`` in the emulator (``scenario.open_prs()`` opens #1 feat/a and #2 feat/b)."""
-    return Scenario(sandbox, fake_helmfile, workspace).setup(seed)
+    return Scenario(sandbox, fake_helmfile, workspace, kube=fake_kube).setup(seed)

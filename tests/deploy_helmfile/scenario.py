@@ -9,10 +9,17 @@ from typing import Any
 
 from github import Auth, Github
 
+from release_kit.environments.kinds import classify
+from release_kit.environments.namespaces import marks
+from release_kit.environments.naming import namespace_for
+from release_kit.sandbox.kube import FakeKubernetes
 from tests.deploy_helmfile.fakes import FakeHelmfile
 from tests.harness import ActionResult, run_action
 
 BRANCHES = ("feat/a", "feat/b", "hotfix/1.2.1")
+# Branch names that collide with something under a naive naming rule (a system namespace, a
+# slug shared by two names).
+TRICKY_BRANCHES = ("argocd", "Feature/Foo", "feature-foo")
 
 
 def git(cwd: Path, *args: str) -> str:
@@ -37,13 +44,14 @@ class Seed:
         git(path, "add", ".")
         git(path, "commit", "-qm", "init")
         git(path, "tag", "v1.2.0")
-        for branch in BRANCHES:
+        for branch in (*BRANCHES, *TRICKY_BRANCHES):
             git(path, "checkout", "-qb", branch, "main")
             (path / f"{branch.replace('/', '-')}.txt").write_text(branch)
             git(path, "add", ".")
             git(path, "commit", "-qm", branch)
         git(path, "checkout", "-q", "main")
-        return cls(path, {ref: git(path, "rev-parse", ref) for ref in ("main", "v1.2.0", *BRANCHES)})
+        refs = ("main", "v1.2.0", *BRANCHES, *TRICKY_BRANCHES)
+        return cls(path, {ref: git(path, "rev-parse", ref) for ref in refs})
 
 
 @dataclass
@@ -55,6 +63,7 @@ class Scenario:
     workspace: Path
     repository: str = "acme/web"
     shas: dict[str, str] = field(default_factory=dict)
+    kube: FakeKubernetes | None = None
 
     def setup(self, seed: Seed) -> Scenario:
         """Create the repository from ``seed`` (a local git repository)."""
@@ -79,37 +88,60 @@ class Scenario:
     def repo(self) -> Any:
         return self.gh.get_repo(self.repository)
 
+    def namespace(self, environment: str, branch: str = "") -> str:
+        """The namespace deploy-helmfile derives (a preview's from ``branch``)."""
+        return namespace_for(classify(environment), branch)
+
+    def owned_namespace(self, environment: str, branch: str = "") -> str:
+        """The environment's namespace, as an earlier deploy of release-kit left it."""
+        assert self.kube is not None
+        name = self.namespace(environment, branch)
+        labels, annotations = marks(classify(environment), branch)
+        self.kube.create_namespace(name, labels=labels, annotations=annotations)
+        return name
+
     def pr_event(self, number: int, action: str = "labeled", labels: tuple[str, ...] = (),
-                 state: str = "open", removed: str = "") -> dict[str, Any]:
-        branch = BRANCHES[number - 1]
+                 state: str = "open", removed: str = "", head_repo: str | None = None,
+                 branch: str | None = None) -> dict[str, Any]:
+        branch = branch or BRANCHES[number - 1]
+        base = {"full_name": self.repository}
+        head = {"full_name": head_repo} if head_repo is not None else base
         event: dict[str, Any] = {"action": action, "number": number, "pull_request": {
             "number": number, "state": state,
-            "head": {"ref": branch, "sha": self.shas[branch]},
-            "base": {"ref": "main"}, "labels": [{"name": n} for n in labels]}}
+            "head": {"ref": branch, "sha": self.shas[branch], "repo": head},
+            "base": {"ref": "main", "repo": base}, "labels": [{"name": n} for n in labels]}}
         if removed:
             event["label"] = {"name": removed}
         return event
 
-    def pr_env(self, number: int) -> dict[str, str]:
-        branch = BRANCHES[number - 1]
+    def pr_env(self, number: int, branch: str | None = None) -> dict[str, str]:
+        branch = branch or BRANCHES[number - 1]
         return {"GITHUB_EVENT_NAME": "pull_request", "GITHUB_REF": f"refs/pull/{number}/merge",
                 "GITHUB_REF_NAME": f"{number}/merge", "GITHUB_HEAD_REF": branch,
                 "GITHUB_SHA": "f" * 40}
 
-    def run(self, inputs: dict[str, Any], *, pr: int | None = None, event: dict[str, Any] | None = None,
-            env: dict[str, str] | None = None, ref: str = "main") -> ActionResult:
+    def run(self, inputs: dict[str, Any], *, pr: int | None = None,
+            event: dict[str, Any] | str | None = None, env: dict[str, str] | None = None,
+            ref: str = "main", branch: str | None = None) -> ActionResult:
+        """One run: of PR ``pr`` (on ``branch``, default its own), else a push of ``ref``."""
+        return run_action("deploy-helmfile", **self.run_args(inputs, pr=pr, event=event, env=env,
+                                                             ref=ref, branch=branch))
+
+    def run_args(self, inputs: dict[str, Any], *, pr: int | None = None,
+                 event: dict[str, Any] | str | None = None, env: dict[str, str] | None = None,
+                 ref: str = "main", branch: str | None = None) -> dict[str, Any]:
         run_env = {"GITHUB_REPOSITORY": self.repository, **self.fake_helmfile.env()}
         if pr is not None:
-            run_env.update(self.pr_env(pr))
-            event = event or self.pr_event(pr)
+            run_env.update(self.pr_env(pr, branch))
+            event = event if event is not None else self.pr_event(pr, branch=branch)
         else:
             kind = "tags" if ref.startswith("v") else "heads"
             run_env.update({"GITHUB_REF": f"refs/{kind}/{ref}", "GITHUB_REF_NAME": ref,
                             "GITHUB_SHA": self.shas[ref], "GITHUB_EVENT_NAME": "push"})
         run_env.update(env or {})
         defaults = {"kubeconfig": "kubeconfig"}
-        return run_action("deploy-helmfile", {**defaults, **inputs}, sandbox=self.sandbox,
-                          env=run_env, event=event or {}, workspace=self.workspace)
+        return {"inputs": {**defaults, **inputs}, "sandbox": self.sandbox, "env": run_env,
+                "event": event if event is not None else {}, "workspace": self.workspace}
 
     def seed_deployment(self, environment: str, branch: str, pr: int, *states: str) -> Any:
         """A deployment as an earlier run would have left it (created through the API)."""

@@ -15,20 +15,22 @@ ANNOTATION = "outputs.webapp-url"
 
 
 def test_preview_deploy_records_a_deployment_with_the_ingress_url(scenario: Scenario, fake_kube: FakeKubernetes) -> None:
-    fake_kube.add("feat-a", "ingresses", ingress("web", "feat-a.preview.example.com", release="web",
-                                                 annotations={ANNOTATION: "https://feat-a.example.com/app"}))
+    ns = scenario.owned_namespace("preview", "feat/a")  # the first deploy of this branch made it
+    assert ns.startswith("preview-feat-a-")
+    fake_kube.add(ns, "ingresses", ingress("web", "feat-a.preview.example.com", release="web",
+                                           annotations={ANNOTATION: "https://feat-a.example.com/app"}))
     result = scenario.run({"environment": "preview", "image": "ecr/web", "image-tag": "sha-1",
                            "set": "replicas=1\ningress.enabled=true",
                            "values": "resources:\n  cpu: 100m\n"}, pr=1)
     assert result.exit_code == 0, result
-    assert result.outputs["namespace"] == "feat-a"
+    assert result.outputs["namespace"] == ns
     assert result.outputs["url"] == "https://feat-a.example.com/app"
     assert result.outputs["result"] == "deployed"
     [dep] = scenario.deployments(environment="preview")
     assert result.outputs["deployment-id"] == str(dep.id)
     assert (dep.ref, dep.sha, dep.transient_environment, dep.production_environment) == (
         "feat/a", scenario.shas["feat/a"], True, False)
-    assert dep.payload == {"namespace": "feat-a", "pull_request": 1,
+    assert dep.payload == {"namespace": ns, "pull_request": 1,
                            "release_kit": {"run": "4242/1"}}  # the run is its identity
     assert scenario.states(dep) == ["in_progress", "success"]
     success = next(iter(dep.get_statuses()))
@@ -38,7 +40,7 @@ def test_preview_deploy_records_a_deployment_with_the_ingress_url(scenario: Scen
     call, listing = scenario.fake_helmfile.calls
     argv = call["argv"]
     assert argv[:6] == ["--file", str(scenario.workspace / "deploy/helmfile.yaml"),
-                        "--environment", "preview", "--namespace", "feat-a"]
+                        "--environment", "preview", "--namespace", ns]
     assert argv[argv.index("apply"):] == ["apply", "--suppress-secrets", "--detailed-exitcode"]
     # the releases are asked of the same state: file, environment, namespace, state values
     assert listing["argv"] == [*argv[:argv.index("apply")], "list", "--output", "json"]
@@ -47,7 +49,7 @@ def test_preview_deploy_records_a_deployment_with_the_ingress_url(scenario: Scen
                                     {"image": {"repository": "ecr/web", "tag": "sha-1"}}]
     assert call["env"]["KUBECONFIG"] == str(scenario.workspace / "kubeconfig")
     assert not [k for k in call["env"] if k.startswith("INPUT_")]  # the GitHub token stays here
-    assert "::group::helmfile apply (feat-a)" in result.stdout
+    assert f"::group::helmfile apply ({ns})" in result.stdout
 
 
 def url_notices(result: ActionResult) -> list[str]:
@@ -57,6 +59,7 @@ def url_notices(result: ActionResult) -> list[str]:
 def test_url_in_a_shared_namespace_is_this_services_own(scenario: Scenario,
                                                         fake_kube: FakeKubernetes) -> None:
     # acme/api already runs in dev, with its URL annotation; acme/web deploys release "web"
+    scenario.owned_namespace("dev")
     fake_kube.add("dev", "ingresses", ingress("api", "api.dev.example.com", release="api",
                                               annotations={ANNOTATION: "https://api.example.com"}))
     result = scenario.run({"environment": "dev", "url": "https://{environment}.example.com"},
@@ -71,6 +74,7 @@ def test_url_in_a_shared_namespace_is_this_services_own(scenario: Scenario,
 
 def test_url_when_helmfile_cannot_list_its_releases(scenario: Scenario,
                                                     fake_kube: FakeKubernetes) -> None:
+    scenario.owned_namespace("dev")
     fake_kube.add("dev", "ingresses", ingress("api", "api.dev.example.com", release="api"),
                   ingress("web", "web.dev.example.com", release="web"))
     result = scenario.run({"environment": "dev", "url": "https://{environment}.example.com"},
@@ -149,7 +153,8 @@ def test_shared_qa_environment_replacement(scenario: Scenario) -> None:
 
 def test_destroy_of_a_shared_preview_namespace_waits_for_the_last_release(
         scenario: Scenario, fake_kube: FakeKubernetes, seed: Seed) -> None:
-    fake_kube.add("feat-a", "secrets", helm_release_secret("web"), helm_release_secret("api"))
+    ns = scenario.owned_namespace("preview", "feat/a")
+    fake_kube.add(ns, "secrets", helm_release_secret("web"), helm_release_secret("api"))
     scenario.open_prs(("deploy",))
     assert scenario.run({"environment": "preview"}, pr=1).exit_code == 0
     closed = scenario.pr_event(1, "closed", ("deploy",), state="closed")
@@ -157,7 +162,7 @@ def test_destroy_of_a_shared_preview_namespace_waits_for_the_last_release(
                           env={"FAKE_HELMFILE_RELEASE": "web"})
     assert result.exit_code == 0, result
     assert result.outputs["result"] == "destroyed"
-    assert "feat-a" in fake_kube.namespaces  # acme/api's release still runs there
+    assert ns in fake_kube.namespaces  # acme/api's release still runs there
     assert "Helm releases api still run" in result.summary
     [dep] = scenario.deployments(environment="preview")
     assert scenario.states(dep)[-1] == "inactive"
@@ -166,13 +171,13 @@ def test_destroy_of_a_shared_preview_namespace_waits_for_the_last_release(
 
     # the other repository on the same branch leaves last: the namespace goes
     other = Scenario(scenario.sandbox, scenario.fake_helmfile, scenario.workspace,
-                     repository="acme/api").setup(seed)
+                     repository="acme/api", kube=fake_kube).setup(seed)
     last = other.run({"environment": "preview", "operation": "destroy"}, pr=1,
                      event=other.pr_event(1, "closed", state="closed"),
                      env={"FAKE_HELMFILE_RELEASE": "api"})
     assert last.exit_code == 0, last
-    assert "feat-a" not in fake_kube.namespaces
-    assert ("DELETE", "/api/v1/namespaces/feat-a") in fake_kube.requests
+    assert ns not in fake_kube.namespaces
+    assert ("DELETE", f"/api/v1/namespaces/{ns}") in fake_kube.requests
 
 
 def test_destroy_leaves_a_shared_environment_that_moved_on(scenario: Scenario) -> None:
@@ -189,6 +194,7 @@ def test_destroy_leaves_a_shared_environment_that_moved_on(scenario: Scenario) -
 def test_failure_diagnostics(scenario: Scenario, fake_kube: FakeKubernetes) -> None:
     from tests.deploy_helmfile.test_kube import CRASHING, EVENTS, PULLING
 
+    scenario.owned_namespace("qa1")
     fake_kube.add("qa1", "pods", CRASHING, PULLING)
     fake_kube.add("qa1", "events", *EVENTS)
     result = scenario.run({"environment": "qa1"}, pr=1, env={"FAKE_HELMFILE_EXIT_APPLY": "1"})
@@ -208,6 +214,7 @@ def test_failure_diagnostics(scenario: Scenario, fake_kube: FakeKubernetes) -> N
 def test_timeout_kills_helmfile_and_fails_the_deployment(scenario: Scenario, fake_kube: FakeKubernetes) -> None:
     from tests.deploy_helmfile.test_kube import PULLING
 
+    scenario.owned_namespace("dev")
     fake_kube.add("dev", "pods", PULLING)
     result = scenario.run({"environment": "dev", "timeout": "2"}, ref="main",
                           env={"FAKE_HELMFILE_SLEEP": "60"})

@@ -8,7 +8,7 @@ import json
 import os
 import stat
 from contextlib import redirect_stdout
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -19,7 +19,8 @@ from moto import mock_aws
 
 from release_kit.aws import assume_role_chain
 from release_kit.eks import kubeconfig
-from release_kit.eks.token import PREFIX, get_token
+from release_kit.eks import token as eks_token_module
+from release_kit.eks.token import PREFIX, Token, TokenCache, get_token, read_cached, write_cached
 from release_kit.eks.token import main as eks_token
 from release_kit.errors import NotFoundError
 
@@ -128,3 +129,97 @@ def test_eks_token_tool_fails_readably_without_credentials(monkeypatch: pytest.M
     out, err = capsys.readouterr()
     assert code == 1 and out == ""
     assert "No AWS credentials" in err
+
+
+# -- the token cache: minted and masked in the action, served by the plugin ----------------------
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def minting(clock: Clock):  # type: ignore[no-untyped-def]
+    count = iter(range(1, 1000))
+
+    def mint() -> Token:
+        return Token(f"{PREFIX}token-{next(count)}", clock.now + timedelta(minutes=14))
+    return mint
+
+
+def test_token_cache_masks_a_token_before_any_file_holds_it(tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    out = io.StringIO()
+    real_write = eks_token_module.write_cached
+
+    def write_after_mask(path: Path, cluster: str, token: Token) -> None:
+        assert f"::add-mask::{token.value}" in out.getvalue().splitlines()
+        real_write(path, cluster, token)
+
+    monkeypatch.setattr(eks_token_module, "write_cached", write_after_mask)
+    clock = Clock()
+    cache = TokenCache(tmp_path / "eks-token.json", "apps", minting(clock), now=clock)
+    with redirect_stdout(out):
+        token = cache.current()
+    assert token.value == f"{PREFIX}token-1"
+    assert stat.S_IMODE(os.stat(cache.path).st_mode) == 0o600
+    assert read_cached(cache.path, "apps", now=clock.now) == token
+    assert [p.name for p in tmp_path.iterdir()] == ["eks-token.json"]  # no temporary left
+
+
+def test_token_cache_replaces_the_token_before_it_runs_out(tmp_path: Path) -> None:
+    clock = Clock()
+    cache = TokenCache(tmp_path / "eks-token.json", "apps", minting(clock), now=clock)
+    with redirect_stdout(io.StringIO()) as out:
+        first = cache.current()
+        clock.now += timedelta(minutes=8)  # 6 minutes left: still served
+        assert cache.current() == first and cache.minted == 1
+        clock.now += timedelta(minutes=2)  # 4 minutes left: replaced
+        second = cache.current()
+    assert second != first and cache.minted == 2
+    assert read_cached(cache.path, "apps", now=clock.now) == second
+    assert f"::add-mask::{second.value}" in out.getvalue().splitlines()
+
+
+def test_kept_fresh_refreshes_in_a_thread_and_stops(tmp_path: Path) -> None:
+    import time
+
+    clock = Clock()
+    cache = TokenCache(tmp_path / "eks-token.json", "apps", minting(clock), now=clock)
+    with redirect_stdout(io.StringIO()):
+        with cache.kept_fresh(every=0.02):
+            assert cache.minted == 1  # a token before the body starts
+            clock.now += timedelta(minutes=12)
+            deadline = time.monotonic() + 5
+            while cache.minted < 2 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert cache.minted == 2
+        clock.now += timedelta(minutes=12)
+        time.sleep(0.1)
+    assert cache.minted == 2  # the thread stopped with the block
+
+
+def test_plugin_serves_the_cached_token_and_never_mints(tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "eks-token.json"
+    now = datetime.now(UTC)
+    fresh = Token(f"{PREFIX}fresh", now + timedelta(minutes=10))
+    write_cached(path, "apps", fresh)
+    assert eks_token(["--cluster", "apps", "--region", REGION, "--token-cache", str(path)]) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out)["status"]["token"] == fresh.value and err == ""
+
+    # stale (under a minute left), missing, another cluster's, garbage: refused, nothing minted
+    write_cached(path, "apps", Token(f"{PREFIX}stale", now + timedelta(seconds=30)))
+    other = tmp_path / "other.json"
+    write_cached(other, "db", fresh)
+    garbage = tmp_path / "garbage.json"
+    garbage.write_text("{not json")
+    for cache_file in (path, tmp_path / "missing.json", other, garbage):
+        assert eks_token(["--cluster", "apps", "--region", REGION,
+                          "--token-cache", str(cache_file)]) == 1
+        out, err = capsys.readouterr()
+        assert out == "" and "mints none" in err and "::add-mask::" not in err

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -16,6 +18,16 @@ from release_kit.environments.bookkeeping import (
     reusable,
 )
 from release_kit.environments.kinds import Kind, classify
+from release_kit.environments.namespaces import (
+    Admission,
+    ClaimedNamespaceError,
+    ForeignNamespaceError,
+    NamespaceState,
+    TerminatingNamespaceError,
+    admit,
+    marks,
+    removal,
+)
 from release_kit.environments.naming import (
     DNS_1123_LABEL,
     RESERVED,
@@ -29,6 +41,7 @@ from release_kit.environments.plan import (
     parse_env_labels,
     plan,
 )
+from release_kit.environments.triggers import UntrustedTriggerError, check_trigger
 from release_kit.environments.urls import Ingress, UrlChoice, choose_url
 from release_kit.errors import InputError
 
@@ -51,47 +64,65 @@ def test_kinds(name: str, kind: Kind, shared: bool, transient: bool, production:
     assert env.per_branch == (kind is Kind.PREVIEW)
 
 
-@pytest.mark.parametrize(("branch", "expected"), [
+@pytest.mark.parametrize(("branch", "slug"), [
     ("feature/Login-Page", "feature-login-page"),
     ("FEAT__x..y", "feat-x-y"),
     ("--weird--", "weird"),
-    ("default", "default-preview"),
-    ("kube-system", "kube-system-preview"),
-    ("production", "production-preview"),
-    ("qa2", "qa2-preview"),
+    ("default", "default"),
+    ("kube-system", "kube-system"),
+    ("production", "production"),
+    ("qa2", "qa2"),
+    ("argocd", "argocd"),
 ])
-def test_preview_namespace(branch: str, expected: str) -> None:
-    assert preview_namespace(branch) == expected
+def test_preview_namespace_is_prefix_slug_and_hash_of_the_exact_name(branch: str, slug: str) -> None:
+    digest = hashlib.sha256(branch.encode()).hexdigest()[:8]
+    assert preview_namespace(branch) == f"preview-{slug}-{digest}"
 
 
-def test_long_branches_get_a_stable_hash_suffix_and_do_not_collide() -> None:
+def test_branches_with_the_same_slug_get_different_namespaces() -> None:
+    names = {preview_namespace(b) for b in ("Feature/Foo", "feature-foo", "feature/foo", "FEATURE_FOO")}
+    assert len(names) == 4 and all(n.startswith("preview-feature-foo-") for n in names)
+    # the same branch always gets the same one (every repository's PR on it shares it)
+    assert preview_namespace("Feature/Foo") == preview_namespace("Feature/Foo")
+
+
+def test_a_preview_never_gets_the_namespace_of_anything_else() -> None:
+    for branch in ("argocd", "monitoring", "default", "production", "qa1", "kube-system", "dev"):
+        assert preview_namespace(branch) != branch
+        assert preview_namespace(branch).startswith("preview-")
+
+
+def test_long_branches_are_cut_to_63_and_do_not_collide() -> None:
     a = preview_namespace("feature/" + "x" * 80 + "-one")
     b = preview_namespace("feature/" + "x" * 80 + "-two")
     assert len(a) == 63 and len(b) == 63 and a != b
     assert a == preview_namespace("feature/" + "x" * 80 + "-one")
-    assert a.startswith("feature-xxxx")
+    assert a.startswith("preview-feature-xxxx")
 
 
-def test_empty_branch_name_still_gives_a_namespace() -> None:
+def test_empty_or_symbol_only_branch_names_still_give_a_namespace() -> None:
     assert DNS_1123_LABEL.match(preview_namespace("///"))
-    assert preview_namespace("///").startswith("preview-")
+    assert preview_namespace("///") == "preview-" + hashlib.sha256(b"///").hexdigest()[:8]
+    assert preview_namespace("///") != preview_namespace("---")
 
 
 @given(st.text(max_size=120))
 def test_preview_namespace_is_always_a_usable_label(branch: str) -> None:
     ns = preview_namespace(branch)
     assert DNS_1123_LABEL.match(ns) and len(ns) <= 63 and ns not in RESERVED
+    assert ns.startswith("preview-") and ns.endswith(hashlib.sha256(branch.encode()).hexdigest()[:8])
 
 
 def test_namespace_for_each_kind() -> None:
-    assert namespace_for(classify("preview"), "feat/a") == "feat-a"
+    assert namespace_for(classify("preview"), "feat/a") == preview_namespace("feat/a")
     assert namespace_for(classify("qa3"), "feat/a") == "qa3"
     for name in ("dev", "staging", "production", "hotfix", "sandbox"):
         assert namespace_for(classify(name), "feat/a") == name
     assert namespace_for(classify("preview"), "feat/a", "custom-ns") == "custom-ns"
 
 
-@pytest.mark.parametrize("bad", ["Upper", "under_score", "-lead", "trail-", "x" * 64, "kube-system", "default"])
+@pytest.mark.parametrize("bad", ["Upper", "under_score", "-lead", "trail-", "x" * 64, "kube-system", "default",
+                                 "kube-flannel"])
 def test_invalid_namespaces_name_the_input(bad: str) -> None:
     with pytest.raises(InputError) as info:
         validate_namespace(bad)
@@ -299,3 +330,83 @@ def test_without_deployment_records_labels_stand_in_for_active_environments() ->
     assert assumed_active(pr, DEFAULT_ENV_LABELS) == {"preview", "qa3"}
     assert plan(pr, DEFAULT_ENV_LABELS, assumed_active(pr, DEFAULT_ENV_LABELS)).destroy == ["qa3"]
     assert assumed_active(None, DEFAULT_ENV_LABELS) == set()
+
+
+# -- namespace ownership (pure) ------------------------------------------------------------------
+
+
+PREVIEW = classify("preview")
+
+
+def made(environment: str, branch: str = "", name: str = "ns") -> NamespaceState:
+    labels, annotations = marks(classify(environment), branch)
+    return NamespaceState(name, labels, annotations)
+
+
+def test_marks_name_the_manager_the_environment_and_a_previews_exact_branch() -> None:
+    assert marks(PREVIEW, "Feature/Foo") == (
+        {"app.kubernetes.io/managed-by": "release-kit"},
+        {"release-kit/environment": "preview", "release-kit/environment-kind": "preview",
+         "release-kit/branch": "Feature/Foo"})
+    assert marks(classify("production"), "v1.2.0")[1] == {
+        "release-kit/environment": "production", "release-kit/environment-kind": "production"}
+
+
+def test_admit() -> None:
+    assert admit(None, PREVIEW, "feat/a", adopt=False) is Admission.CREATE
+    assert admit(made("preview", "feat/a"), PREVIEW, "feat/a", adopt=False) is Admission.USE
+    assert admit(made("dev"), classify("dev"), "main", adopt=False) is Admission.USE
+    foreign = NamespaceState("argocd", {"app.kubernetes.io/managed-by": "Helm"})
+    with pytest.raises(ForeignNamespaceError, match="argocd already exists"):
+        admit(foreign, PREVIEW, "argocd", adopt=False)
+    assert admit(foreign, PREVIEW, "argocd", adopt=True) is Admission.ADOPT
+    with pytest.raises(ClaimedNamespaceError, match="preview of branch 'feature-foo'"):
+        admit(made("preview", "feature-foo"), PREVIEW, "Feature/Foo", adopt=False)
+    with pytest.raises(ClaimedNamespaceError, match="for production, not for preview"):
+        admit(made("production"), PREVIEW, "feat/a", adopt=False)
+    with pytest.raises(ClaimedNamespaceError):
+        admit(made("qa1"), classify("qa2"), "feat/a", adopt=False)
+    assert admit(made("qa1"), classify("qa2"), "feat/a", adopt=True) is Admission.ADOPT
+    gone = NamespaceState("ns", *marks(PREVIEW, "feat/a"), terminating=True)
+    with pytest.raises(TerminatingNamespaceError):
+        admit(gone, PREVIEW, "feat/a", adopt=True)
+
+
+def test_removal_only_of_a_previews_own_empty_namespace() -> None:
+    mine = made("preview", "feat/a")
+    assert removal(mine, PREVIEW, "feat/a", []).delete
+    assert not removal(mine, PREVIEW, "feat/a", ["api"]).delete
+    assert "Helm releases api still run" in removal(mine, PREVIEW, "feat/a", ["api"]).reason
+    assert not removal(mine, PREVIEW, "feat/b", []).delete  # another branch's
+    assert not removal(NamespaceState("argocd"), PREVIEW, "argocd", []).delete  # not release-kit's
+    assert not removal(None, PREVIEW, "feat/a", []).delete
+    for fixed in ("dev", "staging", "production", "hotfix", "sandbox-eu"):
+        decision = removal(made(fixed), classify(fixed), "main", [])
+        assert not decision.delete and "fixed environment" in decision.reason
+    assert not removal(made("qa1"), classify("qa1"), "feat/a", []).delete  # a QA slot stays
+
+
+def test_fixed_environments() -> None:
+    assert {n for n in ("preview", "qa1", "dev", "staging", "production", "hotfix", "x")
+            if classify(n).fixed} == {"dev", "staging", "production", "hotfix", "x"}
+
+
+# -- trigger hygiene (pure) ------------------------------------------------------------------------
+
+
+
+def _payload(head: object, base: object = "acme/web") -> dict:
+    return {"pull_request": {"head": {"repo": head if not isinstance(head, str) else {"full_name": head}},
+                             "base": {"repo": {"full_name": base}}}}
+
+
+def test_check_trigger() -> None:
+    check_trigger("pull_request", _payload("acme/web"), "acme/web", "x")
+    check_trigger("push", {"ref": "refs/heads/main"}, "acme/web", "x")
+    with pytest.raises(UntrustedTriggerError, match="pull_request_target"):
+        check_trigger("pull_request_target", _payload("acme/web"), "acme/web", "x")
+    with pytest.raises(UntrustedTriggerError, match="fork mallory/web"):
+        check_trigger("pull_request", _payload("mallory/web"), "acme/web", "x")
+    for unknown in (None, {}, {"full_name": 3}):
+        with pytest.raises(UntrustedTriggerError, match="unknown"):
+            check_trigger("pull_request", _payload(unknown), "acme/web", "x")

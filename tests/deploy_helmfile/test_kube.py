@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import urllib.error
 from pathlib import Path
 
+import pytest
+
+from release_kit.errors import ExternalServiceError
 from release_kit.kube.api import Kube
+from release_kit.kube.config import read_kubeconfig
 from release_kit.kube.diagnostics import one_line, pod_problems, summary_markdown, warning_events
-from release_kit.sandbox.kube import FakeKubernetes, helm_release_secret, ingress
+from release_kit.sandbox.kube import FakeKubernetes, Helm, helm_release_secret, ingress
 
 
 def pod(name: str, *, ready: bool = False, phase: str = "Running", **status: object) -> dict:
@@ -74,3 +79,72 @@ def test_adapter_against_fake_api(fake_kube: FakeKubernetes, workspace: Path) ->
     assert kube.delete_namespace("feat-a") is True
     assert kube.delete_namespace("feat-a") is False
     assert "feat-a" not in fake_kube.namespaces
+
+
+def test_namespaces_through_the_adapter_as_the_real_api_answers(fake_kube: FakeKubernetes,
+                                                                workspace: Path) -> None:
+    kube = Kube.from_kubeconfig(workspace / "kubeconfig")
+    assert kube.namespace("preview-x") is None  # 404
+    labels, annotations = {"app.kubernetes.io/managed-by": "release-kit"}, {"release-kit/branch": "x"}
+    assert kube.create_namespace("preview-x", labels, annotations) is True  # 201
+    assert kube.create_namespace("preview-x", {}, {}) is False  # 409 AlreadyExists: nothing changed
+    state = kube.namespace("preview-x")
+    assert state is not None and state.ours and not state.terminating
+    assert (dict(state.labels), dict(state.annotations)) == (labels, annotations)
+    fake_kube.create_namespace("argocd")
+    other = kube.namespace("argocd")
+    assert other is not None and not other.ours
+    assert kube.delete_namespace("preview-x") is True and kube.namespace("preview-x") is None
+
+
+def test_objects_cannot_be_created_in_a_namespace_that_does_not_exist(fake_kube: FakeKubernetes) -> None:
+    helm = Helm(fake_kube.url)
+    # 404 (Helm._call reads it as None), and no namespace appears on the side
+    assert helm._call("POST", "/api/v1/namespaces/nowhere/secrets", helm_release_secret("web")) is None
+    assert "nowhere" not in fake_kube.namespaces
+    with pytest.raises(urllib.error.HTTPError) as info:  # creating an existing namespace
+        helm._call("POST", "/api/v1/namespaces", {"metadata": {"name": "argocd"}})
+        helm._call("POST", "/api/v1/namespaces", {"metadata": {"name": "argocd"}})
+    assert info.value.code == 409
+    assert helm.install("somewhere", "web", image="i", host="h") is True  # --create-namespace
+    assert fake_kube.namespaces["somewhere"].labels == {"name": "somewhere"}
+
+
+def test_kubernetes_failures_are_named_errors(fake_kube: FakeKubernetes, workspace: Path) -> None:
+    kube = Kube.from_kubeconfig(workspace / "kubeconfig")
+    fake_kube.fail("GET", r"/namespaces/x$", 403)
+    with pytest.raises(ExternalServiceError, match="Kubernetes refused reading namespace x: 403"):
+        kube.namespace("x")
+    fake_kube.fail("GET", r"/namespaces/x$", 200, body=b"<html>proxy login</html>")
+    with pytest.raises(ExternalServiceError, match="not JSON"):
+        kube.namespace("x")
+    bad = workspace / "bad-kubeconfig"
+    bad.write_text('{"current-context": "c"}')
+    with pytest.raises(ExternalServiceError, match="cannot use the kubeconfig"):
+        Kube.from_kubeconfig(bad)
+
+
+def test_check_kubeconfig_accepts_what_kubectl_writes(workspace: Path, fake_kube: FakeKubernetes) -> None:
+    summary = read_kubeconfig(workspace / "kubeconfig")
+    assert (summary.context, summary.cluster, summary.server) == ("sandbox", "sandbox", fake_kube.url)
+    kind = workspace / "kind"
+    kind.write_text("""apiVersion: v1
+clusters:
+- cluster:
+    certificate-authority-data: LS0t
+    server: https://127.0.0.1:6443
+  name: kind-e2e
+contexts:
+- context:
+    cluster: kind-e2e
+    user: kind-e2e
+  name: kind-e2e
+current-context: kind-e2e
+kind: Config
+preferences: {}
+users:
+- name: kind-e2e
+  user:
+    client-certificate-data: LS0t
+""")
+    assert read_kubeconfig(kind).server == "https://127.0.0.1:6443"

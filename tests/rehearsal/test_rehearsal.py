@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from release_kit.environments.naming import preview_namespace
+
 pytestmark = pytest.mark.timeout(300)
 
 
@@ -36,8 +38,9 @@ def test_whole_release_process(tmp_path: Path) -> None:
     # Deploys are simulated, and say so.
     assert "SIMULATED helmfile" in out
     # Both services' previews landed in the one namespace of the branch.
-    assert re.search(r"preview: deployed in namespace feature-login", out)
-    assert out.count("preview: deployed in namespace feature-login") == 2
+    namespace = preview_namespace("feature/login")
+    assert namespace.startswith("preview-feature-login-")
+    assert out.count(f"preview: deployed in namespace {namespace}") == 2
     assert "qa1: deployed in namespace qa1" in out
     assert "qa1: destroyed" in out
     # The report: ticket body (closed), releases, tags, deployments, PRs of both services.

@@ -43,13 +43,15 @@ def test_cli_serves_github_and_aws(tmp_path: Path) -> None:
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     try:
-        env = read_exports(proc, lines=9)
+        env = read_exports(proc, lines=10)
         assert set(env) == {
             "GITHUB_API_URL", "GITHUB_SERVER_URL", "GITHUB_TOKEN", "AWS_ENDPOINT_URL",
             "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION", "AWS_REGION",
-            "RELEASE_KIT_GITHUB_WRITE_SPACING",
+            "RELEASE_KIT_GITHUB_WRITE_SPACING", "SANDBOX_KUBE_SERVER",
         }
-        assert (tmp_path / "sandbox.env").read_text().count("export ") == 9
+        assert (tmp_path / "sandbox.env").read_text().count("export ") == 10
+        with urllib.request.urlopen(f"{env['SANDBOX_KUBE_SERVER']}/api/v1/namespaces") as resp:
+            assert json.loads(resp.read())["kind"] == "NamespaceList"
         headers = {"Authorization": f"token {env['GITHUB_TOKEN']}"}
         req = urllib.request.Request(f"{env['GITHUB_API_URL']}/repos/acme/web", headers=headers)
         with urllib.request.urlopen(req) as resp:
@@ -163,7 +165,8 @@ def test_host_is_where_both_listen_and_what_the_urls_name(tmp_path: Path) -> Non
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     try:
-        env = read_exports(proc)
+        env = read_exports(proc, lines=10)
+        assert env["SANDBOX_KUBE_SERVER"].startswith("http://127.0.0.2:")
         assert env["GITHUB_API_URL"].startswith("http://127.0.0.2:")
         assert env["GITHUB_SERVER_URL"].startswith("http://127.0.0.2:")
         assert env["AWS_ENDPOINT_URL"].startswith("http://127.0.0.2:")

@@ -68,14 +68,27 @@ class Context:
 
     @cached_property
     def event(self) -> dict[str, Any]:
-        """The webhook payload of the triggering event (``{}`` when there is none)."""
+        """The webhook payload of the triggering event (``{}`` when there is none).
+
+        A file that is not a JSON object is an input error naming ``GITHUB_EVENT_PATH``: acting
+        on an empty payload instead would quietly do something else than the event asked.
+        """
         if not self.event_path:
             return {}
         path = Path(self.event_path)
         if not path.is_file():
             return {}
-        data = json.loads(path.read_text(encoding="utf-8") or "{}")
-        return data if isinstance(data, dict) else {}
+        hint = ("The runner writes this file; when running locally, point GITHUB_EVENT_PATH at "
+                "a webhook payload (a JSON object), or unset it.")
+        try:
+            data = json.loads(path.read_text(encoding="utf-8") or "{}")
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise InputError("GITHUB_EVENT_PATH", f"the event payload {path} is not valid JSON "
+                             f"({exc}).", hint=hint) from None
+        if not isinstance(data, dict):
+            raise InputError("GITHUB_EVENT_PATH", f"the event payload {path} is a JSON "
+                             f"{type(data).__name__}, not an object.", hint=hint)
+        return data
 
     @property
     def owner(self) -> str:

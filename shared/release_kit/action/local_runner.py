@@ -23,7 +23,8 @@ import re
 import subprocess
 import sys
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -169,7 +170,7 @@ def run_action(
     *,
     sandbox: Any = None,
     env: Mapping[str, str] | None = None,
-    event: Mapping[str, Any] | None = None,
+    event: Mapping[str, Any] | str | None = None,
     workspace: Path | None = None,
     timeout: float = 120,
     extra_path: Path | None = None,
@@ -178,9 +179,54 @@ def run_action(
 
     ``env`` overrides ``GITHUB_*`` defaults (see ``github_env``); ``sandbox`` (a
     ``release_kit.sandbox.Sandbox``) contributes the GitHub and AWS endpoints and the token.
-    Input values may be str, bool, int or list (one item per line). ``extra_path`` is put first
-    on ``PATH`` (a folder with tools such as a simulated ``helmfile``).
+    Input values may be str, bool, int or list (one item per line). ``event`` is the payload
+    (a string is written as it is, to test payloads that do not parse). ``extra_path`` is put
+    first on ``PATH`` (a folder with tools such as a simulated ``helmfile``).
     """
+    with start_action(action, inputs, sandbox=sandbox, env=env, event=event,
+                      workspace=workspace, extra_path=extra_path) as started:
+        return started.wait(timeout)
+
+
+@dataclass
+class StartedAction:
+    """An action running as a subprocess (``start_action``): signal it, then ``wait``."""
+
+    proc: subprocess.Popen[str]
+    files: dict[str, Path]
+
+    def wait(self, timeout: float | None = None) -> ActionResult:
+        try:
+            stdout, stderr = self.proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.communicate()
+            raise
+        return ActionResult(
+            exit_code=self.proc.returncode,
+            outputs=parse_file_command(self.files["GITHUB_OUTPUT"].read_text(encoding="utf-8")),
+            summary=self.files["GITHUB_STEP_SUMMARY"].read_text(encoding="utf-8"),
+            annotations=parse_commands(stdout),
+            stdout=stdout,
+            stderr=stderr,
+            env_file=parse_file_command(self.files["GITHUB_ENV"].read_text(encoding="utf-8")),
+        )
+
+
+@contextmanager
+def start_action(
+    action: str | Path,
+    inputs: Mapping[str, object] | None = None,
+    *,
+    sandbox: Any = None,
+    env: Mapping[str, str] | None = None,
+    event: Mapping[str, Any] | str | None = None,
+    workspace: Path | None = None,
+    extra_path: Path | None = None,
+) -> Iterator[StartedAction]:
+    """``run_action``'s set-up, with the subprocess handed over while it runs (its stdout and
+    stderr are pipes: read them through ``wait``). The process is killed if still running when
+    the block ends."""
     action_dir = Path(action) if isinstance(action, Path) else _actions_dir() / action
     metadata = ActionMetadata.load(action_dir / "action.yml")
     with tempfile.TemporaryDirectory(prefix="rk-run-") as tmp:
@@ -199,7 +245,8 @@ def run_action(
             path.touch()
             run_env[name] = str(path)
         event_path = tmpdir / "event.json"
-        event_path.write_text(json.dumps(event or {}), encoding="utf-8")
+        event_path.write_text(event if isinstance(event, str) else json.dumps(event or {}),
+                              encoding="utf-8")
         run_env["GITHUB_EVENT_PATH"] = str(event_path)
         work = workspace or (tmpdir / "workspace")
         work.mkdir(parents=True, exist_ok=True)
@@ -218,19 +265,16 @@ def run_action(
         for name in metadata.inputs:
             run_env[env_name(name)] = given.get(name, defaults.get(name, ""))
 
-        proc = subprocess.run(
+        proc = subprocess.Popen(
             [sys.executable, "-m", "release_kit", action_dir.name],
-            cwd=work, env=run_env, capture_output=True, text=True, timeout=timeout, check=False,
+            cwd=work, env=run_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )
-        return ActionResult(
-            exit_code=proc.returncode,
-            outputs=parse_file_command(files["GITHUB_OUTPUT"].read_text(encoding="utf-8")),
-            summary=files["GITHUB_STEP_SUMMARY"].read_text(encoding="utf-8"),
-            annotations=parse_commands(proc.stdout),
-            stdout=proc.stdout,
-            stderr=proc.stderr,
-            env_file=parse_file_command(files["GITHUB_ENV"].read_text(encoding="utf-8")),
-        )
+        try:
+            yield StartedAction(proc, files)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
 
 
 def render_input(value: object) -> str:

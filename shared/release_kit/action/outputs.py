@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import uuid
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+
+from release_kit.action import commands
 
 
 def render_value(value: object) -> str:
@@ -45,9 +46,8 @@ class Outputs:
         if self.path:
             with Path(self.path).open("a", encoding="utf-8") as fh:
                 fh.write(heredoc(name, text))
-        else:
-            sys.stdout.write(heredoc(name, text) if "\n" in text else f"{name}={text}\n")
-            sys.stdout.flush()
+        else:  # a local run: shown in the log, neutralised like any text
+            commands.info(heredoc(name, text).rstrip("\n") if "\n" in text else f"{name}={text}")
 
     def update(self, values: Mapping[str, object]) -> None:
         for name, value in values.items():
@@ -68,8 +68,7 @@ class Summary:
             with Path(self.path).open("a", encoding="utf-8") as fh:
                 fh.write(text)
         else:
-            sys.stdout.write(text)
-            sys.stdout.flush()
+            commands.info(text.rstrip("\n"))
 
     @property
     def text(self) -> str:

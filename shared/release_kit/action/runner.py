@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from release_kit.action import commands
+from release_kit.action import cancel, commands
 from release_kit.action.context import Context
 from release_kit.action.inputs import ActionInputs, InputErrors, env_name
 from release_kit.action.metadata import ActionMetadata
@@ -50,7 +50,23 @@ def run(
     action_dir: Path | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> int:
-    """Run one action and return its exit code (0 success, 1 failure)."""
+    """Run one action and return its exit code (0 success, 1 failure, 143 cancelled).
+
+    Everything the action prints, on stdout and stderr, is neutralised (``commands``), and
+    SIGTERM becomes :class:`~release_kit.action.cancel.Cancelled` for its clean-up.
+    """
+    with commands.neutralised_output(), cancel.cancellable():
+        return _run(inputs_cls, main, argv, action_dir=action_dir, environ=environ)
+
+
+def _run(
+    inputs_cls: type[I],
+    main: Callable[[I, Runtime], None],
+    argv: Sequence[str] | None,
+    *,
+    action_dir: Path | None,
+    environ: Mapping[str, str] | None,
+) -> int:
     action_dir = action_dir or action_dir_of(inputs_cls)
     metadata = ActionMetadata.load(action_dir / "action.yml")
     env = dict(os.environ if environ is None else environ)
@@ -85,6 +101,10 @@ def run(
     except ReleaseKitError as exc:
         commands.error(str(exc), title=exc.title)
         return 1
+    except cancel.Cancelled as exc:
+        commands.error(f"The run was cancelled ({exc}); what this step had started was wound "
+                       "down.", title="Cancelled")
+        return 128 + exc.signum
     except KeyboardInterrupt:
         commands.error("interrupted", title="Cancelled")
         return 130
@@ -97,7 +117,7 @@ def run(
             title=f"{metadata.name} crashed",
         )
         if commands.debug_enabled():
-            traceback.print_exc(file=sys.stdout)
+            commands.info(traceback.format_exc())
         return 1
     return 0
 

@@ -1,8 +1,9 @@
 """A private, temporary kubeconfig for an EKS cluster whose user is the eks-token exec plugin.
 
-The file holds the endpoint, the CA and the plugin's command line (cluster, region, the role
-ARNs to re-assume, a session name) - never a credential. helm and kubectl run the plugin
-whenever they need a token, so long helmfile runs outlive any single token.
+The file holds the endpoint, the CA and the plugin's command line (cluster, region, and the
+token cache it serves, or the role ARNs to re-assume and a session name) - never a credential.
+helm and kubectl run the plugin whenever they need a token, so long helmfile runs outlive any
+single token.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ def plugin_command() -> list[str]:
 
 
 def render(cluster: Cluster, role_arns: Sequence[str], session_name: str,
-           namespace: str = "") -> dict[str, Any]:
+           namespace: str = "", token_cache: Path | None = None) -> dict[str, Any]:
     """The kubeconfig document (pure; no secrets in it)."""
     command, *prefix = plugin_command()
     context: dict[str, Any] = {"cluster": cluster.name, "user": "release-kit"}
@@ -66,7 +67,8 @@ def render(cluster: Cluster, role_arns: Sequence[str], session_name: str,
         "users": [{"name": "release-kit", "user": {"exec": {
             "apiVersion": EXEC_API_VERSION,
             "command": command,
-            "args": [*prefix, *plugin_args(cluster.name, cluster.region, role_arns, session_name)],
+            "args": [*prefix, *plugin_args(cluster.name, cluster.region, role_arns, session_name,
+                                           token_cache)],
             "interactiveMode": "Never",
             "provideClusterInfo": False,
         }}}],

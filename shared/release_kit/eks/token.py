@@ -6,8 +6,15 @@ A token is a presigned STS ``GetCallerIdentity`` URL on the regional STS host, w
 token carries no secret beyond a short-lived signature; it is still masked.
 
 ``release-kit eks-token --cluster C --region R [--role-arn A]...`` prints an ``ExecCredential``
-for kubectl/helm. It re-assumes the role chain from the environment's credentials on each call,
-so nothing secret is written into the kubeconfig and tokens refresh during long helmfile runs.
+for kubectl/helm, minted from the environment's credentials through the role chain.
+
+**Inside the action the plugin mints nothing.** A token minted in helm's process could only be
+masked by a ``::add-mask::`` line on helm's stderr, which reaches the log only if helmfile passes
+it through (``helmfile list`` does not). So deploy-helmfile keeps a :class:`TokenCache`: it mints
+the token in its own process, masks it (the ``::add-mask::`` line is flushed first), and only then
+writes it to a file (0600) in its private temporary folder; a thread replaces it before it runs
+out. The kubeconfig's plugin is ``eks-token --token-cache FILE``, which serves that token while it
+is valid for another minute and otherwise fails (it never mints one the log could not mask).
 """
 
 from __future__ import annotations
@@ -16,10 +23,14 @@ import argparse
 import base64
 import contextlib
 import json
+import os
 import sys
-from collections.abc import Sequence
+import tempfile
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from release_kit.action import commands
@@ -33,6 +44,11 @@ URL_EXPIRES = 60
 # EKS accepts a token for 15 minutes after signing; clients refresh a minute early.
 TOKEN_LIFETIME = timedelta(minutes=14)
 EXEC_API_VERSION = "client.authentication.k8s.io/v1beta1"
+# The action replaces its token when less than this is left; the plugin never serves one with
+# less than SERVE_MARGIN left (helm caches it until its expirationTimestamp).
+REFRESH_BEFORE = timedelta(minutes=5)
+SERVE_MARGIN = timedelta(seconds=60)
+CHECK_EVERY = 30.0
 
 
 def sts_host(region: str) -> str:
@@ -90,11 +106,99 @@ def get_token(session: boto3.Session, cluster: str, region: str,
     return token
 
 
+def _timestamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def write_cached(path: Path, cluster: str, token: Token) -> None:
+    """Replace the cache file atomically; it is private (0600) from its first byte."""
+    fd, name = tempfile.mkstemp(prefix=".eks-token-", dir=path.parent)
+    try:
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump({"cluster": cluster, "token": token.value,
+                       "expires": _timestamp(token.expires)}, fh)
+        os.replace(name, path)
+    except BaseException:
+        Path(name).unlink(missing_ok=True)
+        raise
+
+
+def read_cached(path: Path, cluster: str, now: datetime | None = None) -> Token | None:
+    """The cached token of ``cluster`` if it is valid for SERVE_MARGIN more, else None."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        expires = datetime.strptime(str(data["expires"]), "%Y-%m-%dT%H:%M:%SZ").replace(
+            tzinfo=UTC)
+        value = str(data["token"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if data.get("cluster") != cluster or not value.startswith(PREFIX):
+        return None
+    if expires - (now or datetime.now(UTC)) < SERVE_MARGIN:
+        return None
+    return Token(value, expires)
+
+
+class TokenCache:
+    """The action's EKS token: minted in this process, masked, then shared with the plugin.
+
+    ``mint`` returns a new token (``get_token`` masks it before it returns). :meth:`current`
+    mints when there is no token or less than REFRESH_BEFORE is left, and writes the cache file
+    only after the mask is out; :meth:`kept_fresh` does so every CHECK_EVERY seconds in a thread
+    while helmfile runs.
+    """
+
+    def __init__(self, path: Path, cluster: str, mint: Callable[[], Token],
+                 now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self.path, self.cluster = path, cluster
+        self._mint, self._now = mint, now
+        self._lock = threading.Lock()
+        self._token: Token | None = None
+        self.minted = 0
+
+    def current(self) -> Token:
+        with self._lock:
+            if self._token is None or self._token.expires - self._now() < REFRESH_BEFORE:
+                token = self._mint()
+                commands.add_mask(token.value)  # get_token did; a mint of another kind must too
+                write_cached(self.path, self.cluster, token)
+                self._token = token
+                self.minted += 1
+            return self._token
+
+    @contextlib.contextmanager
+    def kept_fresh(self, every: float = CHECK_EVERY) -> Iterator[TokenCache]:
+        """The cache, with a token now and a thread that refreshes it until the body ends."""
+        self.current()
+        stop = threading.Event()
+
+        def refresh() -> None:
+            while not stop.wait(every):
+                try:
+                    self.current()
+                except Exception as exc:  # the next check tries again; helm fails if it must
+                    commands.warning(f"Could not refresh the EKS token: {exc}",
+                                     title="EKS token")
+
+        thread = threading.Thread(target=refresh, name="eks-token-refresh", daemon=True)
+        thread.start()
+        try:
+            yield self
+        finally:
+            stop.set()
+            thread.join(timeout=5)
+
+
 def plugin_args(
-    cluster: str, region: str, role_arns: Sequence[str], session_name: str
+    cluster: str, region: str, role_arns: Sequence[str], session_name: str,
+    token_cache: Path | None = None,
 ) -> list[str]:
-    """The ``eks-token`` arguments that reproduce this chain (role ARNs are not secrets)."""
+    """The ``eks-token`` arguments: serve ``token_cache``, else reproduce the role chain (role
+    ARNs are not secrets)."""
     args = ["eks-token", "--cluster", cluster, "--region", region]
+    if token_cache is not None:
+        return [*args, "--token-cache", str(token_cache)]
     for arn in role_arns:
         args += ["--role-arn", arn]
     if session_name:
@@ -115,7 +219,21 @@ def main(argv: Sequence[str]) -> int:
                         help="role to assume, in order (repeat for a chain)")
     parser.add_argument("--session-name", default="release-kit-eks-token",
                         help="role session name")
+    parser.add_argument("--token-cache", type=Path, default=None,
+                        help="serve the token the deploy-helmfile process minted and masked in "
+                        "this file (never mint one)")
     args = parser.parse_args(list(argv))
+
+    if args.token_cache is not None:
+        cached = read_cached(args.token_cache, args.cluster)
+        if cached is None:
+            print(f"release-kit eks-token: no valid token for {args.cluster} in "
+                  f"{args.token_cache} (deploy-helmfile refreshes it while it runs; a token "
+                  "this plugin minted could not be masked in the log, so it mints none).",
+                  file=sys.stderr)
+            return 1
+        sys.stdout.write(json.dumps(cached.exec_credential()) + "\n")
+        return 0
 
     from release_kit.aws import assume_role_chain  # noqa: PLC0415
     from release_kit.errors import ReleaseKitError  # noqa: PLC0415

@@ -2,7 +2,8 @@
 
 ``preview`` is one environment per PR branch; ``qa<N>`` and ``hotfix`` are shared by whoever
 deployed last; ``dev``, ``staging`` and ``production`` follow the main and release flows. Any
-other name is allowed and behaves like ``dev`` (one namespace of that name, one active deployment).
+other name is allowed and behaves like ``dev`` (one namespace of that name, one active deployment,
+fixed: never deleted, destroyed only on confirmation).
 """
 
 from __future__ import annotations
@@ -43,6 +44,12 @@ class Environment:
     def transient(self) -> bool:
         """GitHub's ``transient_environment``: torn down when the PR goes away."""
         return self.kind in {Kind.PREVIEW, Kind.QA}
+
+    @property
+    def fixed(self) -> bool:
+        """Long-lived (``dev``, ``staging``, ``production``, ``hotfix`` and other names): its
+        namespace is never deleted, and destroying its releases needs ``confirm-destroy``."""
+        return self.kind not in {Kind.PREVIEW, Kind.QA}
 
     @property
     def production(self) -> bool:

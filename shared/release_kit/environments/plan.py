@@ -41,22 +41,44 @@ class PullRequest:
 
     @classmethod
     def from_event(cls, event_name: str, payload: Mapping[str, Any]) -> PullRequest | None:
+        """The PR of a ``pull_request`` event; a payload of the wrong shape is an input error
+        naming the field (``GITHUB_EVENT_PATH``: the event file the runner wrote)."""
         pr = payload.get("pull_request")
         if event_name not in PULL_REQUEST_EVENTS or not isinstance(pr, Mapping):
             return None
-        head = pr.get("head") or {}
+        head = _mapping(pr.get("head"), "pull_request.head")
+        labels = pr.get("labels") or []
+        if not isinstance(labels, list):
+            raise _bad_event("pull_request.labels", "is not a list")
+        label = _mapping(payload.get("label"), "label")
+        number = pr.get("number") or payload.get("number") or 0
+        if not isinstance(number, int) or isinstance(number, bool) or number < 0:
+            raise _bad_event("pull_request.number", f"is {number!r}, not a PR number")
         return cls(
-            number=int(pr.get("number") or payload.get("number") or 0),
+            number=number,
             head_ref=str(head.get("ref") or ""),
             head_sha=str(head.get("sha") or ""),
             open=pr.get("state", "open") == "open" and payload.get("action") != "closed",
             labels=frozenset(
-                str(label.get("name")) for label in pr.get("labels") or []
-                if isinstance(label, Mapping)
+                str(item.get("name")) for item in labels if isinstance(item, Mapping)
             ),
-            unlabeled=str((payload.get("label") or {}).get("name") or "")
-            if payload.get("action") == "unlabeled" else "",
+            unlabeled=str(label.get("name") or "") if payload.get("action") == "unlabeled"
+            else "",
         )
+
+
+def _bad_event(field: str, what: str) -> InputError:
+    return InputError("GITHUB_EVENT_PATH", f"the event payload's {field} {what}.",
+                      hint="The runner writes this file; when running locally, give the "
+                      "payload of a real event (GitHub's webhook documentation shows each).")
+
+
+def _mapping(value: object, field: str) -> Mapping[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise _bad_event(field, "is not an object")
+    return value
 
 
 def parse_env_labels(mapping: Mapping[str, Any], input_name: str = "env-labels") -> dict[str, str]:

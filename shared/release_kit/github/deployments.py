@@ -96,14 +96,22 @@ class DeploymentStore:
         }
 
         def find() -> dict[str, Any] | None:
-            return next((row for row in islice(self._listing(environment=environment.name,
-                                                             ref=who.ref), NEWEST)
-                         if _run_of(row.get("payload")) == run), None)
+            return self._created_by(environment.name, who.ref, run)
 
         data = self.api.create(self.path, body, doing=f"creating a deployment of {who.ref} to "
                                f"{environment.name}", find=find)
         return Deployment(int(data["id"]), str(data["environment"]), str(data["ref"]),
                           str(data["sha"]), "", who.pull_request)
+
+    def _created_by(self, environment: str, ref: str, run: str) -> dict[str, Any] | None:
+        return next((row for row in islice(self._listing(environment=environment, ref=ref),
+                                           NEWEST)
+                     if _run_of(row.get("payload")) == run), None)
+
+    def created_by(self, environment: Environment, who: Requester, run: str) -> int | None:
+        """The id of the deployment ``run`` created (for a create whose answer never came)."""
+        row = self._created_by(environment.name, who.ref, run)
+        return int(row["id"]) if row else None
 
     def set_state(self, deployment_id: int, state: str, *, log_url: str = "",
                   environment_url: str = "", description: str = "") -> None:

@@ -7,6 +7,7 @@ quiet call: its output is data (which releases the helmfile deploys), not log.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -60,7 +61,8 @@ def find_helmfile(path: str | None = None) -> str:
 
 
 def run(argv: Sequence[str], *, env: Mapping[str, str], timeout: float, title: str) -> Result:
-    """Run ``argv`` inside a log group; kill its whole process group after ``timeout`` s."""
+    """Run ``argv`` inside a log group; kill its whole process group after ``timeout`` s, or
+    at once (after a short grace) when the run is cancelled or anything else interrupts it."""
     tail: deque[str] = deque(maxlen=TAIL_LINES)
     with commands.group(title):
         commands.info("$ " + " ".join(argv))
@@ -76,8 +78,10 @@ def run(argv: Sequence[str], *, env: Mapping[str, str], timeout: float, title: s
             proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             timed_out = True
-            _kill_group(proc)
-            proc.wait()
+            _kill_group(proc, TIMEOUT_GRACE)
+        except BaseException:
+            _kill_group(proc, CANCEL_GRACE)
+            raise
         reader.join(timeout=5)
     return Result(proc.returncode, list(tail), timed_out)
 
@@ -90,14 +94,23 @@ def _pump(proc: subprocess.Popen[str], tail: deque[str]) -> None:
         commands.info(text)
 
 
-def _kill_group(proc: subprocess.Popen[str]) -> None:
+# How long helmfile (and helm under it) get to stop after SIGTERM before SIGKILL: after a timeout
+# there is time for helm to record the release as failed; a cancelled run has ~7.5 s in all.
+TIMEOUT_GRACE = 10.0
+CANCEL_GRACE = 2.0
+
+
+def _kill_group(proc: subprocess.Popen[str], grace: float) -> None:
+    """SIGTERM the process group, SIGKILL it after ``grace`` s; wait for the leader."""
     try:
         os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=10)
+        proc.wait(timeout=grace)
     except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
     except ProcessLookupError:
         pass
+    proc.wait()
 
 
 def _env(kubeconfig: Path) -> dict[str, str]:
@@ -128,18 +141,24 @@ def list_releases(invocation: Invocation, kubeconfig: Path, timeout: float) -> l
     """
     argv = invocation.listing().argv(find_helmfile())
     commands.debug("$ " + " ".join(argv))
+    proc = subprocess.Popen(  # argv list, no shell; its own group, killed whole on the way out
+        argv, env=_env(kubeconfig), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        errors="replace", stdin=subprocess.DEVNULL, start_new_session=True,
+    )
     try:
-        proc = subprocess.run(  # argv list, no shell
-            argv, env=_env(kubeconfig), capture_output=True, text=True, errors="replace",
-            stdin=subprocess.DEVNULL, timeout=timeout, check=False,
-        )
+        stdout, stderr = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
+        _kill_group(proc, CANCEL_GRACE)
+        proc.communicate()
         raise ExternalServiceError(f"helmfile list did not finish within {timeout:g} s") from None
+    except BaseException:
+        _kill_group(proc, CANCEL_GRACE)
+        raise
     if proc.returncode != 0:
-        output = (proc.stderr or proc.stdout).splitlines()
+        output = (stderr or stdout).splitlines()
         last = next((line for line in reversed(output) if line.strip()), "")
         raise ExternalServiceError(f"helmfile list failed (exit {proc.returncode}): {last}")
     try:
-        return release_names(proc.stdout, invocation.namespace)
+        return release_names(stdout, invocation.namespace)
     except ValueError as exc:
         raise ExternalServiceError(f"helmfile list --output json: {exc}") from None

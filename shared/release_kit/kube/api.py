@@ -1,17 +1,21 @@
-"""The kubernetes-client adapter: fetch and delete, nothing else.
+"""The kubernetes-client adapter: fetch, create and delete, nothing else (decisions are in
+``release_kit.environments``).
 
-Responses are read as plain JSON (``_preload_content=False``): the diagnostics only need a few
-fields, and model deserialisation is slow and strict about fields a failing pod may lack.
+Requests go through the client's ``ApiClient`` (its auth, TLS and kubeconfig handling) by path,
+and responses are read as plain JSON: the action needs a few fields, model deserialisation is
+strict about fields a failing pod may lack, and the generated API classes are slow to load
+(``CoreV1Api`` alone took ~1 s, on the path to helmfile now that the namespace is checked first).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from release_kit.environments.namespaces import NamespaceState
 from release_kit.environments.urls import Ingress
 from release_kit.errors import ExternalServiceError
 
@@ -39,7 +43,11 @@ class Kube:
     def from_kubeconfig(cls, path: Path) -> Kube:
         from kubernetes import config  # noqa: PLC0415 - only when the cluster is inspected
 
-        return cls(config.new_client_from_config(config_file=str(path)))  # type: ignore[no-untyped-call]
+        try:
+            return cls(config.new_client_from_config(config_file=str(path)))  # type: ignore[no-untyped-call]
+        except Exception as exc:  # the loader raises ConfigException, and worse on odd files
+            raise ExternalServiceError(f"the kubernetes client cannot use the kubeconfig {path}: "
+                                       f"{type(exc).__name__}: {exc}") from exc
 
     @classmethod
     def from_token(cls, endpoint: str, ca_data_b64: str, token: str) -> Kube:
@@ -60,62 +68,91 @@ class Kube:
         )
         return cls(client.ApiClient(configuration))
 
-    def _get(self, doing: str, call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        """Call the API; 404 (namespace gone) is None, other failures are typed errors."""
+    def _request(self, doing: str, method: str, path: str, *,
+                 params: Mapping[str, str] | None = None, query: Mapping[str, str] | None = None,
+                 body: Any = None, absent: tuple[int, ...] = (404,)) -> Any:
+        """One request; a status in ``absent`` (404: not there) is None, other failures are
+        typed errors. ``path`` has ``{name}`` placeholders filled (and quoted) from ``params``."""
         from kubernetes.client.exceptions import ApiException  # noqa: PLC0415
 
+        headers = {"Accept": "application/json"}
+        if body is not None:
+            headers["Content-Type"] = "application/json"
         try:
-            response = call(*args, _preload_content=False, **kwargs)
+            request = self.api_client.param_serialize(
+                method=method, resource_path=path, path_params=dict(params or {}),
+                query_params=list((query or {}).items()), header_params=headers, body=body,
+                auth_settings=["BearerToken"])
+            response = self.api_client.call_api(*request)
+            response.read()
         except ApiException as exc:
-            if exc.status == 404:
-                return None
-            raise ExternalServiceError(
-                f"Kubernetes refused {doing}: {exc.status} {exc.reason}",
-                hint="Check that the deploying role may read this namespace.",
-            ) from exc
+            status, reason = exc.status, exc.reason
         except Exception as exc:  # urllib3 connection errors have no common base we can name
             raise ExternalServiceError(f"Kubernetes failed while {doing}: {exc}") from exc
-        return json.loads(response.data or b"{}")
+        else:
+            status, reason = response.status, response.reason
+        if status in absent:
+            return None
+        if not 200 <= status < 300:
+            raise ExternalServiceError(
+                f"Kubernetes refused {doing}: {status} {reason}",
+                hint="Check the deploying role's rights (RBAC) in this namespace.")
+        try:
+            return json.loads(response.data or b"{}")
+        except ValueError:
+            raise ExternalServiceError(f"Kubernetes answered something that is not JSON while "
+                                       f"{doing}.", hint="Check that the kubeconfig's server "
+                                       "is the cluster's API, not a proxy's page.") from None
 
-    def _items(self, doing: str, call: Callable[..., Any], *args: Any, **kwargs: Any
-               ) -> list[dict[str, Any]]:
-        data = self._get(doing, call, *args, **kwargs)
+    def _items(self, doing: str, path: str, namespace: str,
+               query: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
+        data = self._request(doing, "GET", path, params={"namespace": namespace}, query=query)
         return list((data or {}).get("items") or [])
 
     def ingresses(self, namespace: str) -> list[Ingress]:
-        from kubernetes import client  # noqa: PLC0415
-
-        api = client.NetworkingV1Api(self.api_client)
-        items = self._items("listing ingresses", api.list_namespaced_ingress, namespace)
+        items = self._items("listing ingresses",
+                            "/apis/networking.k8s.io/v1/namespaces/{namespace}/ingresses",
+                            namespace)
         return [_ingress(item) for item in items]
 
     def pods(self, namespace: str) -> list[dict[str, Any]]:
-        from kubernetes import client  # noqa: PLC0415
-
-        api = client.CoreV1Api(self.api_client)
-        return self._items("listing pods", api.list_namespaced_pod, namespace)
+        return self._items("listing pods", "/api/v1/namespaces/{namespace}/pods", namespace)
 
     def events(self, namespace: str) -> list[dict[str, Any]]:
-        from kubernetes import client  # noqa: PLC0415
-
-        api = client.CoreV1Api(self.api_client)
-        return self._items("listing events", api.list_namespaced_event, namespace,
-                           field_selector="type=Warning")
+        return self._items("listing events", "/api/v1/namespaces/{namespace}/events", namespace,
+                           {"fieldSelector": "type=Warning"})
 
     def helm_releases(self, namespace: str) -> list[str]:
         """Names of the Helm releases recorded in ``namespace`` (their storage Secrets)."""
-        from kubernetes import client  # noqa: PLC0415
-
-        api = client.CoreV1Api(self.api_client)
-        items = self._items("listing Helm release secrets", api.list_namespaced_secret,
-                            namespace, label_selector=HELM_OWNER)
+        items = self._items("listing Helm release secrets",
+                            "/api/v1/namespaces/{namespace}/secrets", namespace,
+                            {"labelSelector": HELM_OWNER})
         return sorted({str((i.get("metadata", {}).get("labels") or {}).get("name", "?"))
                        for i in items})
 
+    def namespace(self, name: str) -> NamespaceState | None:
+        """The namespace ``name`` with its labels and annotations; None when there is none."""
+        data = self._request(f"reading namespace {name}", "GET", "/api/v1/namespaces/{name}",
+                             params={"name": name})
+        if data is None:
+            return None
+        metadata = data.get("metadata") or {}
+        return NamespaceState(
+            name=name, labels=dict(metadata.get("labels") or {}),
+            annotations=dict(metadata.get("annotations") or {}),
+            terminating=(data.get("status") or {}).get("phase") == "Terminating"
+            or bool(metadata.get("deletionTimestamp")),
+        )
+
+    def create_namespace(self, name: str, labels: dict[str, str],
+                         annotations: dict[str, str]) -> bool:
+        """Create ``name`` with its marks; False when it already existed (409 AlreadyExists)."""
+        body = {"apiVersion": "v1", "kind": "Namespace",
+                "metadata": {"name": name, "labels": labels, "annotations": annotations}}
+        return self._request(f"creating namespace {name}", "POST", "/api/v1/namespaces",
+                             body=body, absent=(409,)) is not None
+
     def delete_namespace(self, namespace: str) -> bool:
         """Delete ``namespace``; False when it was already gone."""
-        from kubernetes import client  # noqa: PLC0415
-
-        api = client.CoreV1Api(self.api_client)
-        return self._get(f"deleting namespace {namespace}", api.delete_namespace,
-                         namespace) is not None
+        return self._request(f"deleting namespace {namespace}", "DELETE",
+                             "/api/v1/namespaces/{name}", params={"name": namespace}) is not None

@@ -1,8 +1,12 @@
-"""``release-kit sandbox``: serve the GitHub emulator and moto until interrupted.
+"""``release-kit sandbox``: serve the GitHub emulator, moto and a Kubernetes API until interrupted.
 
     release-kit sandbox [--repo OWNER/NAME[=PATH] ...] [--user LOGIN ...]
                         [--collaborators OWNER/NAME=LOGIN[,LOGIN...] ...]
-                        [--host ADDRESS] [--port N] [--aws-port N] [--no-aws] [--env-file FILE]
+                        [--host ADDRESS] [--port N] [--aws-port N] [--no-aws] [--no-kube]
+                        [--env-file FILE]
+
+The Kubernetes API (``release_kit.sandbox.kube.FakeKubernetes``, what deploy-helmfile reads and
+writes) is exported as ``SANDBOX_KUBE_SERVER``: the ``server`` of a kubeconfig for it.
 
 Seeds each ``--repo`` (from the local git repository at PATH: all branches and tags; without
 PATH one commit on ``main``), each ``--user`` (assignable in every repository) and each
@@ -29,6 +33,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 
+from release_kit.sandbox.kube import FakeKubernetes
 from release_kit.sandbox.runtime import Sandbox
 
 EXPORT_ORDER = (
@@ -119,6 +124,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=0, help="GitHub API port (default: a free one)")
     p.add_argument("--aws-port", type=int, default=0, help="moto port (default: a free one)")
     p.add_argument("--no-aws", action="store_true", help="do not start moto")
+    p.add_argument("--no-kube", action="store_true",
+                   help="do not start the Kubernetes API (SANDBOX_KUBE_SERVER)")
     p.add_argument("--env-file", type=Path, help="also write the export lines to this file")
     return p
 
@@ -144,15 +151,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     sandbox = Sandbox(aws=not args.no_aws, github_port=args.port, aws_port=args.aws_port,
                       host=args.host)
+    kube = None if args.no_kube else FakeKubernetes(host=args.host)
     try:
         sandbox.start()
+        env = sandbox.env()
+        if kube is not None:
+            kube.__enter__()
+            env["SANDBOX_KUBE_SERVER"] = kube.url
         for name, source in args.repo:
             sandbox.github.create_repo(name, source=source)
         for login in args.user:
             sandbox.github.add_user(login)
         for name, logins in args.collaborators:
             sandbox.github.set_collaborators(name, logins)
-        lines = exports(sandbox.env())
+        lines = exports(env)
         text = "\n".join(lines) + "\n"
         if args.env_file:
             tmp = args.env_file.with_name(args.env_file.name + ".tmp")
@@ -170,6 +182,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         while not stop.wait(0.5):
             pass
     finally:
+        if kube is not None:
+            kube.__exit__()
         sandbox.stop()
         for sig, handler in previous.items():
             signal.signal(sig, handler)

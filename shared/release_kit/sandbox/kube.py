@@ -1,12 +1,17 @@
 """A small Kubernetes API for the sandbox, Helm's footprint in it, and a simulated ``helmfile``.
 
-``FakeKubernetes`` serves what deploy-helmfile reads and writes: namespaces, and per namespace
-pods, events, secrets (Helm stores each release as a secret labelled ``owner=helm``) and
-ingresses, with ``labelSelector``/``fieldSelector`` equality filters. It is enough for the
-action's real kubernetes-client code paths: the URL from the Ingress of the deployed release,
-failure diagnostics from pods and events, and deleting a shared preview namespace once its last
-Helm release is gone. Tests put objects in with ``add`` (built by ``helm_release_secret`` and
-``ingress``) and empty it with ``reset``.
+``FakeKubernetes`` serves what deploy-helmfile reads and writes: namespaces (with their labels
+and annotations), and per namespace pods, events, secrets (Helm stores each release as a secret
+labelled ``owner=helm``) and ingresses, with ``labelSelector``/``fieldSelector`` equality
+filters. It answers as the real API does where the action depends on it: creating a namespace
+that exists is ``409 AlreadyExists``, reading or deleting one that does not is ``404 NotFound``,
+and so is creating an object in a namespace that does not exist. It is enough for the action's
+real kubernetes-client code paths: creating and checking its own namespaces, the URL from the
+Ingress of the deployed release, failure diagnostics from pods and events, and deleting a shared
+preview namespace once its last Helm release is gone. Tests create namespaces with
+``create_namespace``, put objects in with ``add`` (built by ``helm_release_secret`` and
+``ingress``; ``add`` creates a missing namespace, unlabelled, like someone else's) and empty it
+with ``reset``. Deletion is immediate (no ``Terminating`` phase).
 
 ``Helm`` is Helm's side, spoken over HTTP to the server of a sandbox kubeconfig: installing a
 release leaves its release secret and an Ingress that carries the release's name the way Helm
@@ -53,9 +58,26 @@ _ROUTE = re.compile(
 @dataclass
 class Namespace:
     created: str
+    labels: dict[str, str] = field(default_factory=dict)
+    annotations: dict[str, str] = field(default_factory=dict)
     objects: dict[Kind, list[dict[str, Any]]] = field(
         default_factory=lambda: {kind: [] for kind in KINDS}
     )
+
+    def json(self, name: str, phase: str = "Active") -> dict[str, Any]:
+        return {"kind": "Namespace", "apiVersion": "v1",
+                "metadata": {"name": name, "creationTimestamp": self.created,
+                             "labels": dict(self.labels), "annotations": dict(self.annotations)},
+                "spec": {"finalizers": ["kubernetes"]}, "status": {"phase": phase}}
+
+
+@dataclass
+class Fault:
+    method: str
+    path: re.Pattern[str]
+    status: int
+    body: bytes | None
+    count: int
 
 
 def _status(code: int, reason: str, message: str = "") -> dict[str, Any]:
@@ -79,11 +101,14 @@ def _matches(item: dict[str, Any], query: dict[str, str]) -> bool:
 
 
 class FakeKubernetes:
-    """``with FakeKubernetes() as kube:`` serves on 127.0.0.1; ``kube.write_kubeconfig(path)``."""
+    """``with FakeKubernetes() as kube:`` serves on ``host`` (loopback by default, the address its
+    URL names too); ``kube.write_kubeconfig(path)``."""
 
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        self.host = host
         self.namespaces: dict[str, Namespace] = {}
         self.requests: list[tuple[str, str]] = []
+        self.faults: list[Fault] = []
         self.lock = threading.Lock()
         fake = self
 
@@ -96,12 +121,12 @@ class FakeKubernetes:
 
             do_GET = do_POST = do_PUT = do_DELETE = _serve
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer((host, 0), Handler)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
+        return f"http://{self.host}:{self.server.server_address[1]}"
 
     def __enter__(self) -> FakeKubernetes:
         self.thread.start()
@@ -123,6 +148,14 @@ class FakeKubernetes:
             self.namespaces[name] = Namespace(created=now)
         return self.namespaces[name]
 
+    def create_namespace(self, name: str, *, labels: Mapping[str, str] | None = None,
+                         annotations: Mapping[str, str] | None = None) -> Namespace:
+        """Create (or relabel) ``name``, as if someone had made it with these marks."""
+        with self.lock:
+            ns = self._namespace(name)
+            ns.labels, ns.annotations = dict(labels or {}), dict(annotations or {})
+            return ns
+
     def add(self, namespace: str, kind: Kind, *items: Mapping[str, Any]) -> None:
         """Create or replace each item (by ``metadata.name``) in ``namespace`` (a copy: the
         server owns its objects, callers may reuse theirs)."""
@@ -136,10 +169,18 @@ class FakeKubernetes:
             return list(ns.objects[kind]) if ns else []
 
     def reset(self) -> None:
-        """Forget every namespace and request (one server, many tests)."""
+        """Forget every namespace, request and fault (one server, many tests)."""
         with self.lock:
             self.namespaces.clear()
             self.requests.clear()
+            self.faults.clear()
+
+    def fail(self, method: str, path: str, status: int, body: bytes | None = None,
+             count: int = 1) -> None:
+        """Answer the next ``count`` ``method`` requests whose path matches the regex ``path``
+        with ``status`` and ``body`` (default: a Kubernetes Status), doing nothing else."""
+        with self.lock:
+            self.faults.append(Fault(method.upper(), re.compile(path), status, body, count))
 
     def write_kubeconfig(self, path: Path) -> Path:
         """A kubeconfig for this server (token auth with a dummy token), mode 0600."""
@@ -162,8 +203,16 @@ class FakeKubernetes:
         body = json.loads(handler.rfile.read(length) or b"{}") if length else {}
         with self.lock:
             self.requests.append((handler.command, handler.path))
-            status, payload = self._route(handler.command, parts.path, query, body)
-        data = json.dumps(payload).encode()
+            fault = next((f for f in self.faults if f.count and f.method == handler.command
+                          and f.path.search(parts.path)), None)
+            if fault is not None:
+                fault.count -= 1
+                status = fault.status
+                data = fault.body if fault.body is not None else json.dumps(
+                    _status(fault.status, "InternalError", "injected fault")).encode()
+            else:
+                status, payload = self._route(handler.command, parts.path, query, body)
+                data = json.dumps(payload).encode()
         handler.send_response(status)
         handler.send_header("Content-Type", "application/json")
         handler.send_header("Content-Length", str(len(data)))
@@ -179,22 +228,29 @@ class FakeKubernetes:
         kind = cast("Kind | None", match["kind"])  # the route's pattern admits only KINDS
         if ns is None:
             if method == "POST":
-                name = str(body.get("metadata", {}).get("name", ""))
+                metadata = body.get("metadata") or {}
+                name = str(metadata.get("name") or "")
+                if not name:
+                    return 422, _status(422, "Invalid", "metadata.name: Required value")
+                if name in self.namespaces:
+                    return 409, _status(409, "AlreadyExists",
+                                        f'namespaces "{name}" already exists')
                 created = self._namespace(name)
-                metadata = {"name": name, "creationTimestamp": created.created}
-                return 201, {"kind": "Namespace", "metadata": metadata}
+                created.labels = dict(metadata.get("labels") or {})
+                created.annotations = dict(metadata.get("annotations") or {})
+                return 201, created.json(name)
             return 200, {"kind": "NamespaceList", "apiVersion": "v1", "metadata": {},
-                         "items": [{"metadata": {"name": n}} for n in sorted(self.namespaces)]}
+                         "items": [self.namespaces[n].json(n) for n in sorted(self.namespaces)]}
         if kind is None:
             if ns not in self.namespaces:
                 return 404, _status(404, "NotFound", f'namespaces "{ns}" not found')
             if method == "DELETE":
-                del self.namespaces[ns]
-                return 200, {"kind": "Status", "apiVersion": "v1", "status": "Success"}
-            return 200, {"kind": "Namespace", "apiVersion": "v1",
-                         "metadata": {"name": ns, "creationTimestamp": self.namespaces[ns].created},
-                         "status": {"phase": "Active"}}
+                gone = self.namespaces.pop(ns)
+                return 200, gone.json(ns, phase="Terminating")
+            return 200, self.namespaces[ns].json(ns)
         if method in {"POST", "PUT"}:
+            if ns not in self.namespaces:
+                return 404, _status(404, "NotFound", f'namespaces "{ns}" not found')
             return 201, self._put(ns, kind, body)
         items = self.namespaces[ns].objects[kind] if ns in self.namespaces else []
         if method == "DELETE":
@@ -268,7 +324,13 @@ class Helm:
             return None
 
     def _ensure_namespace(self, namespace: str) -> None:
-        self._call("POST", "/api/v1/namespaces", {"metadata": {"name": namespace}})
+        """What ``--create-namespace`` does: create it (labelled ``name``) unless it exists."""
+        try:
+            self._call("POST", "/api/v1/namespaces",
+                       {"metadata": {"name": namespace, "labels": {"name": namespace}}})
+        except urllib.error.HTTPError as err:
+            if err.code != 409:
+                raise
 
     def install(self, namespace: str, release: str, *, image: str, host: str) -> bool:
         """``release`` runs ``image`` behind ``host``; False when it already did (no change)."""
