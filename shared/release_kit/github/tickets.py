@@ -328,10 +328,12 @@ class TicketDesk:
 
     # -- no ticket ----------------------------------------------------------------------------
 
-    def failure_issue(self, event: Report, driver: str) -> NewIssue:
+    def failure_issue(self, event: Report, driver: str) -> tuple[NewIssue, bool]:
         """One open issue per (release, stage) in the failing repository.
 
-        A later failure of the same stage (another run or attempt) adds a comment to it.
+        A later failure of the same stage (another run or attempt) adds a comment to it. The
+        flag says whether this call recorded ``event`` (created the issue or its comment): a
+        re-run of the same event finds it and records nothing.
         """
         issues = self.issues(event.repository)
         note = f"(No release ticket for {self.release} was found in {self.ticket_repo}.)"
@@ -343,10 +345,12 @@ class TicketDesk:
             labels=[messages.FAILURE_LABEL],
             assignees=assignable(driver),
         )
+        recorded = made.created
         if not made.created and messages.event_marker(event) not in made.issue.body:
-            issues.ensure_comment(made.issue.number, mark=messages.event_marker(event),
-                                  body=messages.failure_followup(event, driver))
-        return made
+            _, recorded = issues.ensure_comment(made.issue.number,
+                                                mark=messages.event_marker(event),
+                                                body=messages.failure_followup(event, driver))
+        return made, recorded
 
 
 def _damaged(body: str) -> bool:

@@ -5,7 +5,8 @@ Stand-in for Slack's incoming webhooks, Teams' webhook triggers and any JSON web
 answered ``200 ok`` (``text/plain``, as Slack answers). Failures can be armed per name ("chat is
 down"): the next ``count`` posts answer ``status`` (and its ``body``, e.g. Slack's
 ``no_service``), optionally after ``latency`` seconds (longer than the client's timeout: a
-timeout). Posts that were answered an error are recorded too, with the status they got.
+timeout); a 2xx status with a latency is a slow post that lands. Posts that were answered an
+error are recorded too, with the status they got.
 """
 
 from __future__ import annotations
@@ -61,8 +62,9 @@ class Failure:
             raise WebhookSpecError(f"unknown field(s) {', '.join(unknown)}; known: body, count, "
                                    "latency, retry_after, status")
         failure = cls(**data)
-        if not isinstance(failure.status, int) or not 300 <= failure.status <= 599:
-            raise WebhookSpecError("status must be an HTTP error status, 300-599")
+        if not isinstance(failure.status, int) or not 200 <= failure.status <= 599:
+            raise WebhookSpecError("status must be an HTTP status, 200-599 (2xx with a "
+                                   "latency: a slow post that lands)")
         if failure.count is not None and (not isinstance(failure.count, int)
                                           or failure.count < 1):
             raise WebhookSpecError("count must be a positive integer, or null for every post")
@@ -107,8 +109,8 @@ class Webhooks:
         if failure is not None and failure.latency:
             time.sleep(failure.latency)
         answer_headers = {"Content-Type": "text/plain; charset=utf-8"}
-        if failure is None:
-            return 200, answer_headers, b"ok"
+        if failure is None or (200 <= failure.status < 300 and not failure.body):
+            return status, answer_headers, b"ok"
         if failure.retry_after is not None:
             answer_headers["Retry-After"] = str(failure.retry_after)
         return failure.status, answer_headers, failure.body.encode()
