@@ -225,6 +225,7 @@ HEAVY_NEEDS = {
     "boto3": {"aws-region"},
     "botocore": {"aws-region"},
     "kubernetes": {"cluster", "kubeconfig"},
+    "slack_sdk": {"slack-webhook-url"},
 }
 
 

@@ -1,29 +1,35 @@
-"""reintegrate-pr: bring the hotfixes of a release branch back into the default branch.
+"""reintegrate-pr: bring a branch (the hotfixes of a release branch, or the production line)
+into one or more downstream branches.
 
-1. Check the inputs, then that both branches exist (nothing is written before that).
-2. Compare target...source: nothing new in the source means up-to-date, and nothing is written.
-3. Read the rest (the intermediate branch, the hotfix PRs, the reviewers) and plan.
-4. Apply the plan: move the intermediate branch forward, open or update the PR, request
+1. Check the inputs, then that the source and every target exist (nothing is written before).
+2. For each target, compare target...source: nothing new in the source means up-to-date.
+3. With fast-forward, a target with no commits of its own is moved to the source (refs API,
+   never forced); otherwise (or when GitHub refuses the move) a pull request from an
+   intermediate branch of that target: move the branch forward, open or update the PR, request
    reviews, report conflicts; or, when workflows may not open PRs, fail or open an issue.
-5. Write the outputs and the step summary.
+4. Write the outputs (the first target's, and every target's as JSON) and the step summary.
+   With several targets, one that fails does not stop the others; the step fails at the
+   end, naming them.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Literal, Self
 
 from pydantic import field_validator, model_validator
 
-from release_kit.action import Lines, Runtime, run
-from release_kit.errors import InputError
+from release_kit.action import Bool, Lines, Runtime, commands, run
+from release_kit.errors import InputError, ReleaseKitError
+from release_kit.git.refnames import ref_name_problem
 from release_kit.github.inputs import GitHubAuthInputs
-from release_kit.github.reintegration import ReintegrationRepo, read_facts
+from release_kit.github.reintegration import ReintegrationRepo
 from release_kit.reintegration.branching import intermediate_branch, prefix_problem
 from release_kit.reintegration.content import DEFAULT_BODY, DEFAULT_TITLE, check_templates
 from release_kit.reintegration.mergeability import wait_budget
-from release_kit.reintegration.plan import Settings, plan_reintegration, up_to_date
-from release_kit.reintegration.report import Outcome, summary
-from release_kit.reintegration.steps import Options, reintegrate
+from release_kit.reintegration.plan import Settings
+from release_kit.reintegration.report import Outcome, overview, summary
+from release_kit.reintegration.steps import Options, Target, sync_target
 
 # What an App token for the repository needs: the branch, the PR, labels, comments, the issue.
 PERMISSIONS = {"contents": "write", "pull_requests": "write", "issues": "write"}
@@ -31,7 +37,9 @@ PERMISSIONS = {"contents": "write", "pull_requests": "write", "issues": "write"}
 
 class Inputs(GitHubAuthInputs):
     source_branch: str = ""  # action.yml: ${{ github.ref_name }}
-    target_branch: str = ""  # empty: the repository's default branch
+    target_branch: str = ""  # empty (and no target-branches): the repository's default branch
+    target_branches: Lines = []
+    fast_forward: Bool = False
     branch_prefix: str = "reintegrate/"
     title: str = DEFAULT_TITLE
     body: str = DEFAULT_BODY
@@ -43,6 +51,11 @@ class Inputs(GitHubAuthInputs):
     @classmethod
     def _short_name(cls, value: str) -> str:
         return value.removeprefix("refs/heads/")
+
+    @field_validator("target_branches")
+    @classmethod
+    def _short_names(cls, value: list[str]) -> list[str]:
+        return [name.removeprefix("refs/heads/") for name in value]
 
     @field_validator("branch_prefix")
     @classmethod
@@ -58,51 +71,105 @@ class Inputs(GitHubAuthInputs):
         if not self.source_branch:
             raise InputError("source-branch", "no source branch was given and the run has no "
                              "github.ref_name.", hint="Set source-branch, e.g. release/1.4.0.")
+        if self.target_branch and self.target_branches:
+            raise InputError("target-branches", "target-branch and target-branches are both "
+                             "given.", hint="List every target in target-branches, one per "
+                             "line, and remove target-branch.")
+        for name in self.target_branches:
+            problem = ref_name_problem(name)
+            if problem:
+                raise InputError("target-branches", f"{name!r} is not a branch name: {problem}.")
+        duplicates = sorted({n for n in self.target_branches
+                             if self.target_branches.count(n) > 1})
+        if duplicates:
+            raise InputError("target-branches", f"{', '.join(duplicates)} is listed twice.",
+                             hint="List each target once.")
         check_templates(self.title, self.body)
         return self
+
+    def targets(self) -> list[str]:
+        """The targets given (empty: the repository's default branch)."""
+        return self.target_branches or ([self.target_branch] if self.target_branch else [])
+
+    @property
+    def target_input(self) -> str:
+        return "target-branches" if self.target_branches else "target-branch"
 
 
 def main(inputs: Inputs, rt: Runtime) -> None:
     repository = rt.context.require_repository()
     hub = ReintegrationRepo(inputs.github(repository, PERMISSIONS), repository)
     source = inputs.source_branch
-    target = inputs.target_branch or hub.default_branch
-    source_sha = check_branches(hub, source, target, target_given=bool(inputs.target_branch))
+    targets = inputs.targets() or [hub.default_branch]
+    source_sha = check_branches(hub, source, targets, inputs)
 
-    compared = hub.compare(target, source)
-    head = intermediate_branch(inputs.branch_prefix, source)
-    outcome = Outcome(source, target, head, compared.ahead_by, compared.html_url)
-    if up_to_date(compared):
-        outcome.result = "up-to-date"
-    else:
-        facts = read_facts(hub, server_url=rt.context.server_url, source=source,
-                           source_sha=source_sha, target=target, head=head,
-                           source_vs_target=compared)
-        plan = plan_reintegration(facts, Settings(inputs.title, inputs.body,
-                                                  tuple(inputs.labels), tuple(inputs.reviewers)))
-        plan = plan.with_known_users(hub.existing_users(plan.reviewers))
-        options = Options(inputs.on_permission_denied, wait_budget(rt.environ))
-        reintegrate(hub, plan, outcome, options)
+    settings = Settings(inputs.title, inputs.body, tuple(inputs.labels), tuple(inputs.reviewers))
+    options = Options(inputs.on_permission_denied, wait_budget(rt.environ),
+                      fast_forward=inputs.fast_forward, app_auth=bool(inputs.app_id))
+    outcomes: list[Outcome] = []
+    for index, target in enumerate(targets):
+        head = intermediate_branch(inputs.branch_prefix, source, target if index else None)
+        job = Target(source, source_sha, target, head, settings, rt.context.server_url)
+        try:
+            outcome = sync_target(hub, job, options)
+        except ReleaseKitError as exc:
+            if len(targets) == 1 or isinstance(exc, InputError):
+                raise  # one target: its error is the step's, as it always was
+            commands.error(f"{target}: {exc}", title=f"Could not sync {target}: {exc.title}")
+            outcome = Outcome(source, target, head, 0, "", result="failed", error=str(exc))
+        outcomes.append(outcome)
 
-    rt.outputs.update(outcome.outputs())
-    rt.summary.write(summary(outcome))
+    write_outputs(outcomes, rt)
+    failed = [o.target for o in outcomes if o.result == "failed"]
+    if failed:
+        raise ReleaseKitError(f"{len(failed)} of {len(outcomes)} target branch(es) could not be "
+                              f"synced: {', '.join(failed)} (the others were).",
+                              hint="See the errors above; a re-run converges (nothing is done "
+                                   "twice).", title="Reintegration incomplete")
 
 
-def check_branches(hub: ReintegrationRepo, source: str, target: str, *, target_given: bool) -> str:
-    """The source's head; input errors for a missing branch or source == target."""
-    if source == target:
-        name = "target-branch" if target_given else "source-branch"
-        raise InputError(name, f"source and target are both {source!r}: there is nothing to "
+def write_outputs(outcomes: list[Outcome], rt: Runtime) -> None:
+    first = outcomes[0]
+    rt.outputs.update({
+        **first.outputs(),
+        "conflicts": any(o.conflicts for o in outcomes),
+        "results": json.dumps({o.target: o.to_json() for o in outcomes}),
+        "fast-forwarded": json.dumps([o.target for o in outcomes
+                                      if o.result == "fast-forwarded"]),
+    })
+    if len(outcomes) > 1:
+        rt.summary.write(overview(outcomes))
+    for outcome in outcomes:
+        rt.summary.write(summary(outcome))
+
+
+def check_branches(hub: ReintegrationRepo, source: str, targets: list[str],
+                   inputs: Inputs) -> str:
+    """The source's head; input errors for a missing branch or a target that is the source."""
+    name = inputs.target_input
+    if source in targets:
+        given = bool(inputs.targets())
+        raise InputError(name if given else "source-branch",
+                         f"source and target are both {source!r}: there is nothing to "
                          "reintegrate.", hint="The source is the release branch (e.g. "
                          "release/1.4.0), the target the branch it goes back into.")
     source_sha = hub.branch_sha(source)
     if source_sha is None:
         raise InputError("source-branch", f"the branch {source!r} does not exist in "
                          f"{hub.full_name}.", hint="Pass an existing release branch.")
-    if hub.branch_sha(target) is None:
-        raise InputError("target-branch", f"the branch {target!r} does not exist in "
-                         f"{hub.full_name}.", hint="Pass an existing branch, or leave it empty "
-                         "for the repository's default branch.")
+    missing = [target for target in targets if hub.branch_sha(target) is None]
+    if missing:
+        what = (f"the branch {missing[0]!r} does not exist" if len(missing) == 1 else
+                f"the branches {', '.join(repr(m) for m in missing)} do not exist")
+        raise InputError(name, f"{what} in {hub.full_name}.", hint="Pass existing branches, or "
+                         "leave the targets empty for the repository's default branch.")
+    for index, target in enumerate(targets):
+        head = intermediate_branch(inputs.branch_prefix, source, target if index else None)
+        problem = ref_name_problem(head)
+        if problem or head in targets or head == source:
+            raise InputError(name, f"the intermediate branch of {target!r}, {head!r}, cannot be "
+                             f"used: {problem or 'it is a source or target itself'}.",
+                             hint="Change branch-prefix.")
     return source_sha
 
 

@@ -9,6 +9,10 @@ operation:
 - ``notify-failure``: report a failure and ping the driver on the ticket; without a ticket, open
   (or reuse) an issue in the failing repository, one per (release, stage).
 - ``close``: close the ticket once every row's last stage is success or skipped.
+
+Chat: every report a step writes (report, notify-failure, open's dispatches) that ``notify-on``
+wants is posted to the webhooks given (Slack, Teams, generic JSON), once per event and channel:
+the dedupe keys of the posts are kept in the ticket's ledger. A post that fails is a warning.
 """
 
 from __future__ import annotations
@@ -19,14 +23,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Annotated, Literal, Self
 
-from pydantic import BeforeValidator, field_validator, model_validator
+from pydantic import BeforeValidator, SecretStr, field_validator, model_validator
 
 from release_kit import templates
 from release_kit.action import Bool, Lines, Runtime, commands, markdown_table, run
+from release_kit.chat import Notifier, Webhook, check_url, timeout_of
 from release_kit.errors import InputError, NotFoundError, PermissionDeniedError, ReleaseKitError
 from release_kit.github.inputs import GitHubAuthInputs
 from release_kit.github.rest import API_CALLS, AmbiguousWrite
 from release_kit.github.tickets import CommentMode, Ticket, TicketDesk
+from release_kit.notify import DEFAULT_NOTIFY_ON, parse_rules
 from release_kit.tickets import (
     DISPATCH_STAGE,
     Report,
@@ -71,6 +77,10 @@ class Inputs(GitHubAuthInputs):
     targets: Lines = []
     comment_mode: CommentMode = "failures"
     fail_on_error: Bool = True
+    slack_webhook_url: SecretStr = SecretStr("")
+    teams_webhook_url: SecretStr = SecretStr("")
+    webhook_url: SecretStr = SecretStr("")
+    notify_on: Lines = list(DEFAULT_NOTIFY_ON)
 
     @field_validator("ticket_repo", "repository")
     @classmethod
@@ -116,7 +126,26 @@ class Inputs(GitHubAuthInputs):
                              f"{self.operation}.", hint="Remove targets from this step.")
         parse_targets(self.targets)
         templates.check(self.title, {"release", "driver"}, "title")
+        parse_rules(self.notify_on)
+        for name, url in self.webhooks().items():
+            check_url(name, url)
         return self
+
+    def webhooks(self) -> dict[str, str]:
+        """input name -> address, for the webhooks given."""
+        given = {"slack-webhook-url": self.slack_webhook_url,
+                 "teams-webhook-url": self.teams_webhook_url,
+                 "webhook-url": self.webhook_url}
+        return {name: url.get_secret_value() for name, url in given.items()
+                if url.get_secret_value()}
+
+    def notifier(self, rt: Runtime) -> Notifier | None:
+        """The chat webhooks, or None when none is given (slack_sdk is then never imported)."""
+        hooks = [Webhook(name.removesuffix("-webhook-url").removesuffix("-url"), url)
+                 for name, url in self.webhooks().items()]
+        if not hooks:
+            return None
+        return Notifier(hooks, parse_rules(self.notify_on), timeout=timeout_of(rt.environ))
 
 
 @dataclass
@@ -124,6 +153,7 @@ class Result:
     ticket: Ticket | None = None
     fallback_issue: int | None = None
     notes: list[str] = field(default_factory=list)
+    chat: list[str] = field(default_factory=list)  # what each chat post did
 
 
 def make_report(inputs: Inputs, rt: Runtime, *, status: Status | None = None,
@@ -170,9 +200,10 @@ def open_ticket(inputs: Inputs, rt: Runtime, desk: TicketDesk) -> Result:
     dispatches = [dispatch(target, ticket, inputs, rt, desk)
                   for target in parse_targets(inputs.targets)
                   if not already_started(state, target)]
-    if dispatches:
-        write(desk, ticket, dispatches, inputs)
-    return Result(ticket)
+    result = Result(ticket)
+    if dispatches and write(desk, ticket, dispatches, inputs):
+        result.chat = announce(inputs, rt, desk, ticket, dispatches)
+    return result
 
 
 def dispatch(target: Target, ticket: Ticket, inputs: Inputs, rt: Runtime,
@@ -210,7 +241,9 @@ def report(inputs: Inputs, rt: Runtime, desk: TicketDesk) -> Result:
         return Result(ticket, notes=[f"A newer report is already in the ticket for "
                                      f"{event.repository} / {event.stage}; nothing changed."])
     desk.comment(ticket, event, inputs.comment_mode, desk.state_of(ticket).driver or inputs.driver)
-    return Result(ticket)
+    result = Result(ticket)
+    result.chat = announce(inputs, rt, desk, ticket, [event])
+    return result
 
 
 def notify_failure(inputs: Inputs, rt: Runtime, desk: TicketDesk) -> Result:
@@ -224,19 +257,55 @@ def notify_failure(inputs: Inputs, rt: Runtime, desk: TicketDesk) -> Result:
                          "failure issue in the reporting repository instead.")
         ticket = None
     if ticket is None:
-        made = desk.failure_issue(event, inputs.driver)
+        made, recorded = desk.failure_issue(event, inputs.driver)
         warn_unassigned(made.unassigned, made.issue.html_url)
         verb = "Opened" if made.created else "Updated"
-        return Result(fallback_issue=made.issue.number,
-                      notes=[f"{verb} {made.issue.html_url}: there is no ticket for "
-                             f"{inputs.release}."])
+        result = Result(fallback_issue=made.issue.number,
+                        notes=[f"{verb} {made.issue.html_url}: there is no ticket for "
+                               f"{inputs.release}."])
+        notifier = inputs.notifier(rt)
+        if notifier is not None:
+            # No ledger without a ticket: the issue's record of the event is the dedupe key
+            # (a re-run finds it and does not post again).
+            notifier.post_all(inputs.release, [event], server_url=rt.context.server_url,
+                              link=made.issue.html_url,
+                              label=f"Failure issue #{made.issue.number}",
+                              already=lambda _key: not recorded)
+            result.chat = notifier.lines
+        return result
     if not write(desk, ticket, [event], inputs):
         return Result(ticket, notes=["A newer report is already in the ticket; no notification."])
     driver = desk.state_of(ticket).driver or inputs.driver
     desk.notify(ticket, event, driver)  # always: notifying is what this operation is for
     if inputs.comment_mode == "single":
         desk.comment(ticket, event, "single", driver)
-    return Result(ticket)
+    result = Result(ticket)
+    result.chat = announce(inputs, rt, desk, ticket, [event])
+    return result
+
+
+def announce(inputs: Inputs, rt: Runtime, desk: TicketDesk, ticket: Ticket,
+             reports: list[Report]) -> list[str]:
+    """Post the wanted ``reports`` to chat once each, and record the posts in the ticket.
+
+    Returns what each post did, for the step summary.
+    """
+    notifier = inputs.notifier(rt)
+    if notifier is None or not any(notifier.wants(r) for r in reports):
+        return []
+    state = desk.state_of(ticket)
+    posted = notifier.post_all(inputs.release, reports, server_url=rt.context.server_url,
+                               link=ticket.url, label=f"Release ticket #{ticket.number}",
+                               already=state.has_notified)
+    if not posted:
+        return notifier.lines
+    try:
+        desk.write(ticket, [], notified=posted)
+    except ReleaseKitError as exc:
+        commands.warning(f"Posted to chat, but could not record it in the ticket "
+                         f"({exc.message}): a re-run of this job posts it again.",
+                         title="Chat post not recorded")
+    return notifier.lines
 
 
 def close(inputs: Inputs, rt: Runtime, desk: TicketDesk) -> Result:
@@ -270,6 +339,8 @@ def warn_unassigned(logins: tuple[str, ...], url: str) -> None:
 
 def main(inputs: Inputs, rt: Runtime) -> None:
     event_time(rt)  # an invalid RELEASE_KIT_EVENT_TIME fails before anything is written
+    if inputs.webhooks():
+        timeout_of(rt.environ)  # so does an invalid RELEASE_KIT_CHAT_TIMEOUT
     desk = TicketDesk(inputs.github, release=inputs.release, ticket_repo=inputs.ticket_repo,
                       labels=inputs.labels, server_url=rt.context.server_url)
     try:
@@ -311,6 +382,8 @@ def write_outputs(result: Result, rt: Runtime) -> None:
     for note in result.notes:
         commands.info(note)
         rt.summary.write(note)
+    if result.chat:
+        rt.summary.write("### Chat\n\n" + "\n".join(f"- {line}" for line in result.chat) + "\n")
 
 
 if __name__ == "__main__":

@@ -1,10 +1,12 @@
-"""Untrusted text (PR titles, commit subjects, inputs, messages) put into Markdown, Mermaid and
-hidden HTML comments: the one place every renderer of such text goes through.
+"""Untrusted text (PR titles, commit subjects, inputs, messages) put into Markdown, Mermaid,
+hidden HTML comments and Slack's mrkdwn: the one place every renderer of such text goes through.
 
 Text is shown literally: Markdown syntax is escaped (no links, images, emphasis or code spans
 of its own), HTML cannot open tags, line breaks cannot start a new line, block or table row,
 and ``@name`` or ``@org/team`` cannot mention (and so notify) anyone: a zero-width space after
-``@`` keeps it readable while GitHub no longer links it. Pure: no I/O.
+``@`` keeps it readable while GitHub no longer links it. In Slack's mrkdwn, ``&``, ``<`` and
+``>`` are entities (Slack's own escaping), so no ``<!here>``, ``<@U123>`` or ``<url|link>`` can
+form, and ``@here`` / ``@channel`` get the zero-width space too. Pure: no I/O.
 """
 
 from __future__ import annotations
@@ -36,6 +38,21 @@ def code(text: str) -> str:
     """``text`` as inline code; backticks cannot end the span early."""
     text = " ".join(text.split()).replace("`", "'")
     return f"`{neutralise_mentions(text)}`" if text else ""
+
+
+def slack(text: str, limit: int | None = None) -> str:
+    """``text`` in Slack mrkdwn, on one line: no mention, link or special command can form."""
+    text = " ".join(text.split())
+    if limit is not None and len(text) > limit:
+        text = text[: max(limit - 1, 0)].rstrip() + "…"
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return neutralise_mentions(text)
+
+
+def slack_code(text: str, limit: int | None = None) -> str:
+    """``text`` as one Slack mrkdwn code span (no formatting inside; backticks cannot end it)."""
+    text = slack(text.replace("`", "'"), limit)
+    return f"`{text}`" if text else ""
 
 
 def mermaid_label(text: str) -> str:

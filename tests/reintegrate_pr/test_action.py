@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from release_kit.text import ZERO_WIDTH_SPACE
@@ -66,7 +68,11 @@ def test_nothing_to_reintegrate_is_up_to_date_and_a_no_op(world: World):
 
     assert result.exit_code == 0, result
     assert result.outputs == {"result": "up-to-date", "pr-number": "", "pr-url": "",
-                              "issue-number": "", "conflicts": "false"}
+                              "issue-number": "", "conflicts": "false", "fast-forwarded": "[]",
+                              "results": result.outputs["results"]}
+    assert json.loads(result.outputs["results"]) == {"main": {
+        "result": "up-to-date", "pr-number": None, "pr-url": "", "issue-number": None,
+        "conflicts": False, "head": "", "sha": "", "ci-blocked": False, "error": ""}}
     assert world.writes_of_last_run() == []
     assert world.sha(HEAD) is None and world.pulls() == []
     assert "nothing to bring back" in result.summary

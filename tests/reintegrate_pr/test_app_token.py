@@ -36,6 +36,8 @@ def test_the_app_token_is_minted_for_this_repository_with_three_permissions(worl
     assert minted[0].response_json["repository_selection"] == "selected"
     [pull] = world.pulls()
     assert pull.user.login == f"sandbox-app-{APP_ID}[bot]" and pull.head.ref == HEAD
+    # an App's events start workflows: no warning that the PR's checks will not start
+    assert [w.title for w in result.warnings] == []
     assert f"#{fix}" in pull.body
     assert [label.name for label in pull.labels] == ["reintegration"]
     assert [u.login for u in pull.requested_reviewers] == ["alice"]

@@ -63,6 +63,7 @@ def test_existing_intermediate_branch_only_moves_forward(ahead, behind, action):
 
 def test_intermediate_branch_name():
     assert intermediate_branch("reintegrate/", "release/1.4.0") == "reintegrate/release/1.4.0"
+    assert intermediate_branch("sync/", "main", "env/dev") == "sync/main-into-env/dev"
 
 
 @pytest.mark.parametrize("prefix", ["reintegrate/", "sync-", "hotfix/back-to-main/", "x"])

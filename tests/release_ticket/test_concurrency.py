@@ -102,3 +102,33 @@ def test_twenty_processes_under_latency_and_secondary_limits_lose_nothing(
     failed = [i for i, code in enumerate(codes) if code != 0]
     assert lost == 0 or len(failed) >= lost  # a report that did not land exits non-zero
     assert lost == 0, f"{lost} rows lost (exit codes {codes})"
+
+
+def test_concurrent_reporters_posting_to_chat_keep_every_ledger_entry(
+        sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ten jobs reach production at once, each posts and records its post: the ledger writes
+    race each other and the reports, and no key is lost (a re-run of any of them posts nothing)."""
+    writers = 10
+    repos = [f"acme/svc-{i:02d}" for i in range(writers)]
+    setup(sandbox, *repos)
+    assert ticket_action(sandbox, "open").exit_code == 0
+    monkeypatch.setenv("GITHUB_API_URL", sandbox.github.url)
+    inputs = [parse_inputs({
+        "operation": "report", "release": RELEASE, "ticket-repo": TICKETS,
+        "repository": repo, "stage": "production", "status": "success",
+        "github-token": sandbox.github.default_token, "fail-on-error": "true",
+        "webhook-url": sandbox.github.webhook_url("chat"),
+    }) for repo in repos]
+
+    def report(i: int) -> dict[str, str]:
+        return run_operation(inputs[i], repository=repos[i], run_id=str(2000 + i),
+                             server_url=sandbox.github.server_url)
+
+    with ThreadPoolExecutor(writers) as pool:
+        list(pool.map(report, range(writers)))
+    assert len(sandbox.github.webhooks.delivered("chat")) == writers
+    state = state_of(sandbox)
+    assert len(state.notified) == writers
+    assert len(state.repositories()) == writers
+    report(3)  # a re-run finds its key
+    assert len(sandbox.github.webhooks.of("chat")) == writers

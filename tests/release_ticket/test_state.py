@@ -86,3 +86,67 @@ def test_json_round_trip() -> None:
 
 def test_times_are_normalised_to_utc() -> None:
     assert normalise_time("2026-11-23T12:00:00+02:00") == "2026-11-23T10:00:00.000000Z"
+
+
+# -- the notification ledger ---------------------------------------------------------------------
+
+def key(n: int) -> str:
+    return f"{n:016x}"
+
+
+def at(minute: int) -> str:
+    return normalise_time(f"2026-11-23T10:{minute:02d}:00Z")
+
+
+def test_a_ticket_written_before_the_ledger_reads_as_an_empty_one() -> None:
+    old = {"version": 1, "release": "1.4.0", "driver": "alice",
+           "cells": [report().to_json()]}
+    state = TicketState.from_json(old)
+    assert state.notified == {} and not state.has_notified(key(1))
+    assert "notified" not in state.to_json()  # and is written back as it was
+    assert TicketState.from_json(state.to_json()) == state
+
+
+def test_the_ledger_round_trips_and_is_a_union() -> None:
+    a = TicketState("1").with_notified({key(1): at(1), key(2): at(2)})
+    b = TicketState("1").with_notified({key(2): at(3), key(3): at(3)})
+    merged = a.union(b)
+    assert merged == b.union(a) == merged.union(a).union(b)
+    assert merged.notified == {key(1): at(1), key(2): at(3), key(3): at(3)}
+    assert TicketState.from_json(merged.to_json()) == merged
+    assert merged.covers(a) and merged.covers(b) and not a.covers(b)
+
+
+def test_the_ledger_keeps_the_newest_entries_whatever_the_order() -> None:
+    from release_kit.tickets.model import NOTIFIED_LIMIT
+
+    entries = [{key(n): at(n % 60)} for n in range(NOTIFIED_LIMIT + 30)]
+    forward = TicketState("1")
+    for entry in entries:
+        forward = forward.with_notified(entry)
+    backward = TicketState("1")
+    for entry in reversed(entries):
+        backward = backward.with_notified(entry)
+    assert forward == backward
+    assert len(forward.notified) == NOTIFIED_LIMIT
+    dropped = sorted(((t, k) for e in entries for k, t in e.items()))[:30]
+    assert not any(forward.has_notified(k) for _, k in dropped)
+    # an entry older than everything kept changes nothing: it counts as recorded
+    assert forward.records({dropped[0][1]: dropped[0][0]})
+    assert not forward.records({key(9999): at(59)})
+
+
+@pytest.mark.parametrize("notified", [
+    "abc",
+    [["nothex!!nothex!!", "2026-11-23T10:00:00Z"]],
+    [[key(1)]],
+    [[key(1), 5]],
+    [[key(1), "yesterday"]],
+    [[key(1), "2999-01-01T00:00:00Z"]],
+])
+def test_a_damaged_ledger_is_refused(notified: object) -> None:
+    from datetime import UTC, datetime
+
+    data = {"release": "1", "cells": [], "notified": notified}
+    with pytest.raises(ValueError):
+        TicketState.from_json(data, now=datetime(2026, 11, 23, 12, tzinfo=UTC))

@@ -23,7 +23,7 @@ from cmarkgfm import cmark
 from release_kit.changelog import DEFAULT_SECTIONS, Entry, render
 from release_kit.reintegration import content
 from release_kit.reintegration.model import Commit, Pull
-from release_kit.text import ZERO_WIDTH_SPACE, code, inline, mention
+from release_kit.text import ZERO_WIDTH_SPACE, code, inline, mention, slack, slack_code
 
 PAYLOADS = {
     "team-mention": "Ping @acme/security and @alice, cc @bob-2",
@@ -175,3 +175,34 @@ def test_the_old_rendering_let_each_payload_through() -> None:
                 html.unescape(text).strip() == f"{' '.join(payload.split())} (#7)":
             passed.add(name)
     assert passed == HARMLESS_RAW
+
+
+# Slack's mrkdwn has no parser here to render with; its rules are few: ``<...>`` is the only
+# way to write a mention, a special command (``<!here>``) or a link, ``&``, ``<`` and ``>`` are
+# escaped as entities, and ``@here``/``@channel`` typed plainly may ping under ``link_names``.
+SLACK_ENTITY = re.compile(r"&(amp|lt|gt);")
+SLACK_PAYLOADS = {**PAYLOADS, "slack-specials": (
+    "<!here> <!channel> <@U024BE7LH> <!subteam^S0123|@team> @channel @here "
+    "<https://evil.example|click me> &amp; &lt;")}
+
+
+@pytest.mark.parametrize("payload", SLACK_PAYLOADS.values(), ids=SLACK_PAYLOADS.keys())
+def test_slack_text_cannot_mention_link_or_command(payload: str) -> None:
+    for rendered in (slack(payload), slack_code(payload)):
+        assert "<" not in rendered and ">" not in rendered
+        assert "&" not in SLACK_ENTITY.sub("", rendered)  # every & starts an entity
+        assert "\n" not in rendered and not live_mentions(rendered)
+    shown = html.unescape(slack(payload))  # what Slack displays: the payload on one line
+    assert shown == one_line(payload)
+
+
+@pytest.mark.parametrize("payload", SLACK_PAYLOADS.values(), ids=SLACK_PAYLOADS.keys())
+def test_slack_code_is_one_code_span(payload: str) -> None:
+    rendered = slack_code(payload)
+    assert rendered.startswith("`") and rendered.endswith("`")
+    assert "`" not in rendered[1:-1]
+
+
+def test_slack_text_is_cut_to_its_limit() -> None:
+    assert slack("x" * 50, limit=10) == "x" * 9 + "…"
+    assert slack_code("") == ""

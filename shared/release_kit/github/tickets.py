@@ -15,7 +15,7 @@ no report ever starts from an empty state over rows it cannot read.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
@@ -226,7 +226,7 @@ class TicketDesk:
         mark = backup_marker(self.release)
         comment = ticket.issues.find_comment(ticket.number, mark)
         kept = read_backup(comment.body, now()) if comment is not None else None
-        merged = state if kept is None else kept.merge(state.cells.values())
+        merged = state if kept is None else kept.union(state)
         if state.driver:
             merged = merged.with_driver(state.driver)
         text = f"{backup_comment(merged)}\n\n{mark}"
@@ -248,16 +248,22 @@ class TicketDesk:
     # -- reporting ----------------------------------------------------------------------------
 
     def write(self, ticket: Ticket, reports: Sequence[Report], driver: str = "", *,
-              set_driver: bool = False) -> BodyUpdate | None:
+              set_driver: bool = False,
+              notified: Mapping[str, str] | None = None) -> BodyUpdate | None:
         """Merge ``reports`` into the ticket until the write sticks; None when all were stale.
 
         Every body read on the way is merged too, so this writer restores reports that a
         concurrent writer's stale write erased (see ``update_body``). ``driver`` is recorded in a
         ticket that has no state yet (an issue adopted by number), or always with ``set_driver``.
+        ``notified`` adds entries to the notification ledger (key -> event time); with no
+        reports, None means they were all recorded already.
         A damaged block is restored from the backup comment first (its text kept, quoted).
         """
+        notified = dict(notified or {})
         current = self.state_of(ticket)
         if reports and all(current.is_stale(r) for r in reports):
+            return None
+        if notified and not reports and not set_driver and current.records(notified):
             return None
         fresh = TicketState(self.release, driver)
         backup = self.backup(ticket) if _damaged(ticket.issue.body) else None
@@ -272,7 +278,7 @@ class TicketDesk:
         def known(body: str, seen: Sequence[str]) -> TicketState:
             state = state_of(body)
             for earlier in dict.fromkeys(seen):
-                state = state.merge(state_of(earlier).cells.values())
+                state = state.union(state_of(earlier))
             return state.with_driver(driver) if set_driver else state
 
         def change(body: str, seen: Sequence[str]) -> str:
@@ -282,13 +288,15 @@ class TicketDesk:
                         without_backup(ticket.url)
                 body = restore(body)
                 ticket.restored = True
-            return render_body(body, known(body, seen).merge(reports), self.server_url)
+            wanted = known(body, seen).merge(reports).with_notified(notified)
+            return render_body(body, wanted, self.server_url)
 
         def complete(body: str, seen: Sequence[str]) -> bool:
             if _damaged(body):
                 return False
             state = state_of(body)
             return (all(state.reflects(r) for r in reports) and state.covers(known(body, seen))
+                    and state.records(notified)
                     and (not set_driver or state.driver == driver))
 
         store = IssueBody(ticket.issues, ticket.issue)
@@ -320,10 +328,12 @@ class TicketDesk:
 
     # -- no ticket ----------------------------------------------------------------------------
 
-    def failure_issue(self, event: Report, driver: str) -> NewIssue:
+    def failure_issue(self, event: Report, driver: str) -> tuple[NewIssue, bool]:
         """One open issue per (release, stage) in the failing repository.
 
-        A later failure of the same stage (another run or attempt) adds a comment to it.
+        A later failure of the same stage (another run or attempt) adds a comment to it. The
+        flag says whether this call recorded ``event`` (created the issue or its comment): a
+        re-run of the same event finds it and records nothing.
         """
         issues = self.issues(event.repository)
         note = f"(No release ticket for {self.release} was found in {self.ticket_repo}.)"
@@ -335,10 +345,12 @@ class TicketDesk:
             labels=[messages.FAILURE_LABEL],
             assignees=assignable(driver),
         )
+        recorded = made.created
         if not made.created and messages.event_marker(event) not in made.issue.body:
-            issues.ensure_comment(made.issue.number, mark=messages.event_marker(event),
-                                  body=messages.failure_followup(event, driver))
-        return made
+            _, recorded = issues.ensure_comment(made.issue.number,
+                                                mark=messages.event_marker(event),
+                                                body=messages.failure_followup(event, driver))
+        return made, recorded
 
 
 def _damaged(body: str) -> bool:

@@ -42,8 +42,15 @@ class BranchStep:
         }[self.action]
 
 
-def intermediate_branch(prefix: str, source: str) -> str:
-    return f"{prefix}{source}"
+def intermediate_branch(prefix: str, source: str, target: str | None = None) -> str:
+    """``<prefix><source>``, or ``<prefix><source>-into-<target>`` for a further target.
+
+    The first target keeps the name a single target always had (a re-run after more targets
+    were listed finds its PR); each further target gets a branch of its own, so that resolving
+    one target's conflicts on it never mixes that target into another target's PR.
+    """
+    name = f"{prefix}{source}"
+    return f"{name}-into-{target}" if target else name
 
 
 def plan_branch(

@@ -15,7 +15,7 @@ from typing import Literal
 from release_kit.action import commands
 from release_kit.errors import ConflictError, PermissionDeniedError
 from release_kit.github.errors import ActionsCannotCreatePullRequests, GitHubValidationFailed
-from release_kit.github.reintegration import ReintegrationRepo
+from release_kit.github.reintegration import ReintegrationRepo, read_facts
 from release_kit.markers import marker
 from release_kit.reintegration.branching import BranchStep
 from release_kit.reintegration.guidance import (
@@ -29,7 +29,7 @@ from release_kit.reintegration.mergeability import (
     poll_mergeable,
 )
 from release_kit.reintegration.model import Pull
-from release_kit.reintegration.plan import Plan
+from release_kit.reintegration.plan import Plan, Settings, plan_reintegration, up_to_date
 from release_kit.reintegration.pulls import CONFLICTS_LABEL, conflict_label_change, pull_update
 from release_kit.reintegration.report import Outcome
 from release_kit.reintegration.reviewers import choose_reviewers
@@ -37,11 +37,82 @@ from release_kit.reintegration.reviewers import choose_reviewers
 OnPermissionDenied = Literal["fail", "issue"]
 
 
+# The login of the job's GITHUB_TOKEN: GitHub starts no workflow for the events it causes
+# (a pull request it opens, a push it makes), except workflow_dispatch and repository_dispatch.
+JOB_TOKEN_LOGIN = "github-actions[bot]"
+
+
 @dataclass(frozen=True)
 class Options:
     on_permission_denied: OnPermissionDenied = "issue"
     mergeability_wait: float = DEFAULT_WAIT_SECONDS  # in total
     sleep: Callable[[float], None] = time.sleep
+    fast_forward: bool = False  # a target with no commits of its own is moved, not PR'd
+    app_auth: bool = False  # a GitHub App's token: its events start workflows
+
+
+@dataclass(frozen=True)
+class Target:
+    """One branch to bring the source into, and the inputs that shape its PR."""
+
+    source: str
+    source_sha: str
+    target: str
+    head: str  # the intermediate branch of this target
+    settings: Settings
+    server_url: str
+
+
+def sync_target(hub: ReintegrationRepo, job: Target, options: Options) -> Outcome:
+    """Bring ``job.source`` into one target: nothing, a fast-forward, or a pull request."""
+    compared = hub.compare(job.target, job.source)
+    outcome = Outcome(job.source, job.target, job.head, compared.ahead_by, compared.html_url)
+    if up_to_date(compared):
+        outcome.result = "up-to-date"
+        return outcome
+    if options.fast_forward and compared.behind_by == 0:
+        if fast_forward_target(hub, job, outcome, options):
+            return outcome
+        compared = hub.compare(job.target, job.source)  # it may have moved meanwhile
+        outcome.ahead_by, outcome.source_compare_url = compared.ahead_by, compared.html_url
+        if up_to_date(compared):
+            outcome.result = "up-to-date"
+            return outcome
+    facts = read_facts(hub, server_url=job.server_url, source=job.source,
+                       source_sha=job.source_sha, target=job.target, head=job.head,
+                       source_vs_target=compared)
+    plan = plan_reintegration(facts, job.settings)
+    plan = plan.with_known_users(hub.existing_users(plan.reviewers))
+    reintegrate(hub, plan, outcome, options)
+    return outcome
+
+
+def fast_forward_target(hub: ReintegrationRepo, job: Target, outcome: Outcome,
+                        options: Options) -> bool:
+    """Move the target to the source (refs API, never forced); False when GitHub refuses.
+
+    A refusal (the target got commits of its own meanwhile: "Update is not a fast forward";
+    a protected branch that takes changes only through pull requests) is a warning, and the
+    caller opens a pull request instead.
+    """
+    try:
+        hub.fast_forward(job.target, job.source_sha)
+    except (GitHubValidationFailed, PermissionDeniedError) as exc:
+        commands.warning(f"Could not fast-forward {job.target} to {job.source} ({exc.message}); "
+                         "opening a pull request instead.", title="Fast-forward refused")
+        outcome.done.append(f"could not fast-forward `{job.target}` ({exc.message}): a pull "
+                            "request instead")
+        return False
+    outcome.result = "fast-forwarded"
+    outcome.target_sha = job.source_sha
+    outcome.done.append(f"fast-forwarded `{job.target}` to `{job.source}` "
+                        f"({job.source_sha[:7]})")
+    if not options.app_auth:
+        commands.notice(f"Fast-forwarded {job.target}. If github-token is the job's "
+                        "GITHUB_TOKEN, GitHub starts no push workflow for this: dispatch "
+                        f"{job.target}'s build (workflow_dispatch), or use a GitHub App's "
+                        "credentials.", title="Fast-forward")
+    return True
 
 
 def reintegrate(hub: ReintegrationRepo, plan: Plan, outcome: Outcome, options: Options) -> None:
@@ -63,6 +134,30 @@ def reintegrate(hub: ReintegrationRepo, plan: Plan, outcome: Outcome, options: O
     report_conflicts(hub, plan, pull, outcome, options, merge_conflict=merge_conflict)
     if outcome.result != "created":
         outcome.result = "updated" if outcome.wrote else "unchanged"
+    warn_if_ci_blocked(pull, outcome, options)
+
+
+def warn_if_ci_blocked(pull: Pull, outcome: Outcome, options: Options) -> None:
+    """Warn when GitHub will not start the PR's workflows for what this run did.
+
+    GitHub starts no workflow for events made with the job's own GITHUB_TOKEN: the PR it
+    opens gets no ``pull_request`` run, a push to its head no ``synchronize`` run. Which token
+    this run has is told by the PR itself: one the job token opened is authored by
+    ``github-actions[bot]`` (an App's token shows the App, a personal token its user); with App
+    credentials the events always start workflows.
+    """
+    acted = outcome.result == "created" or outcome.moved_head
+    if options.app_auth or not acted or pull.author.lower() != JOB_TOKEN_LOGIN:
+        return
+    outcome.ci_blocked = True
+    commands.warning(
+        f"#{pull.number} was {'opened' if outcome.result == 'created' else 'updated'} with the "
+        "job's GITHUB_TOKEN, and GitHub starts no workflow for events made with that token: its "
+        "checks will not run (required checks then block the merge). To have them run, give "
+        "this action a GitHub App (app-id and app-private-key) or a token from a secret "
+        "(github-token: ${{ secrets.NAME }}, with contents, pull requests and issues write); "
+        f"or close and reopen #{pull.number} (a person's event starts them): {pull.url}",
+        title="Pull request checks will not start")
 
 
 def clean_up_branch(hub: ReintegrationRepo, step: BranchStep, outcome: Outcome) -> None:
@@ -84,7 +179,7 @@ def move_branch(hub: ReintegrationRepo, step: BranchStep, outcome: Outcome) -> b
     if step.action == "create":
         try:
             hub.create_branch(step.branch, step.source_sha)
-            outcome.created_branch = True
+            outcome.created_branch = outcome.moved_head = True
         except GitHubValidationFailed as exc:
             if not exc.mentions("already exists"):
                 raise
@@ -97,6 +192,7 @@ def move_branch(hub: ReintegrationRepo, step: BranchStep, outcome: Outcome) -> b
     elif step.action == "fast-forward":
         try:
             hub.fast_forward(step.branch, step.source_sha)
+            outcome.moved_head = True
         except GitHubValidationFailed as exc:
             raise ConflictError(
                 f"{step.branch} received new commits while this job ran, so it was not moved.",
@@ -116,6 +212,7 @@ def move_branch(hub: ReintegrationRepo, step: BranchStep, outcome: Outcome) -> b
             return True
         if result == "nothing-to-merge":
             return False
+        outcome.moved_head = True
     else:
         return False
     outcome.done.append(step.describe())

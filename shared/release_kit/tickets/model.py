@@ -5,6 +5,11 @@ order (event time, then run attempt, then the remaining fields as a tie-break), 
 maximum in a semilattice: commutative, associative and idempotent. Any set of reports, applied in
 any order and any number of times, gives the same state, and therefore the same rendered body.
 This is what makes out-of-order delivery and re-runs harmless.
+
+The state also keeps a bounded *notification ledger*: which chat posts were already made (a
+dedupe key per event and channel, with the event's time). It merges the same way (union, the
+later time per key, then the newest :data:`NOTIFIED_LIMIT` kept), so a re-run that finds its key
+does not post twice, whichever writer recorded it.
 """
 
 from __future__ import annotations
@@ -29,8 +34,9 @@ _SEVERITY: dict[Status, int] = {
 }
 
 # The usual pipeline order; stages outside it follow, alphabetically (any name is allowed).
-KNOWN_STAGES = ("dispatch", "build", "dev", "staging", "production", "hotfix")
+KNOWN_STAGES = ("dispatch", "release", "build", "dev", "staging", "production", "hotfix")
 DISPATCH_STAGE = "dispatch"
+RELEASE_STAGE = "release"  # the release was published (the flows report it before the build)
 
 _TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 # How far in the future a time read back from a ticket may be (clocks of runners differ).
@@ -38,6 +44,11 @@ CLOCK_SKEW = timedelta(minutes=5)
 REPOSITORY = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]*/[A-Za-z0-9._-]+")
 LOGIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\[bot\])?")
 STAGE_LIMIT = 40
+# The notification ledger keeps the newest entries only: re-runs happen soon after the run
+# they repeat, and 100 keys (about 5 KB of the body) cover a release of ~10 repositories with a
+# few posts each on three channels.
+NOTIFIED_LIMIT = 100
+NOTIFIED_KEY = re.compile(r"[0-9a-f]{16}")
 
 
 def _text(data: Mapping[str, Any], key: str, default: str | None = None) -> str:
@@ -145,6 +156,7 @@ class TicketState:
     release: str
     driver: str = ""
     cells: Mapping[tuple[str, str], Report] = field(default_factory=dict)
+    notified: Mapping[str, str] = field(default_factory=dict)  # dedupe key -> event time
 
     def merge(self, reports: Iterable[Report]) -> TicketState:
         """This state with ``reports`` applied; the newest report per cell wins."""
@@ -157,6 +169,35 @@ class TicketState:
     def with_driver(self, driver: str) -> TicketState:
         return replace(self, driver=driver)
 
+    def with_notified(self, entries: Mapping[str, str]) -> TicketState:
+        """This state with the ledger entries ``entries`` (key -> event time) recorded.
+
+        Per key the later time is kept; past :data:`NOTIFIED_LIMIT` the oldest entries (by
+        time, then key) are dropped. Like ``merge``, this is a union: any order, any number of
+        times, the same ledger.
+        """
+        if not entries:
+            return self
+        ledger = dict(self.notified)
+        for key, time in entries.items():
+            ledger[key] = max(ledger.get(key, time), time)
+        if len(ledger) > NOTIFIED_LIMIT:
+            newest = sorted(ledger.items(), key=lambda item: (item[1], item[0]))[-NOTIFIED_LIMIT:]
+            ledger = dict(newest)
+        return replace(self, notified=ledger)
+
+    def union(self, other: TicketState) -> TicketState:
+        """Everything of ``other`` merged in: its cells and its ledger (the driver stays)."""
+        return self.merge(other.cells.values()).with_notified(other.notified)
+
+    def has_notified(self, key: str) -> bool:
+        return key in self.notified
+
+    def records(self, entries: Mapping[str, str]) -> bool:
+        """True when recording ``entries`` would change nothing (each is here, or too old to
+        be kept beside the newer ones)."""
+        return self.with_notified(entries).notified == self.notified
+
     def reflects(self, report: Report) -> bool:
         """True when ``report``'s event, or a newer one, holds its cell.
 
@@ -166,8 +207,10 @@ class TicketState:
         return current is not None and current.event() >= report.event()
 
     def covers(self, other: TicketState) -> bool:
-        """True when every cell of ``other`` is reflected here (nothing of it was lost)."""
-        return all(self.reflects(report) for report in other.cells.values())
+        """True when every cell and ledger entry of ``other`` is reflected here (nothing of it
+        was lost)."""
+        return (all(self.reflects(report) for report in other.cells.values())
+                and self.records(other.notified))
 
     def is_stale(self, report: Report) -> bool:
         """True when the cell already holds a strictly newer report (``report`` changes nothing)."""
@@ -222,12 +265,15 @@ class TicketState:
 
     def to_json(self) -> dict[str, Any]:
         ordered = sorted(self.cells.values(), key=lambda r: (r.cell, r.precedence()))
-        return {
+        data: dict[str, Any] = {
             "version": 1,
             "release": self.release,
             "driver": self.driver,
             "cells": [r.to_json() for r in ordered],
         }
+        if self.notified:  # absent when empty: tickets without posts render as before
+            data["notified"] = [[key, self.notified[key]] for key in sorted(self.notified)]
+        return data
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any], *, now: datetime | None = None) -> TicketState:
@@ -241,4 +287,23 @@ class TicketState:
         if not isinstance(cells, list) or not all(isinstance(c, Mapping) for c in cells):
             raise ValueError("cells is not a list of objects")
         state = cls(release=_text(data, "release", ""), driver=driver)
-        return state.merge(Report.from_json(item, now=now) for item in cells)
+        state = state.merge(Report.from_json(item, now=now) for item in cells)
+        return state.with_notified(_ledger(data.get("notified", []), now))
+
+
+def _ledger(value: Any, now: datetime | None) -> dict[str, str]:
+    """The notification ledger read back from a ticket (absent in tickets written before it)."""
+    if not isinstance(value, list):
+        raise ValueError("notified is not a list")
+    ledger: dict[str, str] = {}
+    for entry in value:
+        if not (isinstance(entry, list) and len(entry) == 2
+                and all(isinstance(part, str) for part in entry)):
+            raise ValueError("a notified entry is not a [key, time] pair")
+        key, time = entry[0], normalise_time(entry[1])
+        if not NOTIFIED_KEY.fullmatch(key):
+            raise ValueError(f"notified key {key[:20]!r} is not 16 hex digits")
+        if now is not None and time > normalise_time(now + CLOCK_SKEW):
+            raise ValueError(f"notified time {time} is in the future")
+        ledger[key] = max(ledger.get(key, time), time)
+    return ledger

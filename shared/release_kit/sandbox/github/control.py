@@ -11,6 +11,12 @@ GET      /_sandbox/requests?since=SEQ&bodies=1           the request log (``seq`
 DELETE   /_sandbox/requests                              clear the log
 POST     /_sandbox/users                                 ``{"login", "name"?, "email"?, "type"?}``
 PUT      /_sandbox/repos/{owner}/{repo}/collaborators    ``{"logins": [...] | null}``
+POST     /_sandbox/webhooks/{name}                       a chat post: recorded, answered ``ok``
+GET      /_sandbox/webhooks/{name}                       its posts and armed failures
+POST     /_sandbox/webhooks/{name}/failures              arm one (body: :meth:`Failure.from_json`)
+DELETE   /_sandbox/webhooks/{name}/failures              disarm them
+DELETE   /_sandbox/webhooks[/{name}]                     forget posts and failures
+GET      /_sandbox/webhooks                              ``{name: number of posts}``
 =======  ==============================================  =========================================
 """
 
@@ -21,6 +27,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from release_kit.sandbox.github.faults import Fault, FaultSpecError
+from release_kit.sandbox.github.webhooks import NAME, Failure, WebhookSpecError
 
 if TYPE_CHECKING:
     from release_kit.sandbox.github.server import GitHubEmulator
@@ -28,6 +35,7 @@ if TYPE_CHECKING:
 PREFIX = "/_sandbox"
 _COLLABORATORS = re.compile(r"^/_sandbox/repos/(?P<owner>[^/]+)/(?P<repo>[^/]+)/collaborators$")
 _FAULT = re.compile(r"^/_sandbox/faults/(?P<id>[0-9]+)$")
+_WEBHOOK = re.compile(r"^/_sandbox/webhooks/(?P<name>[^/]+)(?P<failures>/failures)?$")
 
 Answer = tuple[int, dict[str, str], bytes]
 
@@ -69,12 +77,49 @@ def _flag(query: dict[str, list[str]], name: str) -> bool:
 
 
 def serve(emu: GitHubEmulator, method: str, path: str, query: dict[str, list[str]],
-          body: bytes) -> Answer:
+          body: bytes, *, headers: dict[str, str] | None = None) -> Answer:
     """Answer one control request (``path`` starts with ``/_sandbox``)."""
     try:
+        if path == PREFIX + "/webhooks" or path.startswith(PREFIX + "/webhooks/"):
+            return _webhooks(emu, method, path, body, headers or {})
         return _route(emu, method, path, query, body)
     except _Refused as refused:
         return _answer(refused.status, {"message": refused.message})
+
+
+def _webhooks(emu: GitHubEmulator, method: str, path: str, body: bytes,
+              headers: dict[str, str]) -> Answer:
+    hooks = emu.webhooks
+    if path == PREFIX + "/webhooks":
+        if method == "GET":
+            return _answer(200, hooks.names())
+        if method == "DELETE":
+            hooks.clear()
+            return _answer(204)
+        raise _Refused(405, "use GET or DELETE on /_sandbox/webhooks")
+    m = _WEBHOOK.match(path)
+    if m is None or not NAME.fullmatch(m.group("name")):
+        raise _Refused(404, "a webhook name is 1-64 letters, digits, '.', '_' or '-'")
+    name = m.group("name")
+    if m.group("failures"):
+        if method == "POST":
+            try:
+                failure = Failure.from_json(_json(body))
+            except (WebhookSpecError, TypeError) as exc:
+                raise _Refused(422, f"invalid failure: {exc}") from exc
+            return _answer(201, hooks.arm(name, failure).to_json())
+        if method == "DELETE":
+            hooks.disarm(name)
+            return _answer(204)
+        raise _Refused(405, f"use POST or DELETE on /_sandbox/webhooks/{name}/failures")
+    if method == "POST":
+        return hooks.receive(name, headers, body)
+    if method == "GET":
+        return _answer(200, hooks.describe(name))
+    if method == "DELETE":
+        hooks.clear(name)
+        return _answer(204)
+    raise _Refused(405, f"use POST, GET or DELETE on /_sandbox/webhooks/{name}")
 
 
 def _route(emu: GitHubEmulator, method: str, path: str, query: dict[str, list[str]],

@@ -24,6 +24,7 @@ from release_kit.sandbox.github import control, routes
 from release_kit.sandbox.github.faults import DEFAULT_RESET, RATE_LIMIT, Fault, Faults
 from release_kit.sandbox.github.http import ApiError, Request, Response, forbidden_integration
 from release_kit.sandbox.github.state import App, Dispatch, GitHubState, Repo, Token, Workflow
+from release_kit.sandbox.github.webhooks import Failure, Webhooks
 
 
 @dataclass
@@ -115,6 +116,7 @@ class GitHubEmulator:
         self._thread: threading.Thread | None = None
         self._records: list[RequestRecord] = []
         self.faults = Faults()
+        self.webhooks = Webhooks()  # the chat webhook receiver under /_sandbox/webhooks/
         self._seq = 0
         self._epoch = 0  # bumped when the log is cleared: requests begun before are not logged
         self._meta_lock = threading.Lock()
@@ -173,8 +175,10 @@ class GitHubEmulator:
                 self._thread.join(timeout=0.2)
 
     def reset(self) -> None:
-        """Clear all state, faults and records; the server keeps running on the same port."""
+        """Clear all state, faults, webhook posts and records; the server keeps running on the
+        same port."""
         self.faults.clear()
+        self.webhooks.clear()
         with self._meta_lock:
             self._records.clear()
             self._seq = 0
@@ -392,6 +396,19 @@ class GitHubEmulator:
     def clear_faults(self) -> None:
         self.faults.clear()
 
+    # -- the chat webhook receiver -------------------------------------------------------------
+
+    def webhook_url(self, name: str) -> str:
+        """Where to post to the receiver ``name`` (e.g. a Slack webhook stand-in)."""
+        return f"{self.url}/_sandbox/webhooks/{name}"
+
+    def fail_webhook(self, name: str, status: int = 503, count: int | None = 1, *,
+                     body: str = "", retry_after: int | None = None,
+                     latency: float = 0.0) -> Failure:
+        """The next ``count`` (None: every) posts to ``name`` answer ``status`` with ``body``,
+        after ``latency`` seconds."""
+        return self.webhooks.arm(name, Failure(status, count, body, retry_after, latency))
+
     # -- records ------------------------------------------------------------------------------
 
     @property
@@ -472,7 +489,7 @@ class GitHubEmulator:
         path = path.rstrip("/") or "/"
         query = parse_qs(parts.query, keep_blank_values=True)
         if control.is_control(path):
-            return control.serve(self, method, path, query, body)
+            return control.serve(self, method, path, query, body, headers=headers)
         request_id = uuid.uuid4().hex[:8].upper() + ":SANDBOX"
         epoch = self._epoch
         req = Request(method=method, path=path, query=query, headers=headers, body=body)
