@@ -1,11 +1,13 @@
 """promote-image: give the image built for a commit its release tags, without a rebuild, in ECR
 or any OCI distribution registry.
 
-Parse inputs, expand the tag templates, plan (read-only), apply unless dry-run, write outputs.
+Parse inputs, expand the tag templates, plan (read-only), check the image's revision label
+against the commit being released, apply unless dry-run, write outputs.
 """
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Callable
 
@@ -23,7 +25,7 @@ from release_kit.action import (
 )
 from release_kit.aws import session_name, validate_role_arn
 from release_kit.errors import InputError
-from release_kit.registry import promotion
+from release_kit.registry import promotion, provenance
 from release_kit.registry.auth import Credentials
 from release_kit.registry.connect import Side, open_pair
 from release_kit.registry.references import (
@@ -37,6 +39,8 @@ from release_kit.registry.references import (
     split_registry,
 )
 from release_kit.registry.tags import MovePolicy, expand_tags, template_values
+
+COMMIT = re.compile(r"^(?:[0-9a-fA-F]{40}|[0-9a-fA-F]{64})$")  # SHA-1 or SHA-256 object names
 
 
 def _valid(check: Callable[[str, str], object], value: str) -> str:
@@ -67,6 +71,9 @@ class Inputs(ActionInputs):
     target_registry_password: str = ""
     allow_move: Lines = ["latest"]
     dry_run: Bool = False
+    verify_revision: Bool = True
+    revision: str = ""  # action.yml: ${{ github.sha }}
+    require_revision: Bool = False
 
     @field_validator("repository", "target_repository")
     @classmethod
@@ -92,6 +99,14 @@ class Inputs(ActionInputs):
     @classmethod
     def _source(cls, value: str) -> str:
         return _valid(ImageRef.parse, value)
+
+    @field_validator("revision")
+    @classmethod
+    def _revision(cls, value: str) -> str:
+        if value and not COMMIT.match(value):
+            raise ValueError(f"{value[:80]!r} is not a full commit SHA (40 hex digits); the "
+                             "label build.yml writes is the full SHA of the commit")
+        return value
 
     @field_validator("allow_move")
     @classmethod
@@ -167,6 +182,8 @@ def main(inputs: Inputs, rt: Runtime) -> None:
             commands.info(f"to copy: {len(plan.blobs)} blob(s), {len(plan.children)} "
                           f"manifest(s), {len(plan.attachments)} signature(s)/attestation(s)")
 
+    checked = verify_revision(inputs, rt.context, source, plan)
+
     if inputs.dry_run:
         commands.notice("Dry run: nothing was written.", title="promote-image")
         result = promotion.Result(plan, changes=list(plan.changes))
@@ -180,8 +197,38 @@ def main(inputs: Inputs, rt: Runtime) -> None:
         "image": plan.image,
         "tags": [{"tag": c.tag, "action": str(c.action)} for c in result.changes],
         "bytes-copied": result.bytes_copied,
+        "revision": checked.revision if checked else "",
     })
-    rt.summary.write(summary(inputs, result))
+    rt.summary.write(summary(inputs, result, checked))
+
+
+def verify_revision(inputs: Inputs, context: Context, source: promotion.Repository,
+                    plan: promotion.Promotion) -> provenance.RevisionCheck | None:
+    """Read the revision label of every platform of the promoted manifest and refuse one
+    built from another commit (before anything is written); None when not asked to check."""
+    if not inputs.verify_revision:
+        return None
+    expected = inputs.revision or context.sha
+    if not expected:
+        raise InputError("revision", "No commit to check the image's revision against: "
+                         "`revision` is empty and GITHUB_SHA is not set.",
+                         hint="Give `revision` (the commit the image was built from), or set "
+                              "`verify-revision: false`.")
+    image = f"{inputs.repository}:{inputs.source} ({plan.digest})"
+    with commands.group(f"Revision: {image}"):
+        found = provenance.read_labels(source, plan.manifest, plan.children)
+        for labels in found:
+            commands.info(f"{labels.name}: {provenance.REVISION}="
+                          f"{labels.revision or '(none)'}")
+        checked = provenance.check_revision(found, expected, image=image,
+                                            required=inputs.require_revision)
+    if not checked.verified:
+        which = ", ".join(i.name for i in checked.unlabelled) or "no image config"
+        commands.warning(
+            f"{image} has no {provenance.REVISION} label ({which}), so the commit it was "
+            f"built from is unknown; promoted as it is. Set require-revision: true to refuse "
+            "such images.", title="Image revision not verified")
+    return checked
 
 
 def api_calls(*repositories: promotion.Repository) -> dict[str, Counter[str]]:
@@ -192,8 +239,10 @@ def api_calls(*repositories: promotion.Repository) -> dict[str, Counter[str]]:
     return totals
 
 
-def summary(inputs: Inputs, result: promotion.Result) -> str:
-    """The step summary: what was promoted where, tag -> digest -> action, bytes copied."""
+def summary(inputs: Inputs, result: promotion.Result,
+            checked: provenance.RevisionCheck | None = None) -> str:
+    """The step summary: what was promoted where, tag -> digest -> action, bytes copied, and
+    the revision the image was built from."""
     plan = result.promotion
     source = f"`{inputs.repository}:{inputs.source}`"
     rows = [(f"`{c.tag}`", f"`{plan.digest}`",
@@ -211,7 +260,21 @@ def summary(inputs: Inputs, result: promotion.Result) -> str:
             copied += (f" Signatures/attestations carried along: "
                        f"{result.attachments_put}.")
     return (f"{head} to `{plan.image}`\n\n"
-            + markdown_table(["Tag", "Digest", "Action"], rows) + f"\n{copied}\n")
+            + markdown_table(["Tag", "Digest", "Action"], rows) + f"\n{copied}\n\n"
+            + revision_line(checked) + "\n")
+
+
+def revision_line(checked: provenance.RevisionCheck | None) -> str:
+    if checked is None:
+        return "Revision: not checked (`verify-revision: false`)."
+    platforms = f"{len(checked.images)} platform(s)"
+    if checked.verified:
+        return (f"Revision: `{checked.revision}`, the commit being released "
+                f"(`{provenance.REVISION}` on {platforms}).")
+    if checked.revision:
+        return (f"Revision: `{checked.revision}` on some platforms; **no "
+                f"`{provenance.REVISION}` label** on {len(checked.unlabelled)} of {platforms}.")
+    return f"Revision: **unknown**, the image has no `{provenance.REVISION}` label."
 
 
 if __name__ == "__main__":

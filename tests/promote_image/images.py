@@ -14,6 +14,9 @@ from typing import Any
 
 from release_kit.registry.manifests import DOCKER_MANIFEST, OCI_INDEX, OCI_MANIFEST, Manifest
 
+OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
+IN_TOTO = "application/vnd.in-toto+json"
+
 
 def digest_of(data: bytes) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
@@ -37,11 +40,16 @@ class SampleImage:
 
 
 def image(seed: int, layers: int = 2, layer_size: int = 300, *, media_type: str = OCI_MANIFEST,
-          declared_sizes: list[int] | None = None) -> SampleImage:
+          declared_sizes: list[int] | None = None, labels: dict[str, str] | None = None,
+          config_type: str = OCI_CONFIG) -> SampleImage:
     """An image manifest with ``layers`` random layers; with ``declared_sizes`` the manifest
-    declares those sizes (and digests of bytes that are never produced)."""
+    declares those sizes (and digests of bytes that are never produced); ``labels`` go into the
+    config as ``docker build --label`` puts them."""
     rng = random.Random(seed)
-    config = json.dumps({"architecture": "amd64", "os": "linux", "seed": seed}).encode()
+    body: dict[str, Any] = {"architecture": "amd64", "os": "linux", "seed": seed}
+    if labels is not None:
+        body["config"] = {"Labels": labels}
+    config = json.dumps(body).encode()
     blobs = {digest_of(config): config}
     layer_descs = []
     for i in range(layers):
@@ -52,8 +60,7 @@ def image(seed: int, layers: int = 2, layer_size: int = 300, *, media_type: str 
                             "digest": digest_of(data), "size": size})
     doc: dict[str, Any] = {
         "schemaVersion": 2, "mediaType": media_type,
-        "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
-                   "digest": digest_of(config), "size": len(config)},
+        "config": {"mediaType": config_type, "digest": digest_of(config), "size": len(config)},
         "layers": layer_descs,
     }
     # Deliberately not json.dumps' default spacing, so re-serialising would change the digest.
@@ -61,15 +68,27 @@ def image(seed: int, layers: int = 2, layer_size: int = 300, *, media_type: str 
     return SampleImage(Manifest(data, media_type), blobs)
 
 
-def index(*children: SampleImage, media_type: str = OCI_INDEX) -> SampleImage:
+def index(*children: SampleImage, media_type: str = OCI_INDEX,
+          attestations: tuple[SampleImage, ...] = ()) -> SampleImage:
+    """An index of ``children`` (linux/amd64, linux/arm64/v8, linux/arm/v7), and of
+    ``attestations`` the way buildx lists its provenance: platform unknown/unknown, annotated
+    as an attestation manifest of the first child."""
     platforms = [("amd64", ""), ("arm64", "v8"), ("arm", "v7")]
-    doc = {"schemaVersion": 2, "mediaType": media_type, "manifests": [
+    manifests: list[dict[str, Any]] = [
         {"mediaType": child.manifest.media_type, "digest": child.digest,
          "size": len(child.manifest.data),
          "platform": {"architecture": arch, "os": "linux", **({"variant": v} if v else {})}}
-        for child, (arch, v) in zip(children, platforms, strict=False)]}
+        for child, (arch, v) in zip(children, platforms, strict=False)]
+    manifests += [
+        {"mediaType": att.manifest.media_type, "digest": att.digest,
+         "size": len(att.manifest.data),
+         "platform": {"architecture": "unknown", "os": "unknown"},
+         "annotations": {"vnd.docker.reference.type": "attestation-manifest",
+                         "vnd.docker.reference.digest": children[0].digest}}
+        for att in attestations]
+    doc = {"schemaVersion": 2, "mediaType": media_type, "manifests": manifests}
     return SampleImage(Manifest(json.dumps(doc, indent=2).encode(), media_type),
-                     children=list(children))
+                       children=[*children, *attestations])
 
 
 def docker_image(seed: int) -> SampleImage:

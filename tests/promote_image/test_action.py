@@ -8,12 +8,14 @@ from typing import Any
 
 import pytest
 
+from release_kit.registry.provenance import BUILT_BY, BUILT_BY_BUILD, REVISION
 from release_kit.sandbox import Sandbox
 from tests.harness import ActionResult, run_action
 from tests.promote_image.conftest import REGION, SOURCE_ACCOUNT, TARGET_ACCOUNT, TARGET_ROLE
 from tests.promote_image.images import image, index, push, tags_of, upload_blob
 
 SHA = "0123456789abcdef0123456789abcdef01234567"
+OTHER = "fedcba9876543210fedcba9876543210fedcba98"
 RELEASE_TAGS = ["{version}", "{major}.{minor}", "{major}", "latest"]
 
 
@@ -86,7 +88,10 @@ def test_oci_index_and_rerun_without_writes(
     assert again.exit_code == 0, again
     assert set(actions(again).values()) == {"unchanged"}
     assert sum(ecr_writes.values()) == 0
-    assert "ECR API calls: BatchGetImage=1, DescribeImages=1" in again.stdout
+    # The manifest, then for verify-revision its children and each platform's config.
+    assert ("ECR API calls: BatchGetImage=2, DescribeImages=1, GetDownloadUrlForLayer=2"
+            in again.stdout)
+    assert [w.title for w in again.commands("warning")] == ["Image revision not verified"]
 
 
 def test_moves_latest_but_refuses_to_move_a_release_tag(
@@ -205,6 +210,8 @@ RUN_ENV = {"GITHUB_SHA": SHA, "GITHUB_REF": "refs/heads/release/1.4",
     ({"tags": ["{version}"], "version": "1.4"}, "version", "semantic version"),
     ({"tags": ["{build}"]}, "tags", "unknown template variable"),
     ({"source": "acme/web:1.0"}, "source", "neither an image tag nor a digest"),
+    ({"revision": SHA[:7]}, "revision", "full commit SHA"),
+    ({"verify-revision": "maybe"}, "verify-revision", "boolean"),
 ])
 def test_bad_input_is_one_error_and_nothing_is_written(
     sandbox: Sandbox, ecr: Any, ecr_writes: Counter[str],
@@ -271,4 +278,90 @@ def test_cross_account_dry_run_reports_the_blobs_it_would_copy(
     declared = sum(len(data) for data in list(img.blobs.values())[1:])
     assert f"Would copy 4 blob(s), {declared} bytes declared." in result.summary
     assert result.outputs["bytes-copied"] == "0"
+    assert sum(ecr_writes.values()) == 0
+
+
+# ---- verify-revision ----------------------------------------------------------------------------
+
+
+def test_the_revision_label_of_the_commit_is_verified_and_reported(
+        sandbox: Sandbox, ecr: Any) -> None:
+    img = image(1, labels={REVISION: SHA, BUILT_BY: BUILT_BY_BUILD})
+    push(ecr, "acme/web", img, f"sha-{SHA}")
+    result = promote(sandbox, tags=["{version}"])
+    assert result.exit_code == 0, result
+    assert result.outputs["revision"] == SHA
+    assert f"Revision: `{SHA}`, the commit being released" in result.summary
+    assert result.commands("warning") == []
+    assert "GetDownloadUrlForLayer=1" in result.stdout  # the config, read through its URL
+
+
+def test_an_image_of_another_commit_is_refused_and_nothing_is_written(
+        sandbox: Sandbox, ecr: Any, ecr_writes: Counter[str]) -> None:
+    """sha-<commit> was overwritten by a build of another commit (a mutable repository)."""
+    img = image(2, labels={REVISION: OTHER})
+    push(ecr, "acme/web", img, f"sha-{SHA}")
+    before = tags_of(ecr, "acme/web")
+    for dry_run in (False, True):
+        ecr_writes.clear()
+        result = promote(sandbox, dry_run=dry_run)
+        assert result.exit_code == 1
+        [error] = result.errors
+        assert error.title == "Image revision mismatch"
+        assert OTHER in error.message and SHA in error.message
+        assert f"acme/web:sha-{SHA}" in error.message and img.digest in error.message
+        assert sum(ecr_writes.values()) == 0
+        assert tags_of(ecr, "acme/web") == before
+
+
+def test_revision_names_the_commit_the_source_was_built_from(
+        sandbox: Sandbox, ecr: Any) -> None:
+    """A workflow that promotes an older build passes that build's commit."""
+    img = image(3, labels={REVISION: OTHER})
+    push(ecr, "acme/web", img, f"sha-{OTHER}")
+    result = promote(sandbox, source=f"sha-{OTHER}", revision=OTHER, tags=["{version}"])
+    assert result.exit_code == 0, result
+    assert result.outputs["revision"] == OTHER
+
+
+def test_verify_revision_false_reads_no_config(sandbox: Sandbox, ecr: Any) -> None:
+    push(ecr, "acme/web", image(4, labels={REVISION: OTHER}), f"sha-{SHA}")
+    result = promote(sandbox, verify_revision=False, tags=["{version}"])
+    assert result.exit_code == 0, result
+    assert result.outputs["revision"] == ""
+    assert "GetDownloadUrlForLayer" not in result.stdout
+    assert "Revision: not checked (`verify-revision: false`)." in result.summary
+
+
+def test_an_unlabelled_image_is_a_warning_or_with_require_revision_an_error(
+        sandbox: Sandbox, ecr: Any, ecr_writes: Counter[str]) -> None:
+    push(ecr, "acme/web", image(5), f"sha-{SHA}")
+    warned = promote(sandbox, tags=["{version}"])
+    assert warned.exit_code == 0, warned
+    [warning] = warned.commands("warning")
+    assert warning.title == "Image revision not verified"
+    assert REVISION in warning.message and "require-revision" in warning.message
+    assert "Revision: **unknown**" in warned.summary
+    assert warned.outputs["revision"] == ""
+
+    ecr_writes.clear()
+    refused = promote(sandbox, require_revision=True, tags=["{major}"])
+    assert refused.exit_code == 1
+    [error] = refused.errors
+    assert error.title == "Image revision missing"
+    assert sum(ecr_writes.values()) == 0
+
+
+def test_a_config_the_registry_lacks_is_an_error(
+        sandbox: Sandbox, ecr: Any, ecr_writes: Counter[str]) -> None:
+    """The manifest names a config that was never uploaded (ECR would refuse such a PutImage;
+    moto does not): the label cannot be read, so nothing is promoted."""
+    img = image(6, labels={REVISION: SHA})
+    push(ecr, "acme/web", img, f"sha-{SHA}", blobs=False)
+    ecr_writes.clear()
+    result = promote(sandbox, tags=["{version}"])
+    assert result.exit_code == 1
+    [error] = result.errors
+    assert "LayersNotFoundException" in error.message
+    assert "verify-revision" in error.message  # why the config was wanted (the hint)
     assert sum(ecr_writes.values()) == 0

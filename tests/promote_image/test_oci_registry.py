@@ -22,11 +22,12 @@ from release_kit.registry import promotion
 from release_kit.registry.auth import Credentials
 from release_kit.registry.connect import Side, open_pair
 from release_kit.registry.manifests import DOCKER_LIST, DOCKER_MANIFEST, OCI_INDEX, Manifest
+from release_kit.registry.provenance import REVISION
 from release_kit.registry.references import ImageRef, OciLocation
 from release_kit.registry.tags import MovePolicy
 from tests.harness import ActionResult, run_action
 from tests.promote_image.distribution import Registry, Skopeo
-from tests.promote_image.images import SampleImage, image, index
+from tests.promote_image.images import IN_TOTO, SampleImage, image, index
 
 SHA = "0123456789abcdef0123456789abcdef01234567"
 RELEASE_TAGS = ["{version}", "{major}.{minor}", "{major}", "latest"]
@@ -93,8 +94,10 @@ def test_release_tags_by_manifest_only_with_every_platform(
     assert result.outputs["digest"] == img.digest
     assert result.outputs["image"] == f"{registry.host}/acme/web@{img.digest}"
     assert result.outputs["bytes-copied"] == "0"
-    assert writes(result) == {"PUT manifest": 4}  # no blob request of any kind
-    assert not any(k.endswith("blob") or "upload" in k for k in api_calls(result))
+    assert writes(result) == {"PUT manifest": 4}  # no blob written
+    # The only blobs read are the three platforms' configs (their revision labels).
+    assert {k: n for k, n in api_calls(result).items() if k.endswith("blob") or "upload" in k
+            } == {"GET blob": 3}
     assert_complete(Skopeo(registry), "acme/web", img, ["1.4.0", "1.4", "1", "latest"])
     if auth != "none":
         name, password = registry.user
@@ -178,7 +181,8 @@ def test_copy_to_another_repository_mounts_only_the_missing_blobs(
     missing = set(img.all_blobs()) - set(present)
     calls = api_calls(result)
     assert calls["POST mount"] == len(missing)
-    assert "PATCH upload" not in calls and "GET blob" not in calls
+    assert "PATCH upload" not in calls
+    assert calls["GET blob"] == 3  # the configs' labels (verify-revision), no layer
     assert result.outputs["bytes-copied"] == "0"
     assert result.outputs["image"] == f"{registry.host}/prod/web@{img.digest}"
     assert_complete(Skopeo(registry), "prod/web", img, ["1.4.0"])
@@ -500,3 +504,60 @@ def test_an_attached_index_is_skipped_with_a_warning(
     assert result.exit_code == 0, result
     assert any("attached indexes are not copied" in w.message for w in result.warnings)
     assert target.tags("acme/web") == ["1.4.0"]
+
+
+# ---- verify-revision ----------------------------------------------------------------------------
+
+OTHER = "fedcba9876543210fedcba9876543210fedcba98"
+
+
+def built_for(*revisions: str) -> SampleImage:
+    """An index of one platform per revision, plus a buildx-style provenance attestation."""
+    children = [image(20 + i, labels={REVISION: r}) for i, r in enumerate(revisions)]
+    return index(*children, attestations=(image(29, layers=1, config_type=IN_TOTO),))
+
+
+def test_every_platform_built_from_the_commit_is_promoted(
+        registries: Start, docker_config: Path) -> None:
+    registry = registries("token")
+    img = built_for(SHA, SHA, SHA)
+    registry.push("acme/web", img, f"sha-{SHA}")
+    result = promote(registry, docker_config, tags=["{version}"])
+    assert result.exit_code == 0, result
+    assert result.outputs["revision"] == SHA
+    assert api_calls(result)["GET blob"] == 3  # three configs; the attestation is not read
+    assert f"Revision: `{SHA}`, the commit being released (`{REVISION}` on 3 platform(s))" \
+        in result.summary
+    assert result.commands("warning") == []
+    assert registry.tags("acme/web") == sorted([f"sha-{SHA}", "1.4.0"])
+
+
+def test_one_platform_of_another_commit_refuses_the_whole_index(
+        registries: Start, docker_config: Path) -> None:
+    registry = registries()
+    img = built_for(SHA, OTHER, SHA)
+    registry.push("acme/web", img, f"sha-{SHA}")
+    result = promote(registry, docker_config)
+    assert result.exit_code == 1
+    [error] = result.errors
+    assert error.title == "Image revision mismatch"
+    assert f"{OTHER} (linux/arm64/v8)" in error.message
+    assert registry.tags("acme/web") == [f"sha-{SHA}"]
+
+
+def test_an_altered_config_is_refused(registries: Start, docker_config: Path) -> None:
+    """The registry serves the config as stored; the stored bytes were changed (the revision
+    label rewritten): its sha256 no longer matches the manifest, so the label is not trusted."""
+    registry = registries()
+    img = image(30, labels={REVISION: OTHER})
+    registry.push("acme/web", img, f"sha-{SHA}")
+    config = img.manifest.blobs[0].digest
+    hexdigest = config.removeprefix("sha256:")
+    stored = (registry.folder / "data/docker/registry/v2/blobs/sha256" / hexdigest[:2]
+              / hexdigest / "data")
+    stored.write_bytes(stored.read_bytes().replace(OTHER.encode(), SHA.encode()))
+    result = promote(registry, docker_config)
+    assert result.exit_code == 1
+    [error] = result.errors
+    assert config in error.message and "does not match its digest" in error.message
+    assert registry.tags("acme/web") == [f"sha-{SHA}"]

@@ -32,6 +32,7 @@ def test_whole_release_process(tmp_path: Path) -> None:
                   "the preview namespace is gone with the last PR",
                   "the ticket is all green and closed",
                   "promotion moved manifests only (0 bytes)",
+                  "every promoted image was built from the commit released",
                   "the hotfix is tagged v0.1.1",
                   "a reintegration PR brings the hotfix back to main"):
         assert f"ok   {check}" in out

@@ -166,6 +166,7 @@ class Rehearsal:
         self.story = Story(echo)
         self.runs: list[tuple[str, str, ActionResult]] = []
         self.bytes_moved = 0
+        self.revisions: list[bool] = []  # per promotion: its label named the commit released
         self.ticket_number = 0
         self.started = time.monotonic()
         self._run_ids = itertools.count(1001)
@@ -254,9 +255,19 @@ class Rehearsal:
                       seconds_between_requests=None, seconds_between_writes=None)
 
     def build_image(self, service: Service, sha: str) -> None:
-        """The build job: push the image of ``sha`` as ``sha-<sha>`` (its manifest, in moto)."""
-        config = json.dumps({"architecture": "amd64", "os": "linux",
-                             "config": {"Labels": {"org.opencontainers.image.revision": sha}}})
+        """The build job: push the image of ``sha`` as ``sha-<sha>`` (its config, labelled as
+        build.yml labels it, and its manifest, in moto; the layer is only declared)."""
+        config = json.dumps({"architecture": "amd64", "os": "linux", "config": {"Labels": {
+            "org.opencontainers.image.revision": sha,
+            "org.opencontainers.image.source": f"{self.emu.server_url}/{service.full_name}",
+            "dev.release-kit.built-by": "release-kit/build.yml"}}})
+        upload = self.ecr.initiate_layer_upload(repositoryName=service.full_name)["uploadId"]
+        self.ecr.upload_layer_part(repositoryName=service.full_name, uploadId=upload,
+                                   partFirstByte=0, partLastByte=len(config) - 1,
+                                   layerPartBlob=config.encode())
+        self.ecr.complete_layer_upload(
+            repositoryName=service.full_name, uploadId=upload,
+            layerDigests=["sha256:" + hashlib.sha256(config.encode()).hexdigest()])
         layer = hashlib.sha256(f"{service.name}-{sha}".encode()).hexdigest()
         manifest = json.dumps({
             "schemaVersion": 2,
@@ -436,7 +447,7 @@ class Rehearsal:
         promoted = self.action("promote-image", {
             "repository": service.full_name, "aws-region": REGION, "version": VERSION,
             "tags": ["{version}", "latest"]}, run)
-        self.tell_promotion(promoted)
+        self.tell_promotion(promoted, sha)
         self.ticket(service, run, stage="build", status="success", version=VERSION)
         for stage in FAILABLE_STAGES:
             failing = self.fail == stage and service is self.services[-1]
@@ -451,12 +462,15 @@ class Rehearsal:
             self.ticket(service, run, stage=stage, status="success", version=VERSION)
         return True
 
-    def tell_promotion(self, promoted: ActionResult) -> None:
+    def tell_promotion(self, promoted: ActionResult, sha: str) -> None:
         moved = int(promoted.outputs.get("bytes-copied") or 0)
+        built = promoted.outputs.get("revision", "")
         with self._lock:
             self.bytes_moved += moved
+            self.revisions.append(built == sha)
         tags = ", ".join(f"{t['tag']} ({t['action']})" for t in promoted.json_output("tags"))
-        self.story.detail(f"image promoted to {tags}; layer bytes moved: {moved}")
+        self.story.detail(f"image promoted to {tags}; layer bytes moved: {moved}; its revision "
+                          f"label: {built[:7] or 'none'}")
 
     def hotfix(self, service: Service) -> None:
         """hotfix-pr.yml on the PR, then hotfix-release.yml on the merge."""
@@ -492,7 +506,7 @@ class Rehearsal:
                           f"(tag {bump.get('tag')} created, release drafted)")
         self.tell_promotion(self.action("promote-image", {
             "repository": service.full_name, "aws-region": REGION, "version": version,
-            "tags": ["{version}", "latest"]}, push))
+            "tags": ["{version}", "latest"]}, push), sha)
         self.deploy(service, "production", version, push)
         self.ticket(service, push, stage="hotfix", status="success", version=version)
         back = self.action("reintegrate-pr", {"source-branch": base, "target-branch": "main"},
@@ -538,6 +552,8 @@ class Rehearsal:
             self.story.check(closed.exit_code == 0 and issue.state == "closed",
                              "the ticket is all green and closed"),
             self.story.check(self.bytes_moved == 0, "promotion moved manifests only (0 bytes)"),
+            self.story.check(bool(self.revisions) and all(self.revisions),
+                             "every promoted image was built from the commit released"),
             self.story.check(self.tag_exists(web, f"v{HOTFIX_VERSION}"),
                              f"the hotfix is tagged v{HOTFIX_VERSION}"),
             self.story.check(self.open_pull(web, f"release/{VERSION}") is not None,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import urllib.request
 from typing import Any
 
+from release_kit.sandbox import ecr
 from release_kit.sandbox.github.server import GitHubEmulator
 
 AWS_ENV = {
@@ -17,6 +18,8 @@ AWS_ENV = {
 
 class Sandbox:
     """GitHub emulator + moto ``ThreadedMotoServer``; use as a context manager or start/stop.
+
+    moto's ECR answers GetDownloadUrlForLayer here (``sandbox.ecr``), as promote-image needs.
 
     :meth:`env` gives the variables a subprocess needs to reach both (``GITHUB_API_URL``,
     ``GITHUB_SERVER_URL``, ``GITHUB_TOKEN``, ``AWS_ENDPOINT_URL`` and dummy AWS credentials).
@@ -31,6 +34,7 @@ class Sandbox:
         self._aws_enabled = aws
         self._aws_port = aws_port
         self._moto: Any = None
+        self._downloads: ecr.LayerDownloads | None = None
 
     def start(self) -> Sandbox:
         self.github.start()
@@ -43,12 +47,18 @@ class Sandbox:
             self._moto = ThreadedMotoServer(ip_address=self.host, port=self._aws_port,
                                             verbose=False)
             self._moto.start()
+            self._downloads = ecr.LayerDownloads().start()
+            ecr.install(self._downloads)
         return self
 
     def stop(self) -> None:
         if self._moto is not None:
             self._moto.stop()
             self._moto = None
+        if self._downloads is not None:
+            ecr.uninstall(self._downloads)
+            self._downloads.stop()
+            self._downloads = None
         self.github.stop()
 
     def __enter__(self) -> Sandbox:
