@@ -41,8 +41,8 @@ def test_labels_preview_comment_is_one_and_follows_the_labels(flow: Flow) -> Non
         "1.3.0", "minor", "v1.3.0")
     [comment] = ours(flow, number)
     assert comment.startswith(f"### semver-bump: what #{number} releases if merged now\n\n"
-                              "**v1.3.0**: a minor release from 1.2.0; main alone would release "
-                              "1.2.1 (patch).")
+                              "**v1.3.0**: a minor release from 1.2.0; without it, main would "
+                              "release 1.2.1 (patch).")
     assert f"- #{number}: label `feature` → minor" in comment
     assert f"#### what it adds to the release notes\n\n##### Features\n\n- Add search " \
            f"(#{number}) @carol" in comment
@@ -84,8 +84,8 @@ def test_conventional_preview_lists_the_pr_commits_and_checks_its_title(flow: Fl
     assert result.exit_code == 0, result
     assert (result.outputs["version"], result.outputs["bump"]) == ("2.0.0", "major")
     [comment] = ours(flow, number)
-    assert "**v2.0.0**: a major release from 1.2.0; main alone would release 1.2.1 (patch)." in \
-        comment
+    assert "**v2.0.0**: a major release from 1.2.0; without it, main would release 1.2.1 " \
+           "(patch)." in comment
     assert ": feat! (breaking) → major" in comment
     added = comment.split("#### what it adds to the release notes")[1]
     assert "##### Breaking changes\n\n- drop v1 endpoints (" in added

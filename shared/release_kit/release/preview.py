@@ -126,11 +126,11 @@ def render(settings: Settings, release: Release, event: PullRequestEvent, *,
             [[b.name, _version(b), _version(a), str(a.bump)] for b, a in zip(before, after,
                                                                               strict=True)]))
     else:
-        without = _version(before[0])
+        without = _version(before[0]) if before[0].releases else "nothing"
         if top.releases:
             lines.append(f"**{top.tag}**: a {top.bump} release from "
-                         f"{top.previous_version or 'nothing (the first release)'}; "
-                         f"{release.branch} alone would release {without}.")
+                         f"{top.previous_version or 'nothing (the first release)'}; without it, "
+                         f"{release.branch} would release {without}.")
         else:
             lines.append(f"No release: {top.why}.")
     lines.append("")
