@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from release_kit.git import GitError, GitHistory, ShallowCloneError
+from release_kit.git import history as module
 from release_kit.release.history import Ranges
 from release_kit.versioning.commits import Commit
 from release_kit.versioning.tags import TagFormat, TaggedVersion, versions
@@ -188,3 +189,26 @@ def test_origin_repository(repo: Path, url: str, repository: str) -> None:
     assert GitHistory(repo).origin_repository() == ""
     git(repo, "remote", "add", "origin", url)
     assert GitHistory(repo).origin_repository() == repository
+
+
+def test_a_log_started_early_is_read_by_the_same_stream_and_otherwise_stopped(
+        repo: Path) -> None:
+    commit(repo, "one")
+    git(repo, "tag", "v1.0.0")
+    commit(repo, "two")
+    history = GitHistory(repo)
+    history.start("v1.0.0..HEAD", boundary=True)
+    assert len(module._STARTED) == 1
+    history.start("v1.0.0..HEAD", boundary=True)  # once per argv
+    assert len(module._STARTED) == 1
+    assert [c.subject for c in history.stream("v1.0.0..HEAD")] == ["two"]  # other argv
+    assert len(module._STARTED) == 1
+    started = next(iter(module._STARTED.values()))[0]
+    found = list(history.stream("v1.0.0..HEAD", boundary=True))
+    assert [(c.subject, c.boundary) for c in found] == [("two", False), ("one", True)]
+    assert module._STARTED == {} and started.returncode == 0  # it was this one, read to its end
+
+    history.start("HEAD")
+    unread = next(iter(module._STARTED.values()))[0]
+    module.discard_started()
+    assert module._STARTED == {} and unread.returncode is not None

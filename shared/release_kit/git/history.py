@@ -12,6 +12,7 @@ import subprocess
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from release_kit.errors import ReleaseKitError
 from release_kit.versioning.commits import Commit
@@ -167,46 +168,97 @@ class GitHistory:
         ``first_parent`` only the mainline (merges, squashes, direct pushes), a merge touching a
         path when its diff against its first parent does; ``boundary`` adds, last, the excluded
         commits the range stops at (``Commit.boundary``), e.g. the tag of ``v1.2.3..HEAD`` when
-        it is an ancestor of HEAD.
+        it is an ancestor of HEAD. A log :meth:`start` began with the same arguments is read
+        instead of starting another.
         """
-        args = ["log", "-z", f"--format={_FORMAT}"]
-        if first_parent:
-            args.append("--first-parent")
-        if boundary:
-            args.append("--boundary")
-        args += [revisions, "--", *paths]
-        import codecs  # noqa: PLC0415 - only the log needs an incremental decoder
-        import tempfile  # noqa: PLC0415
+        args = _log_args(revisions, paths, first_parent=first_parent, boundary=boundary)
+        running = _STARTED.pop(tuple(self.argv(*args)), None) or self._spawn(args)
+        proc, errors = running
+        assert proc.stdout is not None
+        finished, message = False, ""
+        try:
+            import codecs  # noqa: PLC0415 - only the log needs an incremental decoder
 
-        with tempfile.TemporaryFile() as errors:
-            try:
-                proc = subprocess.Popen(self.argv(*args), stdout=subprocess.PIPE, stderr=errors)
-            except FileNotFoundError:
-                raise _no_git() from None
-            assert proc.stdout is not None
-            finished = False
-            try:
-                decode = codecs.getincrementaldecoder("utf-8")("replace").decode
-                tail, fields = "", []
-                while chunk := proc.stdout.read(_CHUNK):
-                    parts = (tail + decode(chunk)).split("\x00")
-                    tail = parts.pop()
-                    fields += parts
-                    whole = len(fields) - len(fields) % _FIELDS
-                    each = iter(fields[:whole])
-                    for head, parents, subject, body in zip(each, each, each, each, strict=True):
-                        yield Commit(head[1:], subject, body.strip(), tuple(parents.split()),
-                                     head[0] == "-")
-                    del fields[:whole]
-                finished = True
-            finally:
-                proc.stdout.close()
-                if not finished:  # the reader stopped early: git is not needed any more
-                    proc.kill()
-                returncode = proc.wait()
-            if returncode != 0:
+            decode = codecs.getincrementaldecoder("utf-8")("replace").decode
+            tail, fields = "", []
+            while chunk := proc.stdout.read(_CHUNK):
+                parts = (tail + decode(chunk)).split("\x00")
+                tail = parts.pop()
+                fields += parts
+                whole = len(fields) - len(fields) % _FIELDS
+                each = iter(fields[:whole])
+                for head, parents, subject, body in zip(each, each, each, each, strict=True):
+                    yield Commit(head[1:], subject, body.strip(), tuple(parents.split()),
+                                 head[0] == "-")
+                del fields[:whole]
+            finished = True
+        finally:
+            returncode = _stop(running, kill=not finished)
+            if returncode != 0 and finished:
                 errors.seek(0)
-                raise self._failed(args, errors.read().decode("utf-8", "replace"))
+                message = errors.read().decode("utf-8", "replace")
+            errors.close()
+        if returncode != 0:
+            raise self._failed(args, message)
+
+    def start(self, revisions: str, paths: Sequence[str] = (), *, first_parent: bool = False,
+              boundary: bool = False) -> None:
+        """Start ``git log`` now; the :meth:`stream` call with the same arguments reads it.
+
+        For a log that is surely needed and whose arguments are known before the rest of the
+        work can begin: git walks the history while Python imports and parses its inputs. A log
+        nobody reads is stopped at exit.
+        """
+        args = _log_args(revisions, paths, first_parent=first_parent, boundary=boundary)
+        key = tuple(self.argv(*args))
+        if key not in _STARTED:
+            _STARTED[key] = self._spawn(args)
+            if len(_STARTED) == 1:
+                import atexit  # noqa: PLC0415
+
+                atexit.register(discard_started)
+
+    def _spawn(self, args: Sequence[str]) -> _Running:
+        import tempfile  # noqa: PLC0415 - only the log keeps git's stderr aside
+
+        errors = tempfile.TemporaryFile()  # noqa: SIM115 - closed by whoever reads the log
+        try:
+            proc = subprocess.Popen(self.argv(*args), stdout=subprocess.PIPE, stderr=errors)
+        except FileNotFoundError:
+            errors.close()
+            raise _no_git() from None
+        return proc, errors
+
+
+_Running = tuple["subprocess.Popen[bytes]", IO[bytes]]
+_STARTED: dict[tuple[str, ...], _Running] = {}  # logs started early, by their exact argv
+
+
+def _log_args(revisions: str, paths: Sequence[str], *, first_parent: bool,
+              boundary: bool) -> list[str]:
+    args = ["log", "-z", f"--format={_FORMAT}"]
+    if first_parent:
+        args.append("--first-parent")
+    if boundary:
+        args.append("--boundary")
+    return [*args, revisions, "--", *paths]
+
+
+def _stop(running: _Running, *, kill: bool) -> int:
+    proc, _ = running
+    assert proc.stdout is not None
+    proc.stdout.close()
+    if kill:  # the reader stopped early (or never came): git is not needed any more
+        proc.kill()
+    return proc.wait()
+
+
+def discard_started() -> None:
+    """Stop the logs started early that nothing read (their arguments turned out otherwise)."""
+    while _STARTED:
+        _, running = _STARTED.popitem()
+        _stop(running, kill=True)
+        running[1].close()
 
 
 def _no_git() -> GitError:

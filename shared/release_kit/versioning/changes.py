@@ -196,32 +196,31 @@ def conventional_changes(
         count += 1
         subject, body = commit.subject, commit.body
         header = match(subject)
-        if header is not None and (not body or "BREAKING" not in body):
+        forced = (release_as(body) or "") if body else ""
+        if header is not None and not entries_in_body and (not body or "BREAKING" not in body):
+            # The common case, without the general parser (which handles reverts and footers).
             kind, scope, bang, description = header.groups()
             kind = kind.lower()
-            # the common case, without the general parser (a revert is parsed as what it reverts)
-            parsed: ConventionalCommit | None = None if kind == "revert" else ConventionalCommit(
-                kind, scope.strip() if scope else "", description, bool(bang))
-        else:
-            parsed = None
-        if parsed is None:
-            parsed = parse_conventional(subject, body)
-            if parsed is None and len(commit.parents) > 1:
-                continue  # a plain merge: what it merged is counted
-        forced = (release_as(body) or "") if body else ""
+            if kind != "revert":
+                yield _change(kind, scope.strip() if scope else "", description, bool(bang),
+                              commit.sha, types, seen, forced)
+                continue
+        parsed = parse_conventional(subject, body)
+        if parsed is None and len(commit.parents) > 1:
+            continue  # a plain merge: what it merged is counted
         if entries_in_body and body:
             listed = body_entries(body, known)
             if listed:
                 if parsed is not None and _same(parsed) not in {_same(e) for e in listed}:
-                    yield _change(parsed, commit.sha, types, seen, forced)
+                    yield _change(*parsed, commit.sha, types, seen, forced)
                 for entry in listed:
-                    yield _change(entry, commit.sha, types, seen, "")
+                    yield _change(*entry, commit.sha, types, seen, "")
                 continue
         if parsed is None:
             yield Change(strip_pull_request(subject), types.other, "not conventional",
                          frozenset(), _number(subject), "", commit.sha, forced)
         else:
-            yield _change(parsed, commit.sha, types, seen, forced)
+            yield _change(*parsed, commit.sha, types, seen, forced)
     seen.commits += count
 
 
@@ -230,9 +229,9 @@ def _same(entry: ConventionalCommit) -> tuple[str, str, str]:
     return entry.type, entry.scope, strip_pull_request(entry.description)
 
 
-def _change(parsed: ConventionalCommit, sha: str, types: ReleaseTypes, seen: Seen,
-            forced: str) -> Change:
-    kind, scope, description, breaking = parsed
+def _change(kind: str, scope: str, description: str, breaking: bool,  # noqa: PLR0917
+            sha: str, types: ReleaseTypes, seen: Seen, forced: str) -> Change:
+    """One conventional entry as a change (called once per commit: positional on purpose)."""
     if breaking:
         bump, why = Bump.MAJOR, f"{kind}! (breaking)"
     else:
