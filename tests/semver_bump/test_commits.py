@@ -236,3 +236,18 @@ def test_why_no_release_is_explained() -> None:
                        "(no-release)")
     both = why_not_labels(Seen(commits=3, without_pr=1, skipped_prs=[4]), "since v1", RULES)
     assert "(#4) all have a skip label" in both and "the 1 commit is no merged" in both
+
+
+@pytest.mark.parametrize(("subject", "expected"), [
+    ("Feat(ui)!: dark mode (#3)", ("ui: dark mode", Bump.MAJOR, "feat! (breaking)", 3)),
+    ("FEAT: shout  ", ("shout", Bump.MINOR, "feat", None)),
+    ("revert!: feat: beta", ("beta", Bump.MINOR, "feat", None)),
+    ("Revert: fix: crash", ("crash", Bump.PATCH, "fix", None)),
+    ("revert: no type inside", ("no type inside", Bump.PATCH, "revert", None)),
+])
+def test_the_common_case_and_the_general_parser_agree(
+        subject: str, expected: tuple[str, Bump, str, int | None]) -> None:
+    [change] = conventional_changes([commit(subject)])
+    assert (change.title, change.bump, change.why, change.number) == expected
+    parsed = parse_conventional(subject)
+    assert parsed is not None and change.labels >= {parsed.type}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import subprocess
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -161,7 +161,7 @@ class GitHistory:
         *,
         first_parent: bool = False,
         boundary: bool = False,
-    ) -> Iterator[Commit]:
+    ) -> Generator[Commit, None, None]:
         """Commits of ``revisions``, newest first, parsed while git writes them.
 
         ``paths`` are git pathspecs (``packages/core``, ``:(glob)shared/**``); with

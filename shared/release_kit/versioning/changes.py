@@ -191,19 +191,30 @@ def conventional_changes(
     seen = seen if seen is not None else Seen()
     known = KNOWN_TYPES | types.levels.keys()
     match = _HEADER.match
+    # What a (type, breaking) pair means, worked out once per pair: (bump, why, labels).
+    rules: dict[tuple[str, bool], tuple[Bump, str, frozenset[str]] | None] = {}
     count = 0
     for commit in commits:
         count += 1
         subject, body = commit.subject, commit.body
-        header = match(subject)
         forced = (release_as(body) or "") if body else ""
+        header = match(subject)
         if header is not None and not entries_in_body and (not body or "BREAKING" not in body):
             # The common case, without the general parser (which handles reverts and footers).
             kind, scope, bang, description = header.groups()
-            kind = kind.lower()
-            if kind != "revert":
-                yield _change(kind, scope.strip() if scope else "", description, bool(bang),
-                              commit.sha, types, seen, forced)
+            rule = rules.get((kind, bool(bang)))
+            if rule is None:
+                lowered = kind.lower()  # a revert (None) is parsed as what it reverts
+                rule = rules[kind, bool(bang)] = None if lowered == "revert" else \
+                    _rule(lowered, bool(bang), types, seen)
+            if rule is not None:
+                if description[-1] == ")":
+                    number = pull_request_number(description)
+                    description = strip_pull_request(description)
+                else:
+                    number, description = None, description.rstrip()
+                yield Change(f"{scope.strip()}: {description}" if scope else description, *rule,
+                             number, "", commit.sha, forced)
                 continue
         parsed = parse_conventional(subject, body)
         if parsed is None and len(commit.parents) > 1:
@@ -212,16 +223,27 @@ def conventional_changes(
             listed = body_entries(body, known)
             if listed:
                 if parsed is not None and _same(parsed) not in {_same(e) for e in listed}:
-                    yield _change(*parsed, commit.sha, types, seen, forced)
+                    yield _change(parsed, commit.sha, types, seen, forced)
                 for entry in listed:
-                    yield _change(*entry, commit.sha, types, seen, "")
+                    yield _change(entry, commit.sha, types, seen, "")
                 continue
         if parsed is None:
             yield Change(strip_pull_request(subject), types.other, "not conventional",
                          frozenset(), _number(subject), "", commit.sha, forced)
         else:
-            yield _change(*parsed, commit.sha, types, seen, forced)
+            yield _change(parsed, commit.sha, types, seen, forced)
     seen.commits += count
+
+
+def _rule(kind: str, breaking: bool, types: ReleaseTypes,
+          seen: Seen) -> tuple[Bump, str, frozenset[str]]:
+    """The bump, the reason and the changelog labels of a type (breaking or not)."""
+    if breaking:
+        return Bump.MAJOR, f"{kind}! (breaking)", _labels(kind, True)
+    bump = types.levels.get(kind, types.other)
+    if not bump:
+        seen.none_types.add(kind)
+    return bump, kind, _labels(kind, False)
 
 
 def _same(entry: ConventionalCommit) -> tuple[str, str, str]:
@@ -229,24 +251,15 @@ def _same(entry: ConventionalCommit) -> tuple[str, str, str]:
     return entry.type, entry.scope, strip_pull_request(entry.description)
 
 
-def _change(kind: str, scope: str, description: str, breaking: bool,  # noqa: PLR0917
-            sha: str, types: ReleaseTypes, seen: Seen, forced: str) -> Change:
-    """One conventional entry as a change (called once per commit: positional on purpose)."""
-    if breaking:
-        bump, why = Bump.MAJOR, f"{kind}! (breaking)"
-    else:
-        bump, why = types.levels.get(kind, types.other), kind
-        if not bump:
-            seen.none_types.add(kind)
+def _change(parsed: ConventionalCommit, sha: str, types: ReleaseTypes, seen: Seen,
+            forced: str) -> Change:
+    kind, scope, description, breaking = parsed
     number = None
-    if description[-1] == ")":
+    if description.endswith(")"):
         number = pull_request_number(description)
         description = strip_pull_request(description)
-    else:
-        description = description.rstrip()
-    labels = _LABELS.get((kind, breaking)) or _labels(kind, breaking)
-    return Change(f"{scope}: {description}" if scope else description, bump, why, labels, number,
-                  "", sha, forced)
+    return Change(f"{scope}: {description}" if scope else description,
+                  *_rule(kind, breaking, types, seen), number, "", sha, forced)
 
 
 PR_RECOGNITION = (
