@@ -163,3 +163,12 @@ def test_pull_request_target_previews_too(flow: Flow) -> None:
     number = flow.open_pr("Add search", ["feature"])
     result = flow.preview(number, event_name="pull_request_target")
     assert result.exit_code == 0 and len(ours(flow, number)) == 1
+
+
+def test_a_skipped_pr_on_a_quiet_main_says_why_without_counting_the_merge(flow: Flow) -> None:
+    number = flow.open_pr("Tidy CI", ["skip-changelog"])
+    result = flow.preview(number)
+    assert result.exit_code == 0 and result.outputs["bump"] == "none"
+    [comment] = ours(flow, number)
+    assert "No release: no commits since v1.2.0." in comment
+    assert "The label `skip-changelog` leaves this pull request out" in comment

@@ -53,7 +53,7 @@ def preview(settings: Settings, rt: Runtime) -> None:
         commands.notice("The pull request is closed: nothing to preview.", title="semver-bump")
         return
     base = event.base or rt.context.base_ref
-    merged = Release(settings, rt, branch=base)
+    merged = Release(settings, rt, branch=base, pull_request_merge=True)
     base_tip, pr_head = merge_parents(merged, event.head_sha)
     alone = Release(settings, rt, head=base_tip, branch=base)
     packages = merged.packages()

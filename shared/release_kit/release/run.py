@@ -83,8 +83,9 @@ class Release:
     """One run: the checkout, the settings, and the GitHub repository when it is needed."""
 
     def __init__(self, settings: Settings, rt: Runtime, *, head: str | None = None,
-                 branch: str | None = None) -> None:
+                 branch: str | None = None, pull_request_merge: bool = False) -> None:
         self.settings = settings
+        self.pull_request_merge = pull_request_merge  # HEAD is GitHub's merge of a PR (preview)
         self.context = rt.context
         self.git = GitHistory(rt.context.workspace)
         state = self.git.require_full_history()
@@ -138,7 +139,8 @@ class Release:
 
         Tags in ``ignore`` are treated as not there (a tag whose release is being completed).
         ``pending``: a pull request not merged yet, counted as if it were (labels strategy;
-        with conventional commits, its commits are in the checked-out merge commit).
+        with conventional commits, its commits are in the checked-out merge commit, whose own
+        message is no change).
         """
         settings = self.settings
         tags = [(t.name, t.sha) for t in self.tags if t.name not in ignore]
@@ -165,6 +167,8 @@ class Release:
                 set().union(*(referenced_pull_requests(m) for _, _, m in mainlines)), since)
             for subject, previous, mainline in mainlines:
                 tally = Tally(Changelog(settings.sections))
+                if self.pull_request_merge:  # GitHub's merge of the PR: the PR stands for it
+                    mainline = [c for c in mainline if c.sha != self.head]
                 if pending is not None and (subject.path == "." or self.touches(subject)):
                     tally.add(pending)
                 tally.extend(label_changes(mainline, pulls, settings.labels, tally.seen))
