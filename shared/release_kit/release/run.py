@@ -165,13 +165,15 @@ class Release:
             since = self.oldest_tag_date([p.tag if p else None for _, p, _ in mainlines])
             pulls = self.pull_requests(
                 set().union(*(referenced_pull_requests(m) for _, _, m in mainlines)), since)
+            # In a preview HEAD is GitHub's merge of the PR, no change of its own: the PR (pending)
+            # stands for it.
+            merge = self.head if self.pull_request_merge else None
             for subject, previous, mainline in mainlines:
                 tally = Tally(Changelog(settings.sections))
-                if self.pull_request_merge:  # GitHub's merge of the PR: the PR stands for it
-                    mainline = [c for c in mainline if c.sha != self.head]
                 if pending is not None and (subject.path == "." or self.touches(subject)):
                     tally.add(pending)
-                tally.extend(label_changes(mainline, pulls, settings.labels, tally.seen))
+                tally.extend(label_changes([c for c in mainline if c.sha != merge], pulls,
+                                           settings.labels, tally.seen))
                 results.append((subject, previous, tally))
         return [self.decide(subject, previous, tally, existing)
                 for subject, previous, tally in results]
