@@ -1,9 +1,11 @@
 """semver-bump against its peers on the same repositories, in the same run (conventional commits).
 
 The repositories: 10,000 and 50,000 Conventional Commits since ``v1.0.0`` (features, fixes,
-chores, docs, ..., three in five with a body of one to three paragraphs, some with trailers,
-some squashed PRs' ``(#N)``), written with ``git fast-import`` and kept under ``.bench/``
-(rebuilt when the generator changes). Each carries the
+chores, docs, ...), shaped like a squash-merging GitHub repository: seven in ten are squashed
+pull requests (``title (#N)``; a PR of several commits lists them in the body, ``* fix: ...``,
+sometimes with a ``Co-authored-by`` trailer; one of one commit keeps that commit's body), the
+rest pushed directly, most with a paragraph or three. Written with ``git fast-import`` and kept
+under ``.bench/`` (rebuilt when the generator changes). Each carries the
 peers' configuration in its ``pyproject.toml`` and an ``origin`` remote (python-semantic-release
 needs one).
 
@@ -89,19 +91,36 @@ def fast_import_stream(commits: int) -> bytes:
                + blob(b"chore: initial commit")
                + b"M 644 inline pyproject.toml\n" + blob(PYPROJECT.encode()))
     out.append(b"reset refs/tags/v1.0.0\nfrom :1\n\n")
+    def header(n: int) -> str:
+        scope = f"(mod{n % 13})" if n % 3 == 0 else ""
+        return f"{TYPES[n % len(TYPES)]}{scope}: {rng.choice(VERBS)} {rng.choice(NOUNS)} {n}"
+
+    def prose() -> str:
+        paragraphs = [" ".join(rng.choice(WORDS) for _ in range(rng.randrange(8, 40)))
+                      for _ in range(rng.randrange(1, 4))]
+        return "\n\n".join(textwrap.fill(p.capitalize() + ".", 72) for p in paragraphs)
+
     for i in range(commits):
         when += 30
-        kind = TYPES[i % len(TYPES)]
-        scope = f"(mod{i % 13})" if i % 3 == 0 else ""
-        pr = f" (#{1000 + i})" if i % 7 == 0 else ""
-        message = f"{kind}{scope}: {rng.choice(VERBS)} {rng.choice(NOUNS)} number {i}{pr}"
-        if i % 5 < 3:  # three commits in five explain themselves, as people write them
-            paragraphs = [" ".join(rng.choice(WORDS) for _ in range(rng.randrange(8, 40)))
-                          for _ in range(rng.randrange(1, 4))]
-            message += "\n\n" + "\n\n".join(textwrap.fill(p.capitalize() + ".", 72)
-                                            for p in paragraphs)
-            if i % 4 == 0:
-                message += f"\n\nRefs: #{i}\nCo-authored-by: Dev {i % 17} <dev{i % 17}@example.com>"
+        message = header(i)
+        if i % 10 < 7:
+            # A squash-merged pull request, as GitHub writes it: the title and (#N); a PR of
+            # several commits lists them in the body ("* fix: ..."), one of one commit keeps
+            # that commit's body.
+            message += f" (#{1000 + i})"
+            count = rng.choice([1, 1, 1, 2, 2, 3, 4, 6])
+            if count == 1:
+                message += "\n\n" + prose() if rng.random() < 0.6 else ""
+            else:
+                listed = [rng.choice([header(i * 7 + k), "wip", "address review comments",
+                                      "fix tests", f"{header(i * 7 + k)}\n\n{prose()}"])
+                          for k in range(count)]
+                message += "\n\n" + "\n\n".join(f"* {entry}" for entry in listed)
+                if rng.random() < 0.3:
+                    message += (f"\n\n---------\n\nCo-authored-by: Dev {i % 17} "
+                                f"<dev{i % 17}@example.com>")
+        elif i % 10 < 9:  # pushed directly, explained
+            message += "\n\n" + prose()
         out.append(f"commit refs/heads/main\nmark :{i + 2}\n"
                    f"author Dev <dev@example.com> {when} +0000\n"
                    f"committer Dev <dev@example.com> {when} +0000\n".encode()
