@@ -140,7 +140,8 @@ def test_closed_pr_and_other_checkouts(flow: Flow) -> None:
     wrong = flow.preview(number, workspace=head)
     assert wrong.exit_code == 1
     assert wrong.errors[0].title == "Not a pull request merge"
-    assert "actions/checkout without `ref:`" in wrong.errors[0].message
+    assert "actions/checkout without `ref:` on pull_request" in wrong.errors[0].message
+    assert "`ref: refs/pull/<number>/merge` on pull_request_target" in wrong.errors[0].message
 
     pushed = flow.run({"operation": "preview"})  # a push event has no pull request
     assert pushed.exit_code == 1 and pushed.errors[0].title == "Invalid input 'operation'"

@@ -85,8 +85,9 @@ def merge_parents(release: Release, head_sha: str) -> tuple[str, str]:
         raise ReleaseKitError(
             f"the checkout ({release.head[:7]}) is not the pull request's merge commit, so what "
             "merging it would release cannot be told.",
-            hint="Check out the default ref of a pull_request event (actions/checkout without "
-            "`ref:`), with fetch-depth: 0.", title="Not a pull request merge")
+            hint="Check out the PR's merge with fetch-depth: 0: actions/checkout without `ref:` "
+            "on pull_request, `ref: refs/pull/<number>/merge` on pull_request_target.",
+            title="Not a pull request merge")
     return parents[0], parents[1]
 
 
