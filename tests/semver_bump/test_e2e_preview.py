@@ -173,3 +173,11 @@ def test_a_skipped_pr_on_a_quiet_main_says_why_without_counting_the_merge(flow: 
     [comment] = ours(flow, number)
     assert "No release: no commits since v1.2.0." in comment
     assert "The label `skip-changelog` leaves this pull request out" in comment
+
+
+def test_a_non_semver_tag_is_named_once_in_a_preview(flow: Flow) -> None:
+    flow.tag("v2.0")
+    number = flow.open_pr("Add search", ["feature"])
+    result = flow.preview(number)
+    assert result.exit_code == 0
+    assert [w.message.split(" ")[0] for w in result.warnings] == ["v2.0"]

@@ -71,6 +71,7 @@ class Subject:
 
 
 _HOTFIX = re.compile(r"^release/(?P<version>.+)$")
+_WARNED: set[str] = set()  # the non-semver tags already named in a warning
 
 
 def is_hotfix_branch(branch: str, prefix: str) -> bool:
@@ -203,7 +204,8 @@ class Release:
                                  *subject.pathspecs).strip())
 
     def warn_not_semver(self, names: Sequence[str], subjects: Sequence[Subject]) -> None:
-        odd = sorted({tag for s in subjects for tag in not_semver(names, s.fmt)})
+        odd = sorted({tag for s in subjects for tag in not_semver(names, s.fmt)} - _WARNED)
+        _WARNED.update(odd)  # once per run, however many plans (a preview makes two)
         if odd:
             shown = ", ".join(odd[:5]) + (f" and {len(odd) - 5} more" if len(odd) > 5 else "")
             commands.warning(
