@@ -27,6 +27,7 @@ from release_kit.versioning.commits import (
     parse_conventional,
     pull_request_number,
     release_as,
+    split_pull_request,
     strip_pull_request,
 )
 from release_kit.versioning.types import ReleaseTypes
@@ -208,11 +209,7 @@ def conventional_changes(
                 rule = rules[kind, bool(bang)] = None if lowered == "revert" else \
                     _rule(lowered, bool(bang), types, seen)
             if rule is not None:
-                if description[-1] == ")":
-                    number = pull_request_number(description)
-                    description = strip_pull_request(description)
-                else:
-                    number, description = None, description.rstrip()
+                description, number = split_pull_request(description)
                 yield Change(f"{scope.strip()}: {description}" if scope else description, *rule,
                              number, "", commit.sha, forced)
                 continue
@@ -228,8 +225,9 @@ def conventional_changes(
                     yield _change(entry, commit.sha, types, seen, "")
                 continue
         if parsed is None:
-            yield Change(strip_pull_request(subject), types.other, "not conventional",
-                         frozenset(), _number(subject), "", commit.sha, forced)
+            title, number = split_pull_request(subject.strip())
+            yield Change(title, types.other, "not conventional", frozenset(), number, "",
+                         commit.sha, forced)
         else:
             yield _change(parsed, commit.sha, types, seen, forced)
     seen.commits += count
@@ -254,10 +252,7 @@ def _same(entry: ConventionalCommit) -> tuple[str, str, str]:
 def _change(parsed: ConventionalCommit, sha: str, types: ReleaseTypes, seen: Seen,
             forced: str) -> Change:
     kind, scope, description, breaking = parsed
-    number = None
-    if description.endswith(")"):
-        number = pull_request_number(description)
-        description = strip_pull_request(description)
+    description, number = split_pull_request(description)
     return Change(f"{scope}: {description}" if scope else description,
                   *_rule(kind, breaking, types, seen), number, "", sha, forced)
 
@@ -299,10 +294,6 @@ def why_not_conventional(seen: Seen, since: str, types: ReleaseTypes) -> str:
         kinds = ", ".join(f"{k}: none" for k in sorted(seen.none_types))
         return f"the {what} {since} release nothing (release-types: {kinds})"
     return f"the {what} {since} are merges without a message of their own"
-
-
-def _number(subject: str) -> int | None:
-    return pull_request_number(subject) if subject.rstrip().endswith(")") else None
 
 
 __all__ = [

@@ -90,7 +90,7 @@ def parse_conventional(subject: str, body: str = "") -> ConventionalCommit | Non
 
 def release_as(body: str) -> str | None:
     """The version a ``Release-As:`` footer asks for (the last one), or None."""
-    if "-as" not in body and "-As" not in body and "-AS" not in body:
+    if "elease-" not in body and "ELEASE-" not in body:  # quick: most bodies have no such footer
         return None
     found = _RELEASE_AS.findall(body)
     return found[-1] if found else None
@@ -119,6 +119,19 @@ def pull_request_number(subject: str) -> int | None:
     subject = subject.strip()
     match = _MERGE_PR.match(subject) or _SQUASH_PR.search(subject)
     return int(match.group("number")) if match else None
+
+
+def split_pull_request(subject: str) -> tuple[str, int | None]:
+    """``Add login (#12)`` -> ``("Add login", 12)``; without one, ``(subject, None)`` (stripped).
+
+    One search, for the tens of thousands of squash commits a history can hold.
+    """
+    subject = subject.rstrip()
+    if subject.endswith(")"):
+        match = _SQUASH_PR.search(subject)
+        if match is not None:
+            return subject[:match.start()].rstrip(), int(match["number"])
+    return subject, None
 
 
 def strip_pull_request(subject: str) -> str:
