@@ -13,6 +13,12 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+# Work an action starts before anything else is imported, from its raw argv and environment:
+# name -> "module:function". It may only start reads whose results the run claims later.
+EARLY: dict[str, str] = {
+    "semver-bump": "release_kit.release.early:start",
+}
+
 # Tools that are not actions: name -> "module:function" taking argv and returning an exit code.
 TOOLS: dict[str, str] = {
     "sandbox": "release_kit.sandbox.cli:main",
@@ -77,6 +83,9 @@ def _main(argv: Sequence[str] | None) -> int:
         tool = getattr(importlib.import_module(module_name), func)
         return int(tool(rest))
     if command in available_actions():
+        if command in EARLY:
+            module_name, _, func = EARLY[command].partition(":")
+            getattr(importlib.import_module(module_name), func)(rest, os.environ)
         from release_kit.action.runner import run  # noqa: PLC0415
 
         module = load_entrypoint(command)

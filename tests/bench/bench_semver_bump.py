@@ -1,4 +1,4 @@
-"""Benchmark semver-bump (labels strategy + draft release) on a large history.
+"""Benchmark semver-bump on large histories: labels with its draft release, then against its peers.
 
 A synthetic repository with 10,000 commits and 2,000 merged PRs since the last tag (1,000 merged
 with merge commits of 8 branch commits each, 1,000 squashed), built with ``git fast-import``, and
@@ -6,6 +6,9 @@ the PRs (plus 500 older ones, before the tag) put straight into the emulator's s
 run of the action, as the runner runs it, is measured: wall time and GitHub API calls.
 
 Targets: API calls <= ceil(PRs / 100) + 5, wall time <= 3 s.
+
+Then conventional commits against commitizen and python-semantic-release at 10,000 and 50,000
+commits (``tests/bench/semver_peers.py``, which says how): the ratios beside their targets.
 
     .venv/bin/python tests/bench/bench_semver_bump.py
 """
@@ -24,6 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(ROOT), str(ROOT / "shared")]
 
+from tests.bench import semver_peers  # noqa: E402
 from tests.harness import github_env, run_action  # noqa: E402
 from tests.sandbox.gitutil import ENV  # noqa: E402
 from tests.semver_bump.flow import add_merged_pulls  # noqa: E402
@@ -108,6 +112,12 @@ def insert_pulls(sandbox: Sandbox, prs: list[tuple[int, str, int]]) -> None:
 
 
 def main() -> int:
+    labels = labels_bench()
+    peers = semver_peers.main()
+    return labels or peers
+
+
+def labels_bench() -> int:
     with tempfile.TemporaryDirectory(prefix="bench-semver-") as tmp, Sandbox(aws=False) as box:
         tmpdir = Path(tmp)
         started = time.perf_counter()

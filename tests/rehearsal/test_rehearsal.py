@@ -34,6 +34,10 @@ def test_whole_release_process(tmp_path: Path) -> None:
                   "promotion moved manifests only (0 bytes)",
                   "every promoted image was built from the commit released",
                   "the hotfix is tagged v0.1.1",
+                  "each feature PR has one comment: merging it releases v0.1.0",
+                  "the v0.1.0 releases stay drafts until @alice publishes them",
+                  "the hotfix PR's comment says it releases v0.1.1",
+                  "the hotfix release v0.1.1 is published once production runs it",
                   "a reintegration PR brings the hotfix back to main"):
         assert f"ok   {check}" in out
     # Deploys are simulated, and say so.
@@ -50,7 +54,12 @@ def test_whole_release_process(tmp_path: Path) -> None:
     assert "<!-- release-kit:ticket-begin -->" in report
     for repo in ("acme/web", "acme/api"):
         assert f"## {repo}" in report
-    assert "| v0.1.1 |" in report  # the hotfix release
+    assert "| v0.1.1 | v0.1.1 | False |" in report  # the hotfix release, published
+    # The PR comments: what each PR releases if merged now, one per PR.
+    assert report.count("### Release-preview comments") == 2
+    assert "> **v0.1.0**: a minor release from nothing (the first release)" in report
+    assert "> **v0.1.1**: a patch release from 0.1.0" in report
+    assert "> > The base release/0.1.0 is a hotfix branch: every change is a patch." in report
     assert "v0.1.0, v0.1.1" in report or "v0.1.1, v0.1.0" in report
     assert "| production | " in report and "| staging | " in report
     assert "Reintegrate release/0.1.0 into main" in report

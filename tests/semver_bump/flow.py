@@ -86,6 +86,16 @@ class Flow:
                   method: str = "squash", base: str = "main",
                   files: dict[str, str] | None = None, commits: list[str] | None = None) -> int:
         """Open a PR from a new branch (by ``author``), label it and merge it with ``method``."""
+        number = self.open_pr(title, labels, author=author, base=base, files=files,
+                              commits=commits)
+        self.api().get_pull(number).merge(merge_method=method)
+        self.sync(base)
+        return number
+
+    def open_pr(self, title: str, labels: list[str], *, author: str = "alice",
+                base: str = "main", files: dict[str, str] | None = None,
+                commits: list[str] | None = None, body: str = "") -> int:
+        """Open a PR from a new branch (by ``author``) and label it; it stays open."""
         self.sync(base)
         head = f"pr/{abs(hash((title, base)))}"
         git(self.dev, "checkout", "--quiet", "-B", head, f"origin/{base}")
@@ -98,13 +108,42 @@ class Flow:
                 git(self.dev, "add", name)
             git(self.dev, "commit", "--quiet", "-m", message)
         git(self.dev, "push", "--quiet", "--force", "origin", head)
-        pr = self.api(author).create_pull(title=title, body=f"Body of {title}", head=head,
-                                          base=base)
+        pr = self.api(author).create_pull(title=title, body=body or f"Body of {title}",
+                                          head=head, base=base)
         if labels:
             self.api().get_issue(pr.number).add_to_labels(*labels)
-        self.api().get_pull(pr.number).merge(merge_method=method)
-        self.sync(base)
         return pr.number
+
+    def pr_checkout(self, number: int, name: str = "ws-pr") -> Path:
+        """What actions/checkout checks out on pull_request (fetch-depth: 0): the merge of the
+        PR's head into its base, ``Merge <head> into <base>``, as GitHub's refs/pull/N/merge."""
+        pull = self.api().get_pull(number)
+        path = self.tmp / name
+        if not path.exists():
+            clone(self.repo.git_dir, path)
+        git(path, "fetch", "--quiet", "--tags", "--force", "origin")
+        base = git(path, "rev-parse", f"origin/{pull.base.ref}")
+        git(path, "checkout", "--quiet", "--detach", base)
+        git(path, "merge", "--quiet", "--no-ff", "-m",
+            f"Merge {pull.head.sha} into {base}", pull.head.sha)
+        return path
+
+    def preview(self, number: int, inputs: dict[str, object] | None = None, *,
+                action: str = "synchronize", workspace: Path | None = None,
+                event_name: str = "pull_request", env_token: str = "") -> ActionResult:
+        """semver-bump on the PR's ``pull_request`` event, as feature-branch.yml runs it."""
+        repo = self.api()
+        pull = repo.get_pull(number)
+        ws = workspace or self.pr_checkout(number)
+        event = {"action": action, "number": number, "pull_request": pull.raw_data,
+                 "repository": repo.raw_data}
+        return self.run(inputs, workspace=ws, event=event, env={
+            "GITHUB_EVENT_NAME": event_name, "GITHUB_REF": f"refs/pull/{number}/merge",
+            "GITHUB_REF_NAME": f"{number}/merge", "GITHUB_HEAD_REF": pull.head.ref,
+            "GITHUB_BASE_REF": pull.base.ref, **({"GITHUB_TOKEN": env_token} if env_token else {})})
+
+    def comments(self, number: int) -> list[str]:
+        return [c.body for c in self.api().get_issue(number).get_comments()]
 
     def drafts(self) -> list[dict[str, object]]:
         return [{"id": r.id, "name": r.name, "tag": r.tag_name, "body": r.body,
@@ -114,7 +153,8 @@ class Flow:
     # -- the action -------------------------------------------------------------------------------
 
     def run(self, inputs: dict[str, object] | None = None, *, branch: str = "main",
-            workspace: Path | None = None, env: dict[str, str] | None = None) -> ActionResult:
+            workspace: Path | None = None, env: dict[str, str] | None = None,
+            event: dict[str, object] | None = None) -> ActionResult:
         ws = workspace or self.workspace(branch)
         sha = git(ws, "rev-parse", "HEAD")
         context = github_env(repository=self.repository, sha=sha, ref=f"refs/heads/{branch}")
@@ -122,7 +162,7 @@ class Flow:
                                            "GITHUB_SHA", "GITHUB_REF", "GITHUB_REF_NAME")}
         run_env.update(env or {})
         return run_action("semver-bump", inputs or {}, sandbox=self.sandbox, env=run_env,
-                          workspace=ws)
+                          workspace=ws, event=event)
 
 
 

@@ -72,11 +72,12 @@ def test_monorepo_three_packages(sandbox: Sandbox, tmp_path: Path) -> None:
     packages = {p["name"]: p for p in result.json_output("packages")}
     assert packages["cli"] == {"name": "cli", "path": "packages/cli", "previous_version": "2.1.0",
                                "version": "2.1.0", "bump": "none", "tag": "cli-v2.1.0",
-                               "skipped": "unchanged"}
+                               "skipped": "unchanged",
+                               "reason": "no commits touching packages/cli since cli-v2.1.0"}
     assert packages["api"]["skipped"] == "tag-exists" and packages["api"]["version"] == "1.0.1"
     assert packages["core"] == {"name": "core", "path": "packages/core",
                                 "previous_version": "0.3.0", "version": "0.4.0", "bump": "minor",
-                                "tag": "core-v0.4.0", "skipped": None}
+                                "tag": "core-v0.4.0", "skipped": None, "reason": None}
     assert (result.outputs["version"], result.outputs["tag"], result.outputs["bump"]) == (
         "0.4.0", "core-v0.4.0", "minor")
     assert "## core 0.4.0" in result.outputs["changelog"] and "api" not in \

@@ -52,8 +52,8 @@ def test_label_flow_creates_the_draft_release(flow: Flow) -> None:
     assert result.outputs["release-url"].startswith(flow.emu.server_url + "/acme/web/releases/")
     assert result.json_output("packages") == []
     assert f"#{feature} (no bump label" not in result.summary
-    assert "1.2.0 → 1.3.0 (minor)" in result.summary and f"#{feature} (label `feature`)" in \
-        result.summary
+    assert "1.2.0 → 1.3.0 (minor)" in result.summary
+    assert f"Decided by (minor):\n\n- #{feature}: label `feature` → minor\n" in result.summary
 
     served = flow.emu.requests[before:]
     pull_listings = [r for r in served if r.method == "GET" and r.path.endswith("/pulls")]

@@ -10,7 +10,6 @@ from semver import Version
 from release_kit.versioning.bump import (
     Bump,
     first_version,
-    highest_bump,
     is_prerelease_identifier,
     next_version,
 )
@@ -105,8 +104,7 @@ def test_next_version_is_always_higher(major: int, minor: int, patch: int, bump:
 
 
 def test_bump_order_and_names() -> None:
-    assert highest_bump([Bump.PATCH, Bump.MAJOR, Bump.MINOR]) is Bump.MAJOR
-    assert highest_bump([]) is Bump.NONE
+    assert max([Bump.PATCH, Bump.MAJOR, Bump.MINOR]) is Bump.MAJOR
     assert Bump.parse("Minor") is Bump.MINOR and str(Bump.PATCH) == "patch"
 
 

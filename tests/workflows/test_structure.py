@@ -70,6 +70,10 @@ def step_needs(step: Step) -> Permissions:
         return {"deployments": "read"} if operation == "plan" else {"deployments": "write"}
     if action == "semver-bump":
         dry = str(step.with_.get("dry-run", "false")).lower() == "true"
+        if operation == "publish":
+            return {"contents": "write"}
+        if operation == "preview":  # the PR's merge, its labels, and its one comment
+            return {"pull-requests": "write"}
         return {"pull-requests": "read", **({} if dry else {"contents": "write"})}
     if action == "release-ticket":
         return {"issues": "write"}

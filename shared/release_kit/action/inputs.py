@@ -1,4 +1,4 @@
-"""Action inputs: a pydantic-settings model read from ``INPUT_<NAME>`` variables.
+"""Action inputs: a pydantic model read from ``INPUT_<NAME>`` variables.
 
 Conventions of @actions/core: the variable name is the input name upper-cased with hyphens
 kept (``aws-region`` -> ``INPUT_AWS-REGION``); values are trimmed; an empty value means "not
@@ -16,11 +16,10 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
-from typing import Annotated, Any, ClassVar, Self
+from typing import Annotated, Any, Self
 
-from pydantic import BeforeValidator, SecretStr, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, SecretStr, ValidationError
 from pydantic.fields import FieldInfo
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from release_kit.errors import InputError
 
@@ -90,46 +89,15 @@ def env_name(name: str) -> str:
     return f"INPUT_{name.upper()}"
 
 
-class _InputSource(PydanticBaseSettingsSource):
-    """Reads each field from its ``INPUT_*`` variable, trimmed, empty meaning unset."""
+class ActionInputs(BaseModel):
+    """Base class of every action's ``Inputs`` model.
 
-    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str]) -> None:
-        super().__init__(settings_cls)
-        self.environ = environ
+    A plain pydantic model: :meth:`from_environ` reads each field's ``INPUT_*`` variable itself
+    (trimmed, empty meaning "not given"), so no settings framework is imported at start-up.
+    """
 
-    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
-        name = input_name(field_name, field)
-        raw = self.environ.get(env_name(name))
-        value = raw.strip() if raw is not None else ""
-        return (value or None), name, False
-
-    def __call__(self) -> dict[str, Any]:
-        data: dict[str, Any] = {}
-        for field_name, field in self.settings_cls.model_fields.items():
-            value, name, _ = self.get_field_value(field, field_name)
-            if value is not None:
-                data[name if field.alias else field_name] = value
-        return data
-
-
-class ActionInputs(BaseSettings):
-    """Base class of every action's ``Inputs`` model."""
-
-    model_config = SettingsConfigDict(frozen=True, extra="ignore", populate_by_name=True)
-
-    _environ: ClassVar[Mapping[str, str] | None] = None
-
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        environ = cls._environ if cls._environ is not None else os.environ
-        return (_InputSource(settings_cls, environ),)
+    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True,
+                              validate_default=True)
 
     @classmethod
     def input_names(cls) -> dict[str, str]:
@@ -139,13 +107,17 @@ class ActionInputs(BaseSettings):
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Self:
         """Parse the inputs; every invalid input becomes one entry of an ``InputErrors``."""
-        cls._environ = os.environ if environ is None else environ
+        env = os.environ if environ is None else environ
+        data: dict[str, Any] = {}
+        for field_name, field in cls.model_fields.items():
+            name = input_name(field_name, field)
+            value = (env.get(env_name(name)) or "").strip()
+            if value:
+                data[name if field.alias else field_name] = value
         try:
-            return cls()
+            return cls.model_validate(data)
         except ValidationError as exc:
             raise InputErrors.from_validation(cls, exc) from None
-        finally:
-            cls._environ = None
 
     def secrets(self) -> list[str]:
         """Values of ``SecretStr`` fields, to be masked before anything is logged."""

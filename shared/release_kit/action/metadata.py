@@ -71,7 +71,9 @@ class ActionMetadata:
 
 @cache
 def _load(path: Path) -> ActionMetadata:
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    # libyaml's loader when PyYAML has it: every run reads its action.yml, 15x faster in C.
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    raw = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)  # a safe loader either way
     inputs = {
         name: InputSpec(
             name=name,

@@ -1,6 +1,6 @@
 """Changelog: sections chosen by labels, rendered as Markdown. Pure logic, no I/O."""
 
-from release_kit.changelog.render import Entry, compare_url, render
+from release_kit.changelog.render import MAX_CHARS, Changelog, Entry, compare_url, render
 from release_kit.changelog.sections import (
     CONVENTIONAL_SECTIONS,
     DEFAULT_SECTIONS,
@@ -14,7 +14,9 @@ __all__ = [
     "CONVENTIONAL_SECTIONS",
     "DEFAULT_SECTIONS",
     "DEFAULT_SECTIONS_YAML",
+    "MAX_CHARS",
     "OTHER_CHANGES",
+    "Changelog",
     "Entry",
     "Section",
     "compare_url",

@@ -22,7 +22,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-from release_kit.errors import ConflictError
+from release_kit.errors import ConflictError, NotFoundError, PermissionDeniedError
 from release_kit.github.errors import GitHubNotFound, GitHubValidationFailed
 from release_kit.github.rest import PER_PAGE, GitHubApi
 from release_kit.markers import Block, marker
@@ -197,6 +197,29 @@ class GitHubRepository:
         updated = self.api.write("PATCH", f"{self.base}/releases/{existing['id']}", json=wanted,
                                  doing=f"updating the draft release {draft.name}")
         return Outcome.UPDATED, dict(updated), lookup.by_people
+
+    def publish(self, tag: str) -> tuple[Outcome, dict[str, Any]]:
+        """Publish the draft release of ``tag`` that release-kit wrote; one already published
+        is left as it is. ``make_latest=legacy``: a hotfix of an older line does not become
+        "latest" over a newer release. A draft a person made is not published for them.
+        """
+        release = self.release_for_tag(tag)
+        if release is None:
+            raise NotFoundError(
+                f"{self.full_name} has no release for the tag {tag}.",
+                hint="Publish after the job that drafts it (semver-bump with draft-release: "
+                "true), and pass its tag output.")
+        if not release.get("draft"):
+            return Outcome.UNCHANGED, release
+        if DRAFT_KIND not in str(release.get("body") or "") and not made_by_a_bot(release):
+            raise PermissionDeniedError(
+                f"The draft release {tag} ({release.get('html_url')}) was not written by "
+                "release-kit, so it is not published for its author.",
+                hint="Publish it by hand, or let semver-bump write the release.")
+        published = self.api.write("PATCH", f"{self.base}/releases/{release['id']}",
+                                   json={"draft": False, "make_latest": "legacy"},
+                                   doing=f"publishing the release {tag}")
+        return Outcome.UPDATED, dict(published)
 
     def tag_commit(self, tag: str) -> str | None:
         """The commit a tag points to (annotated tags peeled), or None when there is none."""

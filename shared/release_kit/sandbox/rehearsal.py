@@ -6,12 +6,15 @@ plays the release process as the reusable workflows run it, calling every action
 entrypoint the container runs (``python -m release_kit <action>`` with the runner's contract):
 
 1. feature PRs labelled ``deploy`` get a preview environment (one namespace per branch, shared by
-   both services); ``deploy/qa1`` adds QA 1; closing a PR destroys its environments;
-2. merges deploy ``dev`` and create the draft release (changelog from the merged PRs);
+   both services); ``deploy/qa1`` adds QA 1; each PR keeps one comment saying what it releases
+   if merged now; closing a PR destroys its environments;
+2. merges deploy ``dev`` and create the draft release (changelog from the merged PRs), which
+   stays a draft until the release driver publishes it;
 3. publishing ``0.1.0`` creates ``release/0.1.0``, promotes the image built for that commit
    (manifest only), deploys ``staging`` then ``production``; the ticket records every stage;
-4. a hotfix PR deploys to ``hotfix``; merging it releases ``0.1.1``, promotes it, deploys
-   ``production`` and opens the reintegration PR back to ``main``;
+4. a hotfix PR deploys to ``hotfix`` (its comment: a patch, ``0.1.1``); merging it releases
+   ``0.1.1``, promotes it, deploys ``production``, publishes the release and opens the
+   reintegration PR back to ``main``;
 5. the ticket ends all green and is closed.
 
 The two services' workflows run concurrently, as they would on GitHub. Deploys use a simulated
@@ -374,13 +377,41 @@ class Rehearsal:
         self.action("release-ticket", inputs, trigger)
 
     def label_controller(self, service: Service, trigger: Trigger) -> None:
-        """feature-branch.yml: plan from the PR event, then the deploy and destroy matrices."""
+        """feature-branch.yml: plan from the PR event, then the deploy and destroy matrices, and
+        (unless the PR closed) the release preview."""
         plan = self.action("deploy-helmfile", {"operation": "plan"}, trigger,
                            workspace=service.checkout)
         for environment in plan.json_output("deploy-environments"):
             self.deploy(service, environment, f"sha-{trigger.sha}", trigger)
         for environment in plan.json_output("destroy-environments"):
             self.deploy(service, environment, "", trigger, operation="destroy")
+        if trigger.event.get("action") != "closed":
+            self.release_preview(service, trigger)
+
+    def release_preview(self, service: Service, trigger: Trigger) -> ActionResult:
+        """The release-preview job: semver-bump on the PR's merge (actions/checkout's default)."""
+        number = int(trigger.event["number"])
+        result = self.action("semver-bump", {"operation": "preview"}, trigger,
+                             workspace=self.merge_checkout(service, trigger))
+        outputs = result.outputs
+        what = (f"{outputs.get('tag')} ({outputs.get('bump')})" if outputs.get("bump") != "none"
+                else "no release")
+        self.story.detail(f"release preview on #{number}: {what}, one comment kept up to date")
+        return result
+
+    def merge_checkout(self, service: Service, trigger: Trigger) -> Path:
+        """refs/pull/N/merge as actions/checkout fetches it: the PR's head merged into its base."""
+        path = self.workdir / f"{service.name}-pr-{trigger.event['number']}"
+        run = Service(service.full_name, path, service.developer)
+        if not path.exists():
+            origin = self.git(service, "remote", "get-url", "origin")
+            self.git(service, "clone", "-q", origin, str(path))
+        self.git(run, "fetch", "-q", "--tags", "--force", "origin")
+        base = self.git(run, "rev-parse", f"origin/{trigger.base_ref}")
+        self.git(run, "checkout", "-q", "--detach", base)
+        self.git(run, "-c", "user.name=GitHub", "-c", "user.email=noreply@github.com", "merge",
+                 "-q", "--no-ff", "-m", f"Merge {trigger.sha} into {base}", trigger.sha)
+        return path
 
     # -- the flows -----------------------------------------------------------------------------
 
@@ -488,8 +519,10 @@ class Rehearsal:
         pull.add_to_labels("bug", "deploy")
         self.story.event(f"{service.full_name}: @{service.developer} opened hotfix PR "
                          f"#{pull.number} to {base}, labelled deploy")
+        service.pulls["hotfix"] = pull.number
         run = self.pull_request_run(service, pull.number, "labeled", "deploy")
         self.deploy(service, "hotfix", f"sha-{run.sha}", run)
+        self.release_preview(service, run)
 
         merged = self.as_user(DRIVER).get_repo(service.full_name).get_pull(pull.number)
         sha = str(merged.merge(merge_method="squash").sha)
@@ -508,6 +541,10 @@ class Rehearsal:
             "repository": service.full_name, "aws-region": REGION, "version": version,
             "tags": ["{version}", "latest"]}, push), sha)
         self.deploy(service, "production", version, push)
+        published = self.action("semver-bump", {"operation": "publish", "tag": bump["tag"]},
+                                push).outputs
+        self.story.detail(f"release {published.get('tag')} published once production runs it "
+                          f"({published.get('release-url')})")
         self.ticket(service, push, stage="hotfix", status="success", version=version)
         back = self.action("reintegrate-pr", {"source-branch": base, "target-branch": "main"},
                            push).outputs
@@ -531,10 +568,17 @@ class Rehearsal:
         checks = [self.story.check(self.namespace_exists(FEATURE_BRANCH),
                                    "both services share the preview namespace of the branch")]
 
+        checks.append(self.story.check(
+            all(self.preview_comments(s, "feature", f"v{VERSION}") == 1 for s in self.services),
+            f"each feature PR has one comment: merging it releases v{VERSION}"))
+
         self.story.chapter("2. Merges: environments destroyed, dev deployed, drafts written")
         self.each(self.merge_feature)
         checks.append(self.story.check(not self.namespace_exists(FEATURE_BRANCH),
                                        "the preview namespace is gone with the last PR"))
+        checks.append(self.story.check(
+            all(self.release_state(s, f"v{VERSION}") == "draft" for s in self.services),
+            f"the v{VERSION} releases stay drafts until @{DRIVER} publishes them"))
 
         self.story.chapter(f"3. Release {VERSION}: promote, staging, production")
         released = all(self.each(self.release))
@@ -556,6 +600,11 @@ class Rehearsal:
                              "every promoted image was built from the commit released"),
             self.story.check(self.tag_exists(web, f"v{HOTFIX_VERSION}"),
                              f"the hotfix is tagged v{HOTFIX_VERSION}"),
+            self.story.check(self.preview_comments(web, "hotfix", f"v{HOTFIX_VERSION}") == 1,
+                             f"the hotfix PR's comment says it releases v{HOTFIX_VERSION}"),
+            self.story.check(self.release_state(web, f"v{HOTFIX_VERSION}") == "published",
+                             f"the hotfix release v{HOTFIX_VERSION} is published once "
+                             "production runs it"),
             self.story.check(self.open_pull(web, f"release/{VERSION}") is not None,
                              "a reintegration PR brings the hotfix back to main"),
         ]
@@ -584,6 +633,21 @@ class Rehearsal:
         if self.kube is None:
             return True  # a real cluster: not inspected
         return preview_namespace(branch) in self.kube.namespaces
+
+    def preview_comments(self, service: Service, pull: str, says: str) -> int:
+        """How many release-preview comments the PR has (one expected), counting only those
+        that say ``says`` (the version it releases)."""
+        from release_kit.release.preview import MARK  # noqa: PLC0415
+
+        issue = self.as_user(DRIVER).get_repo(service.full_name).get_issue(service.pulls[pull])
+        bodies = [c.body for c in issue.get_comments() if MARK in c.body]
+        return len(bodies) if all(f"**{says}**" in body for body in bodies) else -1
+
+    def release_state(self, service: Service, tag: str) -> str:
+        """``draft``, ``published`` or ``missing``."""
+        repo = self.as_user(DRIVER).get_repo(service.full_name)
+        found = next((r for r in repo.get_releases() if r.tag_name == tag), None)
+        return "missing" if found is None else "draft" if found.draft else "published"
 
     def tag_exists(self, service: Service, tag: str) -> bool:
         repo = self.as_user(DRIVER).get_repo(service.full_name)
@@ -634,6 +698,20 @@ class Rehearsal:
         return "\n".join(parts)
 
     @staticmethod
+    def preview_report(repo: Any) -> str:
+        """Each PR's release-preview comment, as the PR shows it."""
+        from release_kit.release.preview import MARK  # noqa: PLC0415
+
+        found = []
+        for pull in repo.get_pulls(state="all"):
+            for comment in repo.get_issue(pull.number).get_comments():
+                if MARK in comment.body:
+                    quoted = "\n".join(f"> {line}".rstrip()
+                                       for line in comment.body.split(MARK)[0].strip().splitlines())
+                    found.append(f"#### PR #{pull.number} {pull.title}\n\n{quoted}\n")
+        return "### Release-preview comments\n\n" + ("\n".join(found) or "(none)\n")
+
+    @staticmethod
     def repository_report(repo: Any) -> str:
         releases = "".join(f"| {r.tag_name} | {r.title} | {r.draft} | {r.target_commitish} |\n"
                            for r in repo.get_releases())
@@ -655,7 +733,8 @@ class Rehearsal:
                 "### Deployments\n\n| environment | ref | sha | state | url |\n"
                 f"|---|---|---|---|---|\n{''.join(deployments)}\n"
                 "### Pull requests\n\n| # | title | state | head -> base | labels |\n"
-                f"|---|---|---|---|---|\n{pulls}")
+                f"|---|---|---|---|---|\n{pulls}\n"
+                f"{Rehearsal.preview_report(repo)}")
 
     def run(self) -> tuple[bool, str]:
         with self.running():

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Iterable
 
 from semver import Version
 
@@ -36,10 +35,6 @@ class Bump(enum.IntEnum):
     @classmethod
     def parse(cls, text: str) -> Bump:
         return cls[text.strip().upper()]
-
-
-def highest_bump(bumps: Iterable[Bump]) -> Bump:
-    return max(bumps, default=Bump.NONE)
 
 
 def is_prerelease_identifier(text: str) -> bool:
@@ -66,11 +61,17 @@ def next_version(previous: Version, bump: Bump, prerelease: str = "") -> Version
     """The version after ``previous`` for ``bump``; ``previous`` itself when bump is none."""
     if bump is Bump.NONE:
         return previous.replace(build=None)
-    target = release_target(previous.replace(build=None), bump)
+    return with_prerelease(release_target(previous.replace(build=None), bump), previous,
+                           prerelease)
+
+
+def with_prerelease(target: Version, previous: Version | None, prerelease: str = "") -> Version:
+    """``target`` itself, or with a prerelease identifier: ``-rc.1``, or the next number when
+    ``previous`` is already an ``rc`` of the same target (``1.3.0-rc.1`` -> ``rc.2``)."""
     if not prerelease:
         return target
     counter = 1
-    if previous.prerelease and previous.finalize_version() == target:
+    if previous is not None and previous.prerelease and previous.finalize_version() == target:
         head, _, number = str(previous.prerelease).rpartition(".")
         if head == prerelease and number.isdigit():
             counter = int(number) + 1

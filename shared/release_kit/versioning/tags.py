@@ -2,7 +2,8 @@
 
 A tag format is a template with ``{version}`` (and, for monorepo packages, ``{package}``):
 ``v{version}`` gives ``v1.2.3``, ``{package}-v{version}`` gives ``core-v1.2.3``. Tags that do not
-match the format, or whose version is not semver (``v1.2``, ``latest``), are ignored. Build
+match the format, or whose version is not semver (``v1.2``, ``latest``), are ignored (the
+version-like ones named by :func:`not_semver`, for a warning). Build
 metadata (``v1.2.3+build.5``) is kept in the tag but ignored for ordering, as semver says.
 """
 
@@ -81,6 +82,18 @@ def versions(tags: Iterable[tuple[str, str]], fmt: TagFormat) -> list[TaggedVers
             found.append(TaggedVersion(name, version, sha))
     # Equal versions (v1.2.3 and v1.2.3+build) keep the order they came in: sort is stable.
     return sorted(found, key=lambda t: t.version, reverse=True)
+
+
+def not_semver(names: Iterable[str], fmt: TagFormat) -> list[str]:
+    """Tags of this format that look like versions (a digit after the prefix) but are not
+    semver, e.g. ``v2.0`` or ``v1.2.3.4``: ignored, and worth a warning."""
+    found = []
+    for name in names:
+        if name.startswith(fmt.prefix) and name.endswith(fmt.suffix):
+            middle = name[len(fmt.prefix):len(name) - len(fmt.suffix)]
+            if middle[:1].isdigit() and parse_version(middle) is None:
+                found.append(name)
+    return found
 
 
 def highest(tags: Iterable[tuple[str, str]], fmt: TagFormat) -> TaggedVersion | None:

@@ -245,10 +245,11 @@ def delete_comment(state: GitHubState, req: Request) -> Response:
     return Response(204)
 
 
-@route("GET", ISSUE + "/comments", permission=("issues", "read"))
+@route("GET", ISSUE + "/comments")
 def list_comments(state: GitHubState, req: Request) -> Response:
     repo = get_repo(state, req)
     item = get_issue(repo, req)
+    require_write(req, item, "read")  # a PR's comments: issues or pull_requests, as on GitHub
     items = sorted(
         (c for c in repo.comments.values() if c.issue_number == item.number), key=lambda c: c.id
     )

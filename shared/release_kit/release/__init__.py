@@ -1,0 +1,34 @@
+"""Releases of one repository: semver-bump's operations, on top of versioning, changelog, git
+and the GitHub adapters (the imperative shell around those pure decisions).
+
+- :mod:`.settings`: what a run was asked to do, parsed.
+- :mod:`.history`: the previous version tag and the commits since, in as few walks as can be.
+- :mod:`.run`: ``release``: the next version, the branch's draft release, tags, package versions.
+- :mod:`.preview`: ``preview``: what a pull request would release if merged now, kept in one
+  comment on it.
+- :mod:`.publish`: ``publish``: a release semver-bump drafted, published (hotfix flow).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from release_kit.action import Runtime
+    from release_kit.release.settings import Settings
+
+
+def operate(settings: Settings, rt: Runtime) -> None:
+    """Run the operation ``settings`` names (each module imported only when it runs)."""
+    if settings.operation == "preview":
+        from release_kit.release.preview import preview  # noqa: PLC0415
+
+        preview(settings, rt)
+    elif settings.operation == "publish":
+        from release_kit.release.publish import publish  # noqa: PLC0415
+
+        publish(settings, rt)
+    else:
+        from release_kit.release.run import release  # noqa: PLC0415
+
+        release(settings, rt)
