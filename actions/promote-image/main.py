@@ -2,7 +2,12 @@
 or any OCI distribution registry.
 
 Parse inputs, expand the tag templates, plan (read-only), check the image's revision label
-against the commit being released, apply unless dry-run, write outputs.
+against the commit being released, apply unless dry-run, write outputs (with what went into the
+image: its contributors label).
+
+``operation: identity`` (build.yml, before ``docker build``) writes nothing: it renders the
+build's tag template, resolving the refs it names through GitHub, and gives the labels that
+list every contributing repository, commit and version.
 """
 
 from __future__ import annotations
@@ -10,8 +15,9 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable
+from typing import Literal
 
-from pydantic import field_validator
+from pydantic import SecretStr, field_validator
 
 from release_kit.action import (
     ActionInputs,
@@ -25,7 +31,7 @@ from release_kit.action import (
 )
 from release_kit.aws import session_name, validate_role_arn
 from release_kit.errors import InputError
-from release_kit.registry import promotion, provenance
+from release_kit.registry import identity, promotion, provenance
 from release_kit.registry.auth import Credentials
 from release_kit.registry.connect import Side, open_pair
 from release_kit.registry.references import (
@@ -38,7 +44,8 @@ from release_kit.registry.references import (
     parse_repository,
     split_registry,
 )
-from release_kit.registry.tags import MovePolicy, expand_tags, template_values
+from release_kit.registry.tags import MovePolicy, expand_tags, refs_used, template_values
+from release_kit.text import code
 
 COMMIT = re.compile(r"^(?:[0-9a-fA-F]{40}|[0-9a-fA-F]{64})$")  # SHA-1 or SHA-256 object names
 
@@ -54,6 +61,7 @@ def _valid(check: Callable[[str, str], object], value: str) -> str:
 
 
 class Inputs(ActionInputs):
+    operation: Literal["promote", "identity"] = "promote"
     repository: str
     source: str = ""  # action.yml: sha-${{ github.sha }}
     tags: Lines
@@ -74,6 +82,8 @@ class Inputs(ActionInputs):
     verify_revision: Bool = True
     revision: str = ""  # action.yml: ${{ github.sha }}
     require_revision: Bool = False
+    github_token: SecretStr = SecretStr("")  # identity: reads the refs its template names
+    tag_prefix: str = "v"  # identity: version tags look like <prefix><version>
 
     @field_validator("repository", "target_repository")
     @classmethod
@@ -151,9 +161,13 @@ class Inputs(ActionInputs):
         return Credentials(username, password,
                            origin=f"{prefix}registry-username/{prefix}registry-password")
 
-    def target_tags(self, context: Context) -> list[str]:
+    def target_tags(self, context: Context,
+                    contributors: tuple[identity.Contributor, ...] = ()) -> list[str]:
+        """The tags; ``{sha:<ref>}`` from the source image's contributors label."""
         values = template_values(self.version, sha=context.sha, ref_name=context.ref_name)
-        return expand_tags(self.tags, values, "tags")
+        return expand_tags(self.tags, values, "tags", refs=identity.commits(contributors),
+                           refs_from=f"the contributors label of {self.repository}:"
+                                     f"{self.source}")
 
 
 def connect(inputs: Inputs, context: Context) -> tuple[promotion.Repository,
@@ -169,10 +183,21 @@ def connect(inputs: Inputs, context: Context) -> tuple[promotion.Repository,
 
 
 def main(inputs: Inputs, rt: Runtime) -> None:
-    tags = inputs.target_tags(rt.context)
+    if inputs.operation == "identity":
+        name_image(inputs, rt)
+        return
+    # Every template is checked before any request; a ref's commit is a stand-in until the
+    # image's contributors label is read.
+    refs = refs_used(inputs.tags)
+    stand_ins = tuple(identity.Contributor(inputs.repository, "0" * 40, r) for r in refs)
+    tags = inputs.target_tags(rt.context, stand_ins)
     ref = ImageRef.parse(inputs.source, "source")
     policy = MovePolicy.parse(inputs.allow_move)
     source, target = connect(inputs, rt.context)
+    contributors: tuple[identity.Contributor, ...] = ()
+    if refs:
+        contributors = image_contributors(source, ref)
+        tags = inputs.target_tags(rt.context, contributors)
 
     with commands.group(f"Plan: {inputs.repository}:{ref} -> {', '.join(tags)}"):
         plan = promotion.plan(source, target, ref, tags, policy)
@@ -183,6 +208,8 @@ def main(inputs: Inputs, rt: Runtime) -> None:
                           f"manifest(s), {len(plan.attachments)} signature(s)/attestation(s)")
 
     checked = verify_revision(inputs, rt.context, source, plan)
+    if checked is not None and not contributors:
+        contributors = contributors_in(checked.images, f"{inputs.repository}:{inputs.source}")
 
     if inputs.dry_run:
         commands.notice("Dry run: nothing was written.", title="promote-image")
@@ -198,8 +225,71 @@ def main(inputs: Inputs, rt: Runtime) -> None:
         "tags": [{"tag": c.tag, "action": str(c.action)} for c in result.changes],
         "bytes-copied": result.bytes_copied,
         "revision": checked.revision if checked else "",
+        "contributors": [c.to_json() for c in contributors],
     })
-    rt.summary.write(summary(inputs, result, checked))
+    rt.summary.write(summary(inputs, result, checked) + contributors_table(contributors))
+
+
+def name_image(inputs: Inputs, rt: Runtime) -> None:
+    """``identity``: the tag a build pushes and the labels that say what is in the image."""
+    from release_kit.github.client import connect as github  # noqa: PLC0415
+
+    context = rt.context
+    revision = inputs.revision or context.sha
+    if not revision:
+        raise InputError("revision", "No commit to name the image after: `revision` is empty "
+                         "and GITHUB_SHA is not set.", hint="Give `revision` (the commit built).")
+    repository = context.require_repository()
+    refs = refs_used(inputs.tags)
+    api = github(inputs.github_token.get_secret_value() or None, repository=repository)
+    others = identity.resolve(api, repository, refs, tag_prefix=inputs.tag_prefix)
+    version = inputs.version or identity.version_tags(api, repository, inputs.tag_prefix).get(
+        revision.lower(), "")
+    own = identity.Contributor(repository, revision.lower(), "", version)
+    values = template_values(inputs.version, sha=revision, ref_name=context.ref_name)
+    tags = expand_tags(inputs.tags, values, "tags", refs=identity.commits(others))
+    found = identity.labels(own, others)
+    rt.outputs.update({
+        "tag": tags[0],
+        "labels": "\n".join(f"{k}={v}" for k, v in found.items()),
+        "contributors": [c.to_json() for c in (own, *others)],
+    })
+    rt.summary.write(f"## promote-image: identity of `{inputs.repository}:{tags[0]}`\n\n"
+                     "Nothing was written: these are the tag and labels of the build."
+                     + contributors_table((own, *others)))
+
+
+def image_contributors(source: promotion.Repository,
+                       ref: ImageRef) -> tuple[identity.Contributor, ...]:
+    """The contributors label of the source image (read before the tags are known)."""
+    manifest = source.get_manifest(ref)
+    if manifest is None:
+        raise source.missing_image(ref)
+    return contributors_in(provenance.read_labels(source, manifest), str(ref))
+
+
+def contributors_in(images: tuple[provenance.ImageLabels, ...] | list[provenance.ImageLabels],
+                    image: str) -> tuple[identity.Contributor, ...]:
+    """The first platform's contributors; a label that cannot be read is a warning."""
+    for labels in images:
+        found, problem = identity.contributors_of(labels.labels)
+        if problem:
+            commands.warning(f"{image} ({labels.name}): {problem}; its contributors are not "
+                             "reported.", title="Image contributors unreadable")
+            return ()
+        if found:
+            return found
+    return ()
+
+
+def contributors_table(contributors: tuple[identity.Contributor, ...]) -> str:
+    """What went into the image, for the step summary ("" when the image lists nothing)."""
+    if not contributors:
+        return ""
+    rows = [(code(c.repository), code(c.ref) or "(the image's own)", code(c.revision),
+             code(c.version) or "-") for c in contributors]
+    return ("\n### Contributors\n\n"
+            + markdown_table(["Repository", "Ref", "Commit", "Version"], rows) + "\n")
 
 
 def verify_revision(inputs: Inputs, context: Context, source: promotion.Repository,

@@ -1,8 +1,10 @@
 """Target tags from templates such as ``{major}.{minor}`` or ``{sha7}-{version}``, and which of
 them may be moved.
 
-Expansion is pure: the values come from the ``version`` input and the run's context. Every
-problem is an ``InputError`` naming the input, raised before anything is written.
+Expansion is pure: the values come from the ``version`` input and the run's context, and the
+commits of other refs (``{sha:<ref>}``, ``{short_sha:<ref>}``) from the image's contributors
+(:mod:`release_kit.registry.identity`). Every problem is an ``InputError`` naming the input,
+raised before anything is written.
 """
 
 from __future__ import annotations
@@ -15,8 +17,10 @@ from release_kit.errors import InputError
 from release_kit.registry.references import tag_problem
 
 VERSION_FIELDS = ("version", "major", "minor", "patch")
-CONTEXT_FIELDS = ("sha", "sha7", "ref_name")
+CONTEXT_FIELDS = ("sha", "sha7", "short_sha", "ref_name")
 FIELDS = VERSION_FIELDS + CONTEXT_FIELDS
+REF_FIELDS = ("sha", "short_sha")  # {sha:<ref>}, {short_sha:<ref>}: another ref's commit
+SHORT = 7  # {sha7}, {short_sha}
 
 
 def template_values(version: str, *, sha: str, ref_name: str) -> dict[str, str | None]:
@@ -40,30 +44,56 @@ def template_values(version: str, *, sha: str, ref_name: str) -> dict[str, str |
         values.update(version=str(parsed), major=str(parsed.major), minor=str(parsed.minor),
                       patch=str(parsed.patch))
     if sha:
-        values.update(sha=sha, sha7=sha[:7])
+        values.update(sha=sha, sha7=sha[:SHORT], short_sha=sha[:SHORT])
     if ref_name:
         values["ref_name"] = ref_name
     return values
 
 
+def ref_values(commits: Mapping[str, str]) -> dict[str, str]:
+    """The values of ``{sha:<ref>}`` and ``{short_sha:<ref>}`` from ref -> commit."""
+    values: dict[str, str] = {}
+    for ref, sha in commits.items():
+        values[f"sha:{ref}"] = sha
+        values[f"short_sha:{ref}"] = sha[:SHORT]
+    return values
+
+
+def refs_used(templates_: Sequence[str], input_name: str = "tags") -> list[str]:
+    """The refs the templates name (``{short_sha:main}`` -> ``main``), once each, in order."""
+    found: list[str] = []
+    for template in templates_:
+        for field in templates.ref_fields(template, input_name, REF_FIELDS):
+            if field.ref is not None and field.ref not in found:
+                found.append(field.ref)
+    return found
+
+
 def expand_tags(
-    templates_: Sequence[str], values: Mapping[str, str | None], input_name: str = "tags"
+    templates_: Sequence[str], values: Mapping[str, str | None], input_name: str = "tags",
+    refs: Mapping[str, str] | None = None, refs_from: str = "",
 ) -> list[str]:
     """Render each template, check the result is a valid tag, drop duplicates (order kept).
 
     For 1.4.0, ``{major}.{minor}`` renders ``1.4`` and ``{major}`` ``1``: the floating tags a
-    release moves.
+    release moves. ``refs`` (ref -> commit) gives ``{sha:<ref>}`` and ``{short_sha:<ref>}``;
+    ``refs_from`` says where they came from, for the error about a ref it lacks.
     """
     if not templates_:
         raise InputError(input_name, "no target tags were given.",
                          hint="List one tag per line, e.g. {version}, {minor}, {major}.")
     tags: list[str] = []
+    known = {**values, **ref_values(refs or {})}
     for template in templates_:
-        used = templates.check(template, FIELDS, input_name)
+        used = templates.check(template, FIELDS, input_name, ref_names=REF_FIELDS)
+        for field in templates.ref_fields(template, input_name, REF_FIELDS):
+            if field.key not in known:
+                raise _missing_ref(template, str(field), field.ref or "", refs or {},
+                                   where=refs_from, input_name=input_name)
         missing = [name for name in used if values.get(name) is None]
         if missing:
             raise _missing(template, missing[0], input_name)
-        tag = templates.render(template, values, input_name)
+        tag = templates.render(template, known, input_name, ref_names=REF_FIELDS)
         problem = tag_problem(tag)
         if problem:
             raise InputError(input_name, f"{template!r} expands to an invalid tag: {problem}.",
@@ -78,9 +108,19 @@ def _missing(template: str, name: str, input_name: str) -> InputError:
     if name in VERSION_FIELDS:
         return InputError("version", f"tag template {template!r} uses {{{name}}} but no version "
                           "was given.", hint="Set `version` to the release version (semver).")
-    source = "GITHUB_SHA" if name in {"sha", "sha7"} else "GITHUB_REF_NAME"
+    source = "GITHUB_SHA" if name in {"sha", "sha7", "short_sha"} else "GITHUB_REF_NAME"
     return InputError(input_name, f"tag template {template!r} uses {{{name}}} but {source} is "
                       "not set in this run.", hint=f"Run inside a workflow or set {source}.")
+
+
+def _missing_ref(template: str, field: str, ref: str, refs: Mapping[str, str], *, where: str,
+                 input_name: str) -> InputError:
+    known = ", ".join(sorted(refs)) or "none"
+    where = where or "this run"
+    return InputError(input_name, f"tag template {template!r} uses {field}, but {where} names "
+                      f"no commit for {ref!r} (refs known: {known}).",
+                      hint="Name a ref the image was built from (its contributors), as the "
+                           "build's tag template named it.")
 
 
 @dataclass(frozen=True)
