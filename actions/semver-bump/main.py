@@ -2,7 +2,8 @@
 
 The inputs model, then one call into :mod:`release_kit.release`: ``release`` (the branch's draft
 release, tags, package versions), ``preview`` (what a pull request would release, as a comment
-on it) or ``publish`` (a release made by ``release``, once production runs it).
+on it), ``publish`` (a release made by ``release``, once production runs it) or ``train``
+(whether the draft goes out now: the release train, security releases, freezes).
 
 Imports stay lazy: a dry run in conventional-commits mode pays for no YAML, TOML or HTTP library.
 """
@@ -24,6 +25,7 @@ from release_kit.changelog import (
 )
 from release_kit.errors import InputError
 from release_kit.release.settings import Settings, parse_shared_paths
+from release_kit.release.train import parse_days
 from release_kit.templates import check as check_template
 from release_kit.versioning.bump import Bump, is_prerelease_identifier
 from release_kit.versioning.changes import LabelRules
@@ -35,12 +37,12 @@ PULL_REQUEST_EVENTS = frozenset({"pull_request", "pull_request_target"})
 
 
 class Inputs(ActionInputs):
-    operation: Literal["auto", "release", "preview", "publish"] = "auto"
+    operation: Literal["auto", "release", "preview", "publish", "train"] = "auto"
     strategy: Literal["labels", "conventional-commits"] = "labels"
     default_bump: Literal["major", "minor", "patch"] = "minor"
     major_labels: Lines = ["major"]
     minor_labels: Lines = ["minor", "enhancement", "feature"]
-    patch_labels: Lines = ["patch", "fix", "bug"]
+    patch_labels: Lines = ["patch", "fix", "bug", "security"]
     skip_labels: Lines = ["no-release", "skip-changelog"]
     release_types: str = DEFAULT_RELEASE_TYPES
     bump_minor_pre_major: Bool = False
@@ -56,6 +58,10 @@ class Inputs(ActionInputs):
     draft_release: Bool = True
     changelog_sections: str = DEFAULT_SECTIONS_YAML
     tag: str = ""
+    train_days: Lines = ["tuesday"]
+    freeze: str = ""
+    freeze_label: str = "release-freeze"
+    security_labels: Lines = ["security"]
     dry_run: Bool = False
     github_token: SecretStr = SecretStr("")
 
@@ -112,6 +118,8 @@ class Inputs(ActionInputs):
                 raise InputError("shared-paths", "shared paths are per monorepo package, and "
                                  "packages is not set.",
                                  hint="Set packages (e.g. packages/*), or remove shared-paths.")
+        if self.operation == "train":
+            parse_days(self.train_days)
         if self.operation == "publish" and not self.tag:
             raise InputError("tag", "operation publish needs the tag of the release to publish.",
                              hint="e.g. tag: ${{ needs.version.outputs.tag }}")
@@ -145,6 +153,8 @@ class Inputs(ActionInputs):
             update_pyproject=self.update_pyproject, create_tags=self.create_tags,
             draft_release=self.draft_release, dry_run=self.dry_run,
             token=self.github_token.get_secret_value(), tag=self.tag,
+            train_days=parse_days(self.train_days), freeze=self.freeze,
+            freeze_label=self.freeze_label, security_labels=tuple(self.security_labels),
         )
 
 

@@ -58,7 +58,7 @@ def test_labels_preview_comment_is_one_and_follows_the_labels(flow: Flow) -> Non
     [comment] = ours(flow, number)  # updated in place, never a second one
     assert ("This pull request has no bump label, so it counts as `minor` (default-bump). Labels "
             "that decide: major: `major`; minor: `enhancement`, `feature`, `minor`; patch: `bug`, "
-            "`fix`, `patch`; left out: `no-release`, `skip-changelog`.") in comment
+            "`fix`, `patch`, `security`; left out: `no-release`, `skip-changelog`.") in comment
     assert f"- #{number}: no bump label, default-bump `minor` → minor" in comment
 
     writes = len(flow.emu.writes())

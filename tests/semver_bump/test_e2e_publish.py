@@ -46,6 +46,7 @@ def test_the_hotfix_release_is_published_and_main_stays_a_draft(flow: Flow) -> N
     assert published.exit_code == 0, published
     assert published.outputs["release-id"] == version.outputs["release-id"]
     assert (published.outputs["version"], published.outputs["tag"]) == ("1.2.1", "v1.2.1")
+    assert published.outputs["sha"] == flow.head("release/1.2.0")  # what the flow promotes
     found = releases(flow)
     assert not found["v1.2.1"].draft and found["v1.3.0"].draft
     stored = flow.emu.repo("acme/web").releases

@@ -7,6 +7,8 @@ and the GitHub adapters (the imperative shell around those pure decisions).
 - :mod:`.preview`: ``preview``: what a pull request would release if merged now, kept in one
   comment on it.
 - :mod:`.publish`: ``publish``: a release semver-bump drafted, published (hotfix flow).
+- :mod:`.train`: ``train``: whether the branch's draft goes out now (the release train, a
+  security release, a freeze), decided and reported; release.yml publishes it.
 """
 
 from __future__ import annotations
@@ -28,6 +30,10 @@ def operate(settings: Settings, rt: Runtime) -> None:
         from release_kit.release.publish import publish  # noqa: PLC0415
 
         publish(settings, rt)
+    elif settings.operation == "train":
+        from release_kit.release.train import train  # noqa: PLC0415
+
+        train(settings, rt)
     else:
         from release_kit.release.run import release  # noqa: PLC0415
 

@@ -1,7 +1,9 @@
 """``publish``: the release semver-bump drafted for a tag, published.
 
 The hotfix flow publishes its patch release once production runs it; on the main branch a
-person publishes the draft (which starts the release flow). Publishing again changes nothing.
+person publishes the draft (which starts the release flow), or release.yml does when the release
+train, a security release or the release ticket called it with the tag. Publishing again
+changes nothing. The ``sha`` output is the tag's commit: what the release flow promotes.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ def publish(settings: Settings, rt: Runtime) -> None:
     what = "published" if outcome is Outcome.UPDATED else "was already published"
     commands.notice(f"The release {settings.tag} {what}: {url}", title="semver-bump")
     version = settings.tag.removeprefix(settings.tag_prefix)
+    sha = github.tag_commit(settings.tag) or ""  # GitHub made the tag when it published
     rt.outputs.update({"version": version, "tag": settings.tag, "release-id": release["id"],
-                       "release-url": url})
+                       "release-url": url, "sha": sha})
     rt.summary.write(f"## semver-bump: release {settings.tag} {what}\n\n{url}\n")

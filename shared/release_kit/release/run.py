@@ -97,6 +97,7 @@ class Release:
         self.tags = self.git.tags(merged_into=None)  # every tag: cheap, no walk
         self.ranges = Ranges(self.git, self.head)
         self._github: GitHubRepository | None = None
+        self.pulls: dict[int, PullRequest] = {}  # labels: the merged PRs the plans read
 
     def github(self) -> GitHubRepository:
         if self._github is None:
@@ -166,6 +167,7 @@ class Release:
             since = self.oldest_tag_date([p.tag if p else None for _, p, _ in mainlines])
             pulls = self.pull_requests(
                 set().union(*(referenced_pull_requests(m) for _, _, m in mainlines)), since)
+            self.pulls.update(pulls)
             # In a preview HEAD is GitHub's merge of the PR, no change of its own: the PR (pending)
             # stands for it.
             merge = self.head if self.pull_request_merge else None

@@ -15,7 +15,7 @@ from release_kit.versioning.changes import LabelRules
 from release_kit.versioning.types import ReleaseTypes
 
 Strategy = Literal["labels", "conventional-commits"]
-Operation = Literal["release", "preview", "publish"]
+Operation = Literal["release", "preview", "publish", "train"]
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,12 @@ class Settings:
     dry_run: bool = False
     token: str = ""
     tag: str = ""  # publish: the release's tag
+    # train: the days it publishes (0 = Monday), the freeze variable's value, the label of
+    # freeze issues, the labels of security changes
+    train_days: frozenset[int] = frozenset({1})
+    freeze: str = ""
+    freeze_label: str = "release-freeze"
+    security_labels: tuple[str, ...] = ("security",)
 
     @property
     def conventional(self) -> bool:
