@@ -7,7 +7,8 @@ into one or more downstream branches.
    never forced); otherwise (or when GitHub refuses the move) a pull request from an
    intermediate branch of that target: move the branch forward, open or update the PR, request
    reviews, report conflicts; or, when workflows may not open PRs, fail or open an issue.
-4. Write the outputs (the first target's, and every target's as JSON) and the step summary.
+4. The cascade (dispatch-workflow): start that workflow on every target fast-forwarded.
+5. Write the outputs (the first target's, and every target's as JSON) and the step summary.
    With several targets, one that fails does not stop the others; the step fails at the
    end, naming them.
 """
@@ -24,12 +25,14 @@ from release_kit.errors import InputError, ReleaseKitError
 from release_kit.git.refnames import ref_name_problem
 from release_kit.github.inputs import GitHubAuthInputs
 from release_kit.github.reintegration import ReintegrationRepo
+from release_kit.reintegration import cascade
 from release_kit.reintegration.branching import intermediate_branch, prefix_problem
 from release_kit.reintegration.content import DEFAULT_BODY, DEFAULT_TITLE, check_templates
 from release_kit.reintegration.mergeability import wait_budget
 from release_kit.reintegration.plan import Settings
 from release_kit.reintegration.report import Outcome, overview, summary
 from release_kit.reintegration.steps import Options, Target, sync_target
+from release_kit.text import inline
 
 # What an App token for the repository needs: the branch, the PR, labels, comments, the issue.
 PERMISSIONS = {"contents": "write", "pull_requests": "write", "issues": "write"}
@@ -46,6 +49,7 @@ class Inputs(GitHubAuthInputs):
     labels: Lines = ["reintegration"]
     reviewers: Lines = []
     on_permission_denied: Literal["fail", "issue"] = "issue"
+    dispatch_workflow: str = ""
 
     @field_validator("source_branch", "target_branch")
     @classmethod
@@ -85,6 +89,10 @@ class Inputs(GitHubAuthInputs):
             raise InputError("target-branches", f"{', '.join(duplicates)} is listed twice.",
                              hint="List each target once.")
         check_templates(self.title, self.body)
+        problem = cascade.workflow_problem(self.dispatch_workflow) if self.dispatch_workflow \
+            else ""
+        if problem:
+            raise InputError("dispatch-workflow", f"{self.dispatch_workflow!r}: {problem}.")
         return self
 
     def targets(self) -> list[str]:
@@ -98,7 +106,8 @@ class Inputs(GitHubAuthInputs):
 
 def main(inputs: Inputs, rt: Runtime) -> None:
     repository = rt.context.require_repository()
-    hub = ReintegrationRepo(inputs.github(repository, PERMISSIONS), repository)
+    permissions = {**PERMISSIONS, **({"actions": "write"} if inputs.dispatch_workflow else {})}
+    hub = ReintegrationRepo(inputs.github(repository, permissions), repository)
     source = inputs.source_branch
     targets = inputs.targets() or [hub.default_branch]
     source_sha = check_branches(hub, source, targets, inputs)
@@ -119,28 +128,77 @@ def main(inputs: Inputs, rt: Runtime) -> None:
             outcome = Outcome(source, target, head, 0, "", result="failed", error=str(exc))
         outcomes.append(outcome)
 
-    write_outputs(outcomes, rt)
+    started = start_builds(hub, inputs.dispatch_workflow, outcomes)
+    write_outputs(outcomes, rt, started)
     failed = [o.target for o in outcomes if o.result == "failed"]
     if failed:
         raise ReleaseKitError(f"{len(failed)} of {len(outcomes)} target branch(es) could not be "
                               f"synced: {', '.join(failed)} (the others were).",
                               hint="See the errors above; a re-run converges (nothing is done "
                                    "twice).", title="Reintegration incomplete")
+    lost = [d for d in started or [] if d.status == "failed"]
+    if lost:
+        raise ReleaseKitError(
+            f"The build of {', '.join(d.target for d in lost)} could not be started: "
+            f"{'; '.join(d.error for d in lost)}",
+            hint="The branches were synced; a re-run finds them up to date and starts nothing, "
+                 "so start the builds by hand: " + "; ".join(d.command() for d in lost) + ".",
+            title="Cascade incomplete")
 
 
-def write_outputs(outcomes: list[Outcome], rt: Runtime) -> None:
+def start_builds(hub: ReintegrationRepo, workflow: str,
+                 outcomes: list[Outcome]) -> list[cascade.Dispatch] | None:
+    """The cascade: ``workflow`` started on each target this run fast-forwarded (None when
+    there is no cascade)."""
+    from release_kit.github.rest import AmbiguousWrite  # noqa: PLC0415
+
+    if not workflow:
+        return None
+    started = []
+    for target in cascade.to_dispatch(outcomes):
+        try:
+            hub.dispatch_workflow(workflow, target)
+        except AmbiguousWrite as exc:
+            commands.warning(f"{workflow} on {target} may not have started ({exc.message}); "
+                             "check its runs, and start it by hand if there is none: "
+                             f"gh workflow run {workflow} --ref {target}",
+                             title="Build dispatch unknown")
+            started.append(cascade.Dispatch(target, workflow, "unknown", exc.message))
+            continue
+        except ReleaseKitError as exc:
+            commands.error(f"Could not start {workflow} on {target}: {exc}",
+                           title="Build not started")
+            started.append(cascade.Dispatch(target, workflow, "failed", str(exc)))
+            continue
+        commands.notice(f"Started {workflow} on {target} (the cascade).", title="Build started")
+        started.append(cascade.Dispatch(target, workflow, "started"))
+    return started
+
+
+def write_outputs(outcomes: list[Outcome], rt: Runtime,
+                  started: list[cascade.Dispatch] | None = None) -> None:
     first = outcomes[0]
+    builds = {d.target: d.status for d in started or []}
+    cascade_on = started is not None  # dispatch-workflow given: each entry says its build
     rt.outputs.update({
         **first.outputs(),
         "conflicts": any(o.conflicts for o in outcomes),
-        "results": json.dumps({o.target: o.to_json() for o in outcomes}),
+        "results": json.dumps({o.target: {**o.to_json(), **(
+            {"build": builds.get(o.target, "")} if cascade_on else {})} for o in outcomes}),
         "fast-forwarded": json.dumps([o.target for o in outcomes
                                       if o.result == "fast-forwarded"]),
     })
+    if started is not None:
+        rt.outputs.update({"dispatched": json.dumps([d.target for d in started
+                                                     if d.status != "failed"])})
     if len(outcomes) > 1:
         rt.summary.write(overview(outcomes))
     for outcome in outcomes:
         rt.summary.write(summary(outcome))
+    if started:
+        rows = "\n".join(f"- `{d.target}`: {d.workflow} {d.status}"
+                         + (f" ({inline(d.error)})" if d.error else "") for d in started)
+        rt.summary.write(f"## The cascade\n\n{rows}\n")
 
 
 def check_branches(hub: ReintegrationRepo, source: str, targets: list[str],

@@ -189,3 +189,55 @@ def test_a_pr_opened_with_a_personal_token_does_not_warn(world: World):
     assert pull.user.login == "alice"
     assert not [w for w in result.warnings if w.title == "Pull request checks will not start"]
     assert results(result)["main"]["ci-blocked"] is False
+
+
+# -- the cascade: dispatch-workflow starts the build of each branch that moved ------------------
+
+def test_the_cascade_starts_the_build_of_the_branch_fast_forwarded(world: World):
+    downstream(world)
+    world.emu.set_workflow("acme/web", "build.yml", dispatch_inputs=[])
+
+    result = world.run({"target-branches": ["develop", "next"], "fast-forward": True,
+                        "dispatch-workflow": "build.yml"})
+
+    assert result.exit_code == 0, result
+    [dispatch] = world.emu.dispatches  # develop moved; next got a PR (built when merged)
+    assert (dispatch.workflow, dispatch.ref, dispatch.inputs) == ("build.yml", "develop", {})
+    assert json.loads(result.outputs["dispatched"]) == ["develop"]
+    out = results(result)
+    assert (out["develop"]["build"], out["next"]["build"]) == ("started", "")
+    assert [n.title for n in result.commands("notice")].count("Build started") == 1
+    assert "- `develop`: build.yml started" in result.summary
+
+    again = world.run({"target-branches": ["develop", "next"], "fast-forward": True,
+                       "dispatch-workflow": "build.yml"})
+    assert again.exit_code == 0, again
+    assert len(world.emu.dispatches) == 1  # up to date now: nothing started twice
+    assert json.loads(again.outputs["dispatched"]) == []
+
+
+def test_a_build_that_cannot_start_fails_the_step_after_the_sync(world: World):
+    release = downstream(world)
+    world.emu.set_workflow("acme/web", "build.yml", dispatch_inputs=None)  # no dispatch trigger
+
+    result = world.run({"target-branches": ["develop"], "fast-forward": True,
+                        "dispatch-workflow": "build.yml"})
+
+    assert result.exit_code == 1
+    assert world.sha("develop") == release  # the sync itself stands
+    titles = [e.title for e in result.errors]
+    assert titles == ["Build not started", "Cascade incomplete"]
+    assert "gh workflow run build.yml --ref develop" in result.errors[-1].message
+    assert json.loads(result.outputs["dispatched"]) == []
+    assert results(result)["develop"]["build"] == "failed"
+
+
+@pytest.mark.parametrize("name", ["build", "../build.yml", "a b.yml", "build.yml\nx"])
+def test_a_dispatch_workflow_that_is_no_file_name_is_refused_before_anything(
+        world: World, name: str):
+    downstream(world)
+    result = world.run({"target-branches": ["develop"], "fast-forward": True,
+                        "dispatch-workflow": name})
+    assert result.exit_code == 1
+    assert result.errors[0].title == "Invalid input 'dispatch-workflow'"
+    assert world.writes_of_last_run() == []

@@ -188,6 +188,16 @@ class ReintegrationRepo:
         """Post ``body`` (carrying ``mark``) once."""
         self.issues.comment(number, mark=mark, body=body)
 
+    def dispatch_workflow(self, workflow: str, branch: str) -> None:
+        """Start ``workflow`` on ``branch`` (``workflow_dispatch``, no inputs).
+
+        A dispatch has no identity to look up afterwards: it is never replayed after an
+        ambiguous failure (``AmbiguousWrite``), which the caller reports.
+        """
+        self.api.request("POST", f"{self._path}/actions/workflows/{_quote(workflow)}/dispatches",
+                         json={"ref": branch}, doing=f"starting {workflow} on {branch}",
+                         replayable=False)
+
     def ensure_issue(self, *, mark: str, title: str, body: str,
                      labels: Sequence[str], assignees: Sequence[str]) -> NewIssue:
         """The open issue carrying ``mark`` (created once)."""
