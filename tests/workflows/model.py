@@ -20,11 +20,14 @@ WORKFLOWS = ROOT / ".github" / "workflows"
 ACTIONS = ROOT / "actions"
 EXAMPLE = ROOT / "examples" / "service"
 
-# The reusable flows (issue 8, section 1) and the units they are built from.
-FLOWS = ("feature-branch", "main-branch", "release", "hotfix-pr", "hotfix-release")
-UNITS = ("build", "deploy-manual")
+# The reusable flows a service calls (issue 8, section 1; the release train, issue 17), the units
+# they are built from (sync: issue 17), and the flow of the ticket repository (issue 17).
+FLOWS = ("feature-branch", "main-branch", "release", "hotfix-pr", "hotfix-release",
+         "release-train")
+UNITS = ("build", "deploy-manual", "sync")
+TICKET_FLOWS = ("start-release",)
 SELF_TEST = "test-actions"
-OWNED = (*FLOWS, *UNITS, SELF_TEST)
+OWNED = (*FLOWS, *UNITS, *TICKET_FLOWS, SELF_TEST)
 
 SHA_PINNED = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_./-]+@[0-9a-f]{40}$")
 # This suite's own actions and reusable workflows, as the reusable workflows reference them

@@ -28,6 +28,7 @@ characters, ``/`` and ``:`` included) and ``?`` (one character). GitHub claims u
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -160,6 +161,8 @@ def call(name: str, args: list[Any]) -> Any:
         return str(args[0]).lower().startswith(str(args[1]).lower())
     if name == "contains":
         return str(args[1]).lower() in str(args[0]).lower()
+    if name == "fromJSON":
+        return json.loads(str(args[0]))
     raise ValueError(f"function {name}() is not modelled")
 
 
@@ -214,6 +217,7 @@ class Event:
 
     def github(self) -> dict[str, Any]:
         return {"event_name": self.event_name, "ref": self.ref, "base_ref": self.base_ref,
+                "ref_type": "tag" if self.ref.startswith("refs/tags/") else "branch",
                 "head_ref": self.head_ref, "repository": self.repository,
                 "repository_owner": self.repository.split("/")[0],
                 "event": {"repository": {"name": self.repository.split("/")[1]}}}

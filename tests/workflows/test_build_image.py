@@ -38,6 +38,8 @@ STEP_ENV = {
     "REGISTRY": "${{ steps.ecr.outputs.registry }}",
     "REPOSITORY": "${{ inputs.ecr-repository || github.event.repository.name }}",
     "SHA": "${{ inputs.sha }}",
+    "TAG": "${{ needs.identity.outputs.tag }}",
+    "IDENTITY_LABELS": "${{ needs.identity.outputs.labels }}",
     "DOCKERFILE": "${{ inputs.dockerfile }}",
     "CONTEXT": "${{ inputs.docker-context }}",
     "AWS_PAGER": "",
@@ -138,7 +140,8 @@ def step(sandbox: Sandbox, tmp_path: Path) -> Any:
     context = tmp_path / "context"
     context.mkdir()
 
-    def run(*, repository: str = "web", docker_push: str = "") -> Run:
+    def run(*, repository: str = "web", docker_push: str = "", tag: str = "",
+            identity_labels: str = "") -> Run:
         output = tmp_path / "github_output"
         output.write_text("")
         (state / "calls").write_text("")
@@ -148,6 +151,7 @@ def step(sandbox: Sandbox, tmp_path: Path) -> Any:
         env.update({
             "PATH": os.pathsep.join([str(bin_dir), env.get("PATH", "")]),
             "REGISTRY": REGISTRY, "REPOSITORY": repository, "SHA": SHA,
+            "TAG": tag, "IDENTITY_LABELS": identity_labels,
             "DOCKERFILE": "Dockerfile", "CONTEXT": str(context), "AWS_PAGER": "",
             "GITHUB_SERVER_URL": SERVER, "GITHUB_REPOSITORY": REPO,
             "GITHUB_OUTPUT": str(output), "RUNNER_TEMP": str(tmp_path),
@@ -270,3 +274,25 @@ def test_a_failed_push_with_nothing_there_fails(ecr: Any, step: Any) -> None:
     assert result.exit_code == 1
     assert result.only("error").title == "Push failed"
     assert tags_of(ecr, "web") == {}
+
+
+def test_a_composite_tag_carries_what_went_into_the_image(ecr: Any, step: Any) -> None:
+    """The identity job's tag and labels (promote-image identity): the image is pushed under
+    the composite tag with the contributors label, and reused by that tag alone; the reuse
+    check does not depend on the contributors label (a version tag added later changes it)."""
+    from release_kit.registry.identity import CONTRIBUTORS
+
+    composite = f"{SHA[:7]}-{OTHER[:7]}"
+    contributors = json.dumps([{"repository": REPO, "ref": "", "revision": SHA, "version": ""},
+                               {"repository": REPO, "ref": "main", "revision": OTHER,
+                                "version": "1.4.0"}])
+    first = step(tag=composite, identity_labels=f"{CONTRIBUTORS}={contributors}\n")
+    assert first.exit_code == 0, first.stdout
+    assert first.outputs["tag"] == composite
+    assert labels_in_ecr(ecr, composite) == {**OURS, CONTRIBUTORS: contributors}
+    assert f"sha-{SHA}" not in tags_of(ecr, "web")
+
+    later = contributors.replace('"version": ""', '"version": "1.4.1"')
+    again = step(tag=composite, identity_labels=f"{CONTRIBUTORS}={later}")
+    assert again.exit_code == 0, again.stdout
+    assert again.docker == [] and again.only("notice").title == "Image reused"

@@ -46,6 +46,11 @@ EVENTS = [
           environments=tuple(env for env in DEFAULT_ENV_LABELS if env != "preview")),
     Event("push-main", "push", "refs/heads/main", CALLER),
     Event("release-published", "release", "refs/tags/v1.4.0", CALLER),
+    # The release train, a security release or the ticket published the draft and started the
+    # release flow on the tag (release-train.yml): the same claims as a published release.
+    Event("release-dispatched-on-tag", "workflow_dispatch", "refs/tags/v1.4.0", CALLER,
+          dispatch_inputs={"release-ticket": '{"release": "1.4.0"}'}),
+    Event("train-scheduled", "schedule", "refs/heads/main", CALLER),
     Event("push-release-branch", "push", "refs/heads/release/1.4.0", CALLER),
     Event("hotfix-pr-labelled", "pull_request", "refs/pull/8/merge", CALLER,
           base_ref="release/1.4.0", head_ref="fix/crash", environments=("hotfix",)),
@@ -77,6 +82,9 @@ EXPECTED: dict[tuple[str, str], str | None] = {
     ("release-published", "release-kit/release/promote"): "build",
     ("release-published", "release-kit/release/staging/deploy"): "staging",
     ("release-published", "release-kit/release/production/deploy"): "production",
+    ("release-dispatched-on-tag", "release-kit/release/promote"): "build",
+    ("release-dispatched-on-tag", "release-kit/release/staging/deploy"): "staging",
+    ("release-dispatched-on-tag", "release-kit/release/production/deploy"): "production",
     ("push-release-branch", "release-kit/hotfix-release/build/image"): "build",
     ("push-release-branch", "release-kit/hotfix-release/promote"): "build",
     ("push-release-branch", "release-kit/hotfix-release/production/deploy"): "production",
@@ -237,6 +245,7 @@ def test_production_is_reached_only_from_the_production_environment_of_a_release
     reaching = [t for t in all_tokens() if may_assume(production, dict(t.claims))]
     assert {(t.event, t.path) for t in reaching} == {
         ("release-published", "release-kit/release/production/deploy"),
+        ("release-dispatched-on-tag", "release-kit/release/production/deploy"),
         ("push-release-branch", "release-kit/hotfix-release/production/deploy"),
         ("dispatch-production-from-tag", "deploy-manual/deploy/deploy"),
     }

@@ -20,6 +20,7 @@ from tests.workflows.model import (
     SHA_PINNED,
     SUITE,
     SUITE_REF,
+    TICKET_FLOWS,
     UNITS,
     WORKFLOWS,
     Step,
@@ -37,7 +38,7 @@ from tests.workflows.model import (
 )
 
 LEVEL = {"none": 0, "read": 1, "write": 2}
-SCOPES = {"contents", "deployments", "id-token", "issues", "pull-requests"}
+SCOPES = {"actions", "contents", "deployments", "id-token", "issues", "pull-requests"}
 CHECKOUT = "actions/checkout@"
 AWS_CREDENTIALS = "aws-actions/configure-aws-credentials@"
 WRITE_API = re.compile(r"gh api --method (POST|PATCH|PUT|DELETE)")
@@ -72,13 +73,20 @@ def step_needs(step: Step) -> Permissions:
         dry = str(step.with_.get("dry-run", "false")).lower() == "true"
         if operation == "publish":
             return {"contents": "write"}
+        if operation == "train":  # the draft kept current; the PRs; the freeze issues
+            drafts = str(step.with_.get("draft-release", "true")).lower() != "false"
+            return {"pull-requests": "read", "issues": "read",
+                    "contents": "write" if drafts and not dry else "read"}
         if operation == "preview":  # the PR's merge, its labels, and its one comment
             return {"pull-requests": "write"}
         return {"pull-requests": "read", **({} if dry else {"contents": "write"})}
-    if action == "release-ticket":
-        return {"issues": "write"}
-    if action == "reintegrate-pr":
-        return {"contents": "write", "pull-requests": "write", "issues": "write"}
+    if action == "release-ticket":  # targets: workflow_dispatch (the job's token, this repo)
+        return {"issues": "write", **({"actions": "write"} if step.with_.get("targets") else {})}
+    if action == "reintegrate-pr":  # dispatch-workflow: the cascade's workflow_dispatch
+        cascade = {"actions": "write"} if step.with_.get("dispatch-workflow") else {}
+        return {"contents": "write", "pull-requests": "write", "issues": "write", **cascade}
+    if action == "promote-image" and operation == "identity":
+        return {"contents": "read"}  # the refs a tag template names
     if WRITE_API.search(str(step.data.get("run", ""))):
         return {"contents": "write"}
     return {}
@@ -126,7 +134,7 @@ def test_file_exists_and_top_level_permissions_are_empty(name: str) -> None:
     assert workflow(name).get("permissions") == {}, f"{name}.yml: top-level `permissions: {{}}`"
 
 
-@pytest.mark.parametrize("name", (*FLOWS, *UNITS))
+@pytest.mark.parametrize("name", (*FLOWS, *UNITS, *TICKET_FLOWS))
 def test_reusable_workflows_are_called_with_workflow_call(name: str) -> None:
     assert "workflow_call" in triggers(workflow(name))
 
@@ -347,7 +355,8 @@ def notifier_jobs(name: str) -> dict[str, dict[str, Any]]:
 
 
 def self_notifying(job: dict[str, Any]) -> bool:
-    return suite_workflow(str(job.get("uses", ""))) in ("deploy-manual.yml", "feature-branch.yml")
+    return suite_workflow(str(job.get("uses", ""))) in (
+        "deploy-manual.yml", "feature-branch.yml", "sync.yml", "release-train.yml")
 
 
 def ticket_only(name: str, job_id: str) -> bool:
@@ -355,7 +364,7 @@ def ticket_only(name: str, job_id: str) -> bool:
     return bool(used) and all(suite_action(s.uses) == "release-ticket" for s in used)
 
 
-@pytest.mark.parametrize("name", (*FLOWS, "deploy-manual"))
+@pytest.mark.parametrize("name", (*FLOWS, "deploy-manual", "sync", "start-release"))
 def test_every_failure_path_notifies(name: str) -> None:
     """Each job either is watched by a notify-failure job (`if: failure()`, it `needs` the job),
     notifies on its own (deploy-manual, feature-branch), or only talks to the ticket."""
@@ -431,7 +440,8 @@ def test_expressions_name_declared_inputs_needs_steps_and_secrets(name: str, job
     parts += [(i, s) for i, s in enumerate(job.get("steps") or [])]
     for index, part in parts:
         for text in expressions(part):
-            for ref in re.findall(r"\binputs\.([\w-]+)", text):
+            # (github.event.inputs is a dispatch's payload, not the workflow's inputs)
+            for ref in re.findall(r"(?<![\w.])inputs\.([\w-]+)", text):
                 assert ref in declared_inputs, f"{where}: inputs.{ref} is not declared"
             for ref in re.findall(r"\bsecrets\.([\w-]+)", text):
                 assert ref in declared_secrets, f"{where}: secrets.{ref} is not declared"
