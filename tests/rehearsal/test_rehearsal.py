@@ -35,10 +35,26 @@ def test_whole_release_process(tmp_path: Path) -> None:
                   "every promoted image was built from the commit released",
                   "the hotfix is tagged v0.1.1",
                   "each feature PR has one comment: merging it releases v0.1.0",
-                  "the v0.1.0 releases stay drafts until @alice publishes them",
                   "the hotfix PR's comment says it releases v0.1.1",
                   "the hotfix release v0.1.1 is published once production runs it",
-                  "a reintegration PR brings the hotfix back to main"):
+                  "a reintegration PR brings the hotfix back to main",
+                  # issue 17: the ticket starts the release, sync and cascade, composite
+                  # images, the release train, security releases, chat
+                  "the v0.1.0 releases stay drafts until @alice starts the release",
+                  "the ticket dispatched both services; each released on its tag",
+                  "development fast-forwarded to release/0.1.0 and rebuilt by the cascade",
+                  "a re-run of the release run's steps posts nothing to chat again",
+                  "after the hotfix a sync PR brings release/0.1.0 into development (it has a "
+                  "commit of its own)",
+                  "the reintegration and sync PRs were opened with the App: their checks run",
+                  "the development image is tagged <own>-<main> and its labels list both "
+                  "commits (promote-image reports them)",
+                  "a train run skips while a freeze issue is open",
+                  "the next train run publishes v0.2.0 (and releases it)",
+                  "acme/api's train has nothing to release: skipped",
+                  "a PR labelled security is released at once: acme/api v0.1.1",
+                  "chat: each release published and production deploy posted once to each "
+                  "webhook (Slack, Teams, JSON)"):
         assert f"ok   {check}" in out
     # Deploys are simulated, and say so.
     assert "SIMULATED helmfile" in out
@@ -64,6 +80,16 @@ def test_whole_release_process(tmp_path: Path) -> None:
     assert "| production | " in report and "| staging | " in report
     assert "Reintegrate release/0.1.0 into main" in report
     assert "layer bytes moved by promotion: 0" in report
+    # The ticket drove the release: dispatches, the train's reason, the release on the tag.
+    assert "dispatched acme/web:release-kit.yml@main" in out
+    assert "release flow dispatched on the tag: acme/api:release-kit.yml@v0.1.0" in out
+    assert "release train (schedule): skip: release freeze declared by issue #" in out
+    assert "security release of v0.1.1 at once, outside the train" in out
+    # Chat: each event once, in the report; the composite image and what is inside it.
+    assert "## Chat posts" in report and "published: 📦 acme/web 0.2.0 released" in report
+    assert "posts per webhook: slack 9, teams 9, webhook 9" in report
+    assert re.search(r"## The development image `([0-9a-f]{7})-([0-9a-f]{7})`", report)
+    assert "### Contributors" in report and "| `acme/web` | `main` |" in report
 
 
 def test_failure_path_marks_the_stage_and_pings_the_driver(tmp_path: Path) -> None:
@@ -75,6 +101,7 @@ def test_failure_path_marks_the_stage_and_pings_the_driver(tmp_path: Path) -> No
     assert "ok   the ticket pings the release driver @alice" in out
     assert "ok   the ticket stays open" in out
     assert "CrashLoopBackOff" in out  # the failure diagnostics reached the log
+    assert "ok   chat is told that staging failed" in out
     assert "Hotfix" not in out  # the release stopped before the hotfix
     assert re.search(r"## Release ticket acme/releases#\d+ \(open\)", report)
     assert "@alice" in report

@@ -53,6 +53,16 @@ def test_stages_follow_the_pipeline_then_alphabetical() -> None:
         "build", "dev", "staging", "production", "alpha", "zeta"]
 
 
+def test_the_train_comes_before_the_release_so_a_failed_deploy_keeps_the_ticket_open() -> None:
+    """The train's decision is reported first in time and in the row: a staging failure after
+    it is the row's last stage (close refuses), not the train's success."""
+    reports = [report(stage="train"), report(stage="dispatch"), report(stage="release"),
+               report(stage="staging", status="failure")]
+    state = TicketState("1").merge(reports)
+    assert state.stages() == ["dispatch", "train", "release", "staging"]
+    assert [r.stage for r in state.not_done()] == ["staging"]
+
+
 def test_worst_status_of_a_stage() -> None:
     state = TicketState("1").merge([report(repo="a/x"), report(repo="b/x", status="failure"),
                                     report(repo="c/x", status="skipped")])

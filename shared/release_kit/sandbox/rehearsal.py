@@ -10,12 +10,22 @@ entrypoint the container runs (``python -m release_kit <action>`` with the runne
    if merged now; closing a PR destroys its environments;
 2. merges deploy ``dev`` and create the draft release (changelog from the merged PRs), which
    stays a draft until the release driver publishes it;
-3. publishing ``0.1.0`` creates ``release/0.1.0``, promotes the image built for that commit
-   (manifest only), deploys ``staging`` then ``production``; the ticket records every stage;
+3. the release driver starts ``0.1.0`` from the ticket repository (start-release.yml): the
+   ticket dispatches each service's workflow; each publishes its draft (release-train.yml) and
+   runs the release flow on the tag: ``release/0.1.0``, the image built for that commit promoted
+   (manifest only), ``staging`` then ``production``; the ticket records every stage, each with
+   the time of its event; chat posts the release published and production deployed; the
+   production line is synced into ``development`` (fast-forward) and the cascade rebuilds it;
 4. a hotfix PR deploys to ``hotfix`` (its comment: a patch, ``0.1.1``); merging it releases
-   ``0.1.1``, promotes it, deploys ``production``, publishes the release and opens the
-   reintegration PR back to ``main``;
-5. the ticket ends all green and is closed.
+   ``0.1.1``, promotes it, deploys ``production``, publishes the release, opens the
+   reintegration PR back to ``main`` (with an App's token: its checks run) and syncs
+   ``development`` (which has a commit of its own: a PR); merged, it is built as a composite
+   image ``<development>-<main>`` whose labels list both commits, and promote-image reports them;
+5. the ticket ends all green and is closed;
+6. the release train: a freeze issue makes it skip, once lifted it publishes ``0.2.0`` of
+   ``acme/web``; ``acme/api``'s train has nothing to release; a PR labelled ``security``
+   merged into ``acme/api`` is released at once (``0.1.1``), outside the train;
+7. chat: every post recorded once, and a re-run of a step posts nothing again.
 
 The two services' workflows run concurrently, as they would on GitHub. Deploys use a simulated
 helmfile that says so in every line it prints (see ``release_kit.sandbox.kube``); ``--helmfile``
@@ -45,6 +55,7 @@ from pathlib import Path
 from typing import Any
 
 from release_kit.action.local_runner import ActionResult, github_env, run_action
+from release_kit.sandbox import rehearsal_ops as ops
 
 SERVICES = ("acme/web", "acme/api")
 TICKET_REPO = "acme/releases"
@@ -171,6 +182,8 @@ class Rehearsal:
         self.bytes_moved = 0
         self.revisions: list[bool] = []  # per promotion: its label named the commit released
         self.ticket_number = 0
+        self.record = ops.Record()
+        self.app_key = ""
         self.started = time.monotonic()
         self._run_ids = itertools.count(1001)
         self._lock = threading.Lock()
@@ -240,6 +253,7 @@ class Rehearsal:
         if self.kube:
             self.story.detail("deploys use a SIMULATED helmfile "
                               "(--helmfile PATH --kubeconfig PATH for real ones)")
+        ops.setup(self)
 
     # -- plumbing: git, the people, image builds, running an action --------------------------
 
@@ -257,13 +271,15 @@ class Rehearsal:
         return Github(auth=Auth.Token(self.tokens[login]), base_url=self.emu.url, per_page=100,
                       seconds_between_requests=None, seconds_between_writes=None)
 
-    def build_image(self, service: Service, sha: str) -> None:
-        """The build job: push the image of ``sha`` as ``sha-<sha>`` (its config, labelled as
-        build.yml labels it, and its manifest, in moto; the layer is only declared)."""
+    def build_image(self, service: Service, sha: str, *, tag: str = "",
+                    extra_labels: Mapping[str, str] | None = None) -> None:
+        """The build job: push the image of ``sha`` as ``sha-<sha>`` (or ``tag``, the identity
+        job's) (its config, labelled as build.yml labels it, and its manifest, in moto; the
+        layer is only declared)."""
         config = json.dumps({"architecture": "amd64", "os": "linux", "config": {"Labels": {
             "org.opencontainers.image.revision": sha,
             "org.opencontainers.image.source": f"{self.emu.server_url}/{service.full_name}",
-            "dev.release-kit.built-by": "release-kit/build.yml"}}})
+            "dev.release-kit.built-by": "release-kit/build.yml", **(extra_labels or {})}}})
         upload = self.ecr.initiate_layer_upload(repositoryName=service.full_name)["uploadId"]
         self.ecr.upload_layer_part(repositoryName=service.full_name, uploadId=upload,
                                    partFirstByte=0, partLastByte=len(config) - 1,
@@ -282,7 +298,8 @@ class Rehearsal:
                         "digest": f"sha256:{layer}", "size": 48_000_000}],
         })
         self.ecr.put_image(
-            repositoryName=service.full_name, imageManifest=manifest, imageTag=f"sha-{sha}",
+            repositoryName=service.full_name, imageManifest=manifest,
+            imageTag=tag or f"sha-{sha}",
             imageManifestMediaType="application/vnd.oci.image.manifest.v1+json",
             imageDigest="sha256:" + hashlib.sha256(manifest.encode()).hexdigest(),
         )
@@ -296,12 +313,17 @@ class Rehearsal:
         workspace: Path | None = None,
         expect_failure: bool = False,
         env: Mapping[str, str] | None = None,
+        run_id: str | None = None,
+        attempt: int = 1,
     ) -> ActionResult:
-        """Run one action as the runner runs the step (a fresh run id per call)."""
-        with self._lock:
-            run_id = str(next(self._run_ids))
+        """Run one action as the runner runs the step (a fresh run id per call, unless
+        ``run_id`` names the run this is another attempt of)."""
+        if run_id is None:
+            with self._lock:
+                run_id = str(next(self._run_ids))
         context = github_env(repository=trigger.repository, sha=trigger.sha, ref=trigger.ref,
-                             event_name=trigger.event_name, run_id=run_id)
+                             event_name=trigger.event_name, run_id=run_id,
+                             run_attempt=attempt)
         context.update(self.sandbox.env())
         context.update({"GITHUB_HEAD_REF": trigger.head_ref, "GITHUB_BASE_REF": trigger.base_ref})
         context.update(env or {})
@@ -314,6 +336,11 @@ class Rehearsal:
             raise RehearsalFailed(f"{name} failed for {trigger.repository}: "
                                   f"{why or result.stderr[-2000:]}")
         return result
+
+    def new_run_id(self) -> str:
+        """The id of one simulated workflow run (its steps share it)."""
+        with self._lock:
+            return str(next(self._run_ids))
 
     def each(self, flow: Callable[[Service], bool | None]) -> list[bool | None]:
         """Run ``flow`` for every service concurrently; tell their stories in service order."""
@@ -368,13 +395,11 @@ class Rehearsal:
         return result
 
     def ticket(self, service: Service, trigger: Trigger, *, stage: str, status: str,
-               version: str, message: str = "") -> None:
-        """The ticket steps of release.yml / hotfix-release.yml."""
-        operation = "notify-failure" if status == "failure" else "report"
-        inputs = {"operation": operation, "release": VERSION, "ticket-repo": TICKET_REPO,
-                  "driver": DRIVER, "repository": service.full_name, "stage": stage,
-                  "status": status, "version": version, "sha": trigger.sha, "message": message}
-        self.action("release-ticket", inputs, trigger)
+               version: str, message: str = "", started: str = "") -> ActionResult:
+        """The ticket steps of release.yml / hotfix-release.yml (chat on; the event time is
+        the run's start)."""
+        return ops.ticket_step(self, service, trigger, started or ops.now(), VERSION,
+                               stage=stage, status=status, version=version, message=message)
 
     def label_controller(self, service: Service, trigger: Trigger) -> None:
         """feature-branch.yml: plan from the PR event, then the deploy and destroy matrices, and
@@ -458,40 +483,16 @@ class Rehearsal:
                           f"{bump.get('previous-version') or 'no release yet'})")
 
     def release(self, service: Service) -> bool:
-        """The driver publishes the draft; release.yml runs. False when a stage failed."""
-        repo = self.as_user(DRIVER).get_repo(service.full_name)
-        draft = next(r for r in repo.get_releases() if r.draft)
-        published = draft.update_release(name=draft.title, message=draft.body, draft=False)
-        sha = str(repo.get_git_ref(f"tags/{published.tag_name}").object.sha)
-        self.story.event(f"{service.full_name}: @{DRIVER} published {published.tag_name} "
-                         f"({sha[:7]})")
-        run = Trigger(service.full_name, sha, f"refs/tags/{published.tag_name}", "release",
-                      {"action": "published", "release": published.raw_data,
-                       "repository": repo.raw_data})
-        opened = self.action("release-ticket", {"operation": "open", "release": VERSION,
-                                                "ticket-repo": TICKET_REPO, "driver": DRIVER},
-                             run).outputs
-        with self._lock:
-            self.ticket_number = int(opened["ticket-number"])
-        repo.create_git_ref(f"refs/heads/release/{VERSION}", sha)
-        self.story.detail(f"branch release/{VERSION} created; ticket #{opened['ticket-number']}")
-        promoted = self.action("promote-image", {
-            "repository": service.full_name, "aws-region": REGION, "version": VERSION,
-            "tags": ["{version}", "latest"]}, run)
-        self.tell_promotion(promoted, sha)
-        self.ticket(service, run, stage="build", status="success", version=VERSION)
-        for stage in FAILABLE_STAGES:
-            failing = self.fail == stage and service is self.services[-1]
-            env = {"SIMULATED_HELMFILE_FAIL": stage} if failing else None
-            result = self.deploy(service, stage, VERSION, run, env=env, expect_failure=failing)
-            if result.exit_code != 0:
-                message = f"{stage} deploy of {VERSION} failed; see the run"
-                self.ticket(service, run, stage=stage, status="failure", version=VERSION,
-                            message=message)
-                self.story.detail(f"ticket: {stage} marked failed, @{DRIVER} pinged")
-                return False
-            self.ticket(service, run, stage=stage, status="success", version=VERSION)
-        return True
+        """The ticket's dispatch runs release-train.yml on main (a release on request): the
+        draft is published and release.yml dispatched on its tag. False when a stage failed."""
+        dispatch = ops.dispatch_of(self, service, "main")
+        decided = ops.train_flow(self, service, "workflow_dispatch",
+                                 ticket=ops.ticket_of(dispatch),
+                                 event={"inputs": dispatch.inputs})
+        if decided.get("publish") != "true":
+            raise RehearsalFailed(f"{service.full_name}: the train did not publish on request: "
+                                  f"{decided.get('reason')}")
+        return ops.release_flow(self, service, decided["tag"])
 
     def tell_promotion(self, promoted: ActionResult, sha: str) -> None:
         moved = int(promoted.outputs.get("bytes-copied") or 0)
@@ -504,7 +505,8 @@ class Rehearsal:
                           f"label: {built[:7] or 'none'}")
 
     def hotfix(self, service: Service) -> None:
-        """hotfix-pr.yml on the PR, then hotfix-release.yml on the merge."""
+        """hotfix-pr.yml on the PR, then hotfix-release.yml on the merge (the reintegration PR
+        and the sync with the App's token), then the sync PR merged and the composite image."""
         base = f"release/{VERSION}"
         self.git(service, "fetch", "-q", "origin")
         self.git(service, "checkout", "-q", "-B", HOTFIX_BRANCH, f"origin/{base}")
@@ -532,6 +534,7 @@ class Rehearsal:
         self.git(service, "fetch", "-q", "origin")
         self.git(service, "checkout", "-q", "-B", base, f"origin/{base}")
         push = self.push_run(service, base, sha)
+        started = ops.now()
         bump = self.action("semver-bump", {"create-tags": True}, push,
                            workspace=service.checkout).outputs
         version = bump["version"]
@@ -543,13 +546,25 @@ class Rehearsal:
         self.deploy(service, "production", version, push)
         published = self.action("semver-bump", {"operation": "publish", "tag": bump["tag"]},
                                 push).outputs
+        self.ticket(service, push, stage="release", status="success", version=version,
+                    message=published.get("release-url", ""), started=started)
         self.story.detail(f"release {published.get('tag')} published once production runs it "
-                          f"({published.get('release-url')})")
-        self.ticket(service, push, stage="hotfix", status="success", version=version)
-        back = self.action("reintegrate-pr", {"source-branch": base, "target-branch": "main"},
-                           push).outputs
-        self.story.detail(f"reintegration PR #{back.get('pr-number')} ({back.get('result')}): "
-                          f"{base} -> main")
+                          f"({published.get('release-url')}); chat told")
+        self.ticket(service, push, stage="hotfix", status="success", version=version,
+                    started=started)
+        back = self.action("reintegrate-pr", {"source-branch": base, "target-branch": "main",
+                                              **ops.app_inputs(self)}, push)
+        outcome = back.json_output("results")["main"]
+        if outcome.get("ci-blocked"):
+            self.record.ci_blocked.append(f"main #{outcome.get('pr-number')}")
+        self.story.detail(f"reintegration PR #{back.outputs.get('pr-number')} "
+                          f"({back.outputs.get('result')}): {base} -> main, opened by "
+                          f"{ops.APP_SLUG}[bot] (App credentials): its checks run")
+        synced = ops.sync_flow(self, service, base, push)
+        if synced.get("pr-number"):
+            ops.merge_sync_pr(self, service, int(synced["pr-number"]))
+            tag = ops.downstream_build(self, service)
+            ops.promote_downstream(self, service, tag)
 
     def close_ticket(self) -> ActionResult:
         run = Trigger(TICKET_REPO, "", "refs/heads/main", "workflow_dispatch")
@@ -578,15 +593,44 @@ class Rehearsal:
                                        "the preview namespace is gone with the last PR"))
         checks.append(self.story.check(
             all(self.release_state(s, f"v{VERSION}") == "draft" for s in self.services),
-            f"the v{VERSION} releases stay drafts until @{DRIVER} publishes them"))
+            f"the v{VERSION} releases stay drafts until @{DRIVER} starts the release"))
 
-        self.story.chapter(f"3. Release {VERSION}: promote, staging, production")
+        self.story.chapter(f"3. Release {VERSION}, started by the ticket: promote, staging, "
+                           "production, sync")
+        self.ticket_number = ops.start_release(self, VERSION)
         released = all(self.each(self.release))
         if not released:
             return self.failure_path_checks(checks)
+        record = self.record
+        checks += [
+            self.story.check(set(record.dispatches) == set(SERVICES)
+                             and self.ticket_dispatch_cells() == len(SERVICES),
+                             "the ticket dispatched both services; each released on its tag"),
+            self.story.check((f"release/{VERSION}", ops.DOWNSTREAM, "fast-forwarded")
+                             in record.synced and bool(record.cascades),
+                             f"{ops.DOWNSTREAM} fast-forwarded to release/{VERSION} and "
+                             "rebuilt by the cascade"),
+            self.story.check(ops.rerun(self) == 0,
+                             "a re-run of the release run's steps posts nothing to chat again"),
+        ]
 
         self.story.chapter(f"4. Hotfix {HOTFIX_VERSION} on release/{VERSION}")
+        ops.commit_downstream(self, web)
         self.hotfix(web)
+        composite = record.composite
+        contributors = composite.get("contributors") or []
+        checks += [
+            self.story.check((f"release/{VERSION}", ops.DOWNSTREAM, "created") in record.synced,
+                             f"after the hotfix a sync PR brings release/{VERSION} into "
+                             f"{ops.DOWNSTREAM} (it has a commit of its own)"),
+            self.story.check(not record.ci_blocked,
+                             "the reintegration and sync PRs were opened with the App: their "
+                             "checks run"),
+            self.story.check(len(contributors) == 2 and composite.get("tag") == "-".join(
+                c["revision"][:7] for c in contributors),
+                             f"the {ops.DOWNSTREAM} image is tagged <own>-<main> and its "
+                             "labels list both commits (promote-image reports them)"),
+        ]
 
         self.story.chapter("5. The ticket")
         closed = self.close_ticket()
@@ -608,7 +652,48 @@ class Rehearsal:
             self.story.check(self.open_pull(web, f"release/{VERSION}") is not None,
                              "a reintegration PR brings the hotfix back to main"),
         ]
+
+        self.story.chapter("6. The release train, and a security release")
+        self.each(lambda service: ops.train_chapter(self, service))
+        api = self.services[1]
+        checks += [
+            self.story.check(any(repo == web.full_name and publish == "false"
+                                 and "release freeze declared by issue" in reason
+                                 for repo, publish, reason in record.trains),
+                             "a train run skips while a freeze issue is open"),
+            self.story.check(self.release_state(web, "v0.2.0") == "published",
+                             "the next train run publishes v0.2.0 (and releases it)"),
+            self.story.check(any(repo == api.full_name and "nothing to release" in reason
+                                 for repo, _, reason in record.trains),
+                             f"{api.full_name}'s train has nothing to release: skipped"),
+            self.story.check(record.security.get(api.full_name) == "v0.1.1"
+                             and self.release_state(api, "v0.1.1") == "published",
+                             f"a PR labelled security is released at once: {api.full_name} "
+                             "v0.1.1"),
+        ]
+
+        self.story.chapter("7. Chat: what the webhooks received")
+        for line in ops.chat_lines(self):
+            self.story.detail(line)
+        got = ops.posts(self)
+        duplicated = ops.duplicates(self)
+        for line in duplicated:
+            self.story.detail(f"DUPLICATE {line}")
+        checks.append(self.story.check(
+            all(got.values()) and not duplicated,
+            "chat: each release published and production deploy posted once to each webhook "
+            "(Slack, Teams, JSON)"))
         return all(checks)
+
+    def ticket_dispatch_cells(self) -> int:
+        """The ticket's dispatch cells that say started (one per service)."""
+        from release_kit.tickets.render import parse  # noqa: PLC0415
+
+        issue = self.as_user(DRIVER).get_repo(TICKET_REPO).get_issue(self.ticket_number)
+        state = parse(issue.body or "")
+        return 0 if state is None else sum(
+            1 for report in state.cells.values()
+            if report.stage == "dispatch" and report.status == "success")
 
     def failure_path_checks(self, checks: list[bool]) -> bool:
         self.story.chapter(f"The release stopped: {self.fail} failed (--fail {self.fail})")
@@ -623,6 +708,9 @@ class Rehearsal:
                              f"the ticket pings the release driver @{DRIVER}"),
             self.story.check(refused.exit_code != 0 or issue.state == "open",
                              "the ticket stays open"),
+            self.story.check(any(post.get("event") == "failure"
+                                 for post in ops.posts(self)["webhook"]),
+                             f"chat is told that {self.fail} failed"),
         ]
         return all(checks)
 
@@ -693,6 +781,12 @@ class Rehearsal:
             if comments:
                 parts.append("### Ticket comments\n\n"
                              + "\n\n".join(f"> {c.body}" for c in comments) + "\n")
+        parts.append("## Chat posts (the sandbox's webhook receiver)\n\n"
+                     + "".join(f"- {line}\n" for line in ops.chat_lines(self)))
+        if self.record.composite:
+            parts.append(f"## The {ops.DOWNSTREAM} image "
+                         f"`{self.record.composite['tag']}` (promote-image)\n\n"
+                         f"{self.record.composite['summary']}\n")
         for full_name in SERVICES:
             parts.append(self.repository_report(gh.get_repo(full_name)))
         return "\n".join(parts)

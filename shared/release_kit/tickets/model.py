@@ -34,7 +34,9 @@ _SEVERITY: dict[Status, int] = {
 }
 
 # The usual pipeline order; stages outside it follow, alphabetically (any name is allowed).
-KNOWN_STAGES = ("dispatch", "release", "build", "dev", "staging", "production", "hotfix")
+# "train": the release train's decision (release-train.yml), made before the release is published.
+KNOWN_STAGES = ("dispatch", "train", "release", "build", "dev", "staging", "production",
+                "hotfix")
 DISPATCH_STAGE = "dispatch"
 RELEASE_STAGE = "release"  # the release was published (the flows report it before the build)
 
