@@ -87,7 +87,8 @@ def test_whole_release_process(tmp_path: Path) -> None:
     assert "security release of v0.1.1 at once, outside the train" in out
     # Chat: each event once, in the report; the composite image and what is inside it.
     assert "## Chat posts" in report and "published: 📦 acme/web 0.2.0 released" in report
-    assert "posts per webhook: slack 9, teams 9, webhook 9" in report
+    assert "posts per webhook: slack 10, teams 10, webhook 10" in report
+    assert "production: 🚀 acme/web 0.1.1 deployed to production" in report
     assert re.search(r"## The development image `([0-9a-f]{7})-([0-9a-f]{7})`", report)
     assert "### Contributors" in report and "| `acme/web` | `main` |" in report
 

@@ -544,6 +544,8 @@ class Rehearsal:
             "repository": service.full_name, "aws-region": REGION, "version": version,
             "tags": ["{version}", "latest"]}, push), sha)
         self.deploy(service, "production", version, push)
+        self.ticket(service, push, stage="production", status="success", version=version,
+                    started=started)  # deploy-manual's report: chat posts the deploy
         published = self.action("semver-bump", {"operation": "publish", "tag": bump["tag"]},
                                 push).outputs
         self.ticket(service, push, stage="release", status="success", version=version,
