@@ -38,8 +38,9 @@ $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "error: Python 3.11+ not found on PATH (make PYTHON=...)" >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[test,dev]'
+# The product and the sandbox (its own distribution, sandbox/pyproject.toml), both editable.
+$(STAMP): pyproject.toml sandbox/pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test,dev]' -e ./sandbox
 	@touch $@
 
 venv: $(STAMP)
@@ -50,8 +51,8 @@ pytest: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check shared actions tests
-	$(BIN)/mypy shared/release_kit
+	$(BIN)/ruff check shared sandbox actions tests
+	$(BIN)/mypy shared/release_kit sandbox/release_kit_sandbox
 	@# actions/<name>/main.py are scripts in folders with hyphens: every one is a module named
 	@# "main", so mypy checks them one at a time (the shared library is cached after the first).
 	@for main in $(ACTION_MAINS); do echo "mypy $$main"; $(BIN)/mypy "$$main"; done

@@ -1,8 +1,8 @@
 """Shared pytest fixtures.
 
-Sandbox (GitHub API emulator + moto), from :mod:`release_kit.sandbox`:
+Sandbox (GitHub API emulator + moto), from :mod:`release_kit_sandbox`:
 
-- ``sandbox_session`` (session): one started :class:`~release_kit.sandbox.Sandbox` for the whole
+- ``sandbox_session`` (session): one started :class:`~release_kit_sandbox.Sandbox` for the whole
   run; servers start once (fast), state is reset per test by the fixtures below.
 - ``sandbox`` (function): the session sandbox with GitHub state and moto state reset before the
   test. Use ``sandbox.env()`` for a subprocess, ``sandbox.github`` for the emulator.
@@ -24,7 +24,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from release_kit.sandbox import GitHubEmulator, Sandbox
+from release_kit_sandbox import GitHubEmulator, Sandbox
 
 # -- sandbox ------------------------------------------------------------------------------------
 

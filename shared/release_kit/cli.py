@@ -21,8 +21,8 @@ EARLY: dict[str, str] = {
 
 # Tools that are not actions: name -> "module:function" taking argv and returning an exit code.
 TOOLS: dict[str, str] = {
-    "sandbox": "release_kit.sandbox.cli:main",
-    "rehearse": "release_kit.sandbox.rehearsal:main",
+    "sandbox": "release_kit_sandbox.cli:main",
+    "rehearse": "release_kit_sandbox.rehearsal:main",
     "eks-token": "release_kit.eks.token:main",
 }
 

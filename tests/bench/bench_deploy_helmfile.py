@@ -30,8 +30,8 @@ from moto.core import DEFAULT_ACCOUNT_ID  # noqa: E402
 from moto.eks.models import eks_backends  # noqa: E402
 from tests.harness import run_action  # noqa: E402
 
-from release_kit.sandbox import Sandbox  # noqa: E402
-from release_kit.sandbox.kube import FakeKubernetes  # noqa: E402
+from release_kit_sandbox import Sandbox  # noqa: E402
+from release_kit_sandbox.kube import FakeKubernetes  # noqa: E402
 
 RUNS = 5
 REGION = "eu-west-1"

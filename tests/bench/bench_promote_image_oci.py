@@ -143,7 +143,7 @@ def promote(folder: Path, **inputs: object) -> Run:
     for name in metadata.inputs:
         env[env_name(name)] = given.get(name, defaults.get(name, ""))
     seconds, rss, text = timed([sys.executable, "-m", "release_kit", "promote-image"], env)
-    from release_kit.action.local_runner import parse_file_command
+    from release_kit_sandbox.local_runner import parse_file_command
 
     outputs = parse_file_command(files["GITHUB_OUTPUT"].read_text())
     return Run(seconds, rss, text, outputs)

@@ -29,9 +29,9 @@ import boto3
 import pytest
 
 from release_kit.action.inputs import env_name
-from release_kit.action.local_runner import github_env, parse_commands, parse_file_command
 from release_kit.action.metadata import ActionMetadata
-from release_kit.sandbox import Sandbox
+from release_kit_sandbox import Sandbox
+from release_kit_sandbox.local_runner import github_env, parse_commands, parse_file_command
 from tests.container.engine import (
     DEFAULT_BASE_IMAGE,
     DOCKERFILE_DEFAULTS,

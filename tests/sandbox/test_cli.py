@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from release_kit.sandbox.cli import exports, main
+from release_kit_sandbox.cli import exports, main
 
 from .gitutil import api, commit, git
 

@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from release_kit.sandbox import Sandbox
+from release_kit_sandbox import Sandbox
 from tests.harness import ROOT
 from tests.sandbox.gitutil import ENV, git
 from tests.semver_bump.flow import Flow

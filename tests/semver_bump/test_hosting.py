@@ -15,7 +15,7 @@ from release_kit.github.releases import (
     Outcome,
     draft_marker,
 )
-from release_kit.sandbox import GitHubEmulator
+from release_kit_sandbox import GitHubEmulator
 from tests.sandbox.gitutil import clone, commit, git, push
 from tests.semver_bump.flow import add_merged_pulls
 

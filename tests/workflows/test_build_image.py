@@ -21,9 +21,9 @@ from typing import Any
 
 import pytest
 
-from release_kit.action.local_runner import Annotation, parse_commands, parse_file_command
 from release_kit.registry.provenance import BUILT_BY, BUILT_BY_BUILD, REVISION, SOURCE
-from release_kit.sandbox import Sandbox
+from release_kit_sandbox import Sandbox
+from release_kit_sandbox.local_runner import Annotation, parse_commands, parse_file_command
 from tests.promote_image.images import IN_TOTO, image, index, push, tags_of
 from tests.workflows.model import jobs, load, workflow_path
 

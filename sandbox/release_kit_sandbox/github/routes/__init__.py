@@ -5,8 +5,8 @@ below) decorated with ``@route("METHOD", "/path/{param}", permission=("issues", 
 Register more specific patterns before generic ones in the same module.
 """
 
-from release_kit.sandbox.github.http import router
-from release_kit.sandbox.github.routes import (  # noqa: F401 - imported to register handlers
+from release_kit_sandbox.github.http import router
+from release_kit_sandbox.github.routes import (  # noqa: F401 - imported to register handlers
     actions,
     apps,
     contents,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from release_kit.sandbox.github import render
-from release_kit.sandbox.github.http import (
+from release_kit_sandbox.github import render
+from release_kit_sandbox.github.http import (
     ApiError,
     Request,
     Response,
@@ -14,7 +14,7 @@ from release_kit.sandbox.github.http import (
     paginate,
     route,
 )
-from release_kit.sandbox.github.routes._common import (
+from release_kit_sandbox.github.routes._common import (
     author_identity,
     boolean,
     branch_sha,
@@ -23,7 +23,7 @@ from release_kit.sandbox.github.routes._common import (
     resolve,
     string,
 )
-from release_kit.sandbox.github.state import (
+from release_kit_sandbox.github.state import (
     Deployment,
     DeploymentStatus,
     GitHubState,

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import release_kit
 from release_kit.action.inputs import env_name
 from release_kit.action.metadata import ActionMetadata
 from release_kit.action.outputs import render_value
@@ -178,7 +179,7 @@ def run_action(
     """Run ``action`` (a name under ``actions/`` or an action folder) as the runner would.
 
     ``env`` overrides ``GITHUB_*`` defaults (see ``github_env``); ``sandbox`` (a
-    ``release_kit.sandbox.Sandbox``) contributes the GitHub and AWS endpoints and the token.
+    ``release_kit_sandbox.Sandbox``) contributes the GitHub and AWS endpoints and the token.
     Input values may be str, bool, int or list (one item per line). ``event`` is the payload
     (a string is written as it is, to test payloads that do not parse). ``extra_path`` is put
     first on ``PATH`` (a folder with tools such as a simulated ``helmfile``).
@@ -254,7 +255,7 @@ def start_action(
         run_env["RELEASE_KIT_ACTIONS_DIR"] = str(action_dir.parent)
         if extra_path is not None:
             run_env["PATH"] = f"{extra_path}{os.pathsep}{run_env.get('PATH', '')}"
-        run_env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])
+        run_env["PYTHONPATH"] = str(Path(release_kit.__file__).resolve().parents[1])
 
         # The runner sets every input: the given value, else the evaluated default.
         given = {name: render_input(value) for name, value in (inputs or {}).items()}

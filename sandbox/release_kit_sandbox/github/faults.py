@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
 
-from release_kit.sandbox.github.http import ApiError
+from release_kit_sandbox.github.http import ApiError
 
 WHEN = ("before", "after")
 RATE_LIMITS = ("primary", "secondary")

@@ -5,7 +5,7 @@
                         [--host ADDRESS] [--port N] [--aws-port N] [--no-aws] [--no-kube]
                         [--env-file FILE]
 
-The Kubernetes API (``release_kit.sandbox.kube.FakeKubernetes``, what deploy-helmfile reads and
+The Kubernetes API (``release_kit_sandbox.kube.FakeKubernetes``, what deploy-helmfile reads and
 writes) is exported as ``SANDBOX_KUBE_SERVER``: the ``server`` of a kubeconfig for it.
 
 Seeds each ``--repo`` (from the local git repository at PATH: all branches and tags; without
@@ -33,8 +33,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 
-from release_kit.sandbox.kube import FakeKubernetes
-from release_kit.sandbox.runtime import Sandbox
+from release_kit_sandbox.kube import FakeKubernetes
+from release_kit_sandbox.runtime import Sandbox
 
 EXPORT_ORDER = (
     "GITHUB_API_URL",

@@ -6,9 +6,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from release_kit.sandbox.github import render
-from release_kit.sandbox.github.gitrepo import GitError
-from release_kit.sandbox.github.http import (
+from release_kit_sandbox.github import render
+from release_kit_sandbox.github.gitrepo import GitError
+from release_kit_sandbox.github.http import (
     ApiError,
     Request,
     Response,
@@ -17,8 +17,8 @@ from release_kit.sandbox.github.http import (
     route,
     validation_failed,
 )
-from release_kit.sandbox.github.routes._common import author_identity, get_repo, required, string
-from release_kit.sandbox.github.state import GitHubState, Repo, now_iso
+from release_kit_sandbox.github.routes._common import author_identity, get_repo, required, string
+from release_kit_sandbox.github.state import GitHubState, Repo, now_iso
 
 REPO = "/repos/{owner}/{repo}"
 _SHA = re.compile(r"^[0-9a-f]{40}$")
@@ -144,7 +144,7 @@ def _tag_json(state: GitHubState, repo: Repo, sha: str) -> Any:
     info = repo.git.tag_info(sha)
     api, _ = render.repo_urls(state, repo)
     tagger = info.get("tagger", "sandbox <sandbox@localhost> 0 +0000")
-    from release_kit.sandbox.github.gitrepo import _parse_identity  # noqa: PLC0415
+    from release_kit_sandbox.github.gitrepo import _parse_identity  # noqa: PLC0415
 
     who = _parse_identity(tagger)
     kind = info.get("type", "commit")

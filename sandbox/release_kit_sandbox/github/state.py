@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from release_kit.sandbox.github.gitrepo import GitRepo
+from release_kit_sandbox.github.gitrepo import GitRepo
 
 ALL_PERMISSIONS = (
     "actions",

@@ -6,8 +6,8 @@
 See ``README.md`` in this folder for the endpoint list and the test fixtures.
 """
 
-from release_kit.sandbox.github.faults import Fault, FaultSpecError
-from release_kit.sandbox.github.server import GitHubEmulator, RequestRecord
-from release_kit.sandbox.runtime import Sandbox
+from release_kit_sandbox.github.faults import Fault, FaultSpecError
+from release_kit_sandbox.github.server import GitHubEmulator, RequestRecord
+from release_kit_sandbox.runtime import Sandbox
 
 __all__ = ["Fault", "FaultSpecError", "GitHubEmulator", "RequestRecord", "Sandbox"]

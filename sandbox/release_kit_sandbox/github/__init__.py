@@ -3,6 +3,6 @@
 State in :mod:`.state`, git in :mod:`.gitrepo`, HTTP in :mod:`.server` and :mod:`.routes`.
 """
 
-from release_kit.sandbox.github.server import GitHubEmulator, RequestRecord
+from release_kit_sandbox.github.server import GitHubEmulator, RequestRecord
 
 __all__ = ["GitHubEmulator", "RequestRecord"]

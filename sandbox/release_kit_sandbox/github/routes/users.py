@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from release_kit.sandbox.github import render
-from release_kit.sandbox.github.http import Request, not_found, route
-from release_kit.sandbox.github.state import GitHubState
+from release_kit_sandbox.github import render
+from release_kit_sandbox.github.http import Request, not_found, route
+from release_kit_sandbox.github.state import GitHubState
 
 
 @route("GET", "/user")

@@ -20,11 +20,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from release_kit.sandbox.github import control, routes
-from release_kit.sandbox.github.faults import DEFAULT_RESET, RATE_LIMIT, Fault, Faults
-from release_kit.sandbox.github.http import ApiError, Request, Response, forbidden_integration
-from release_kit.sandbox.github.state import App, Dispatch, GitHubState, Repo, Token, Workflow
-from release_kit.sandbox.github.webhooks import Failure, Webhooks
+from release_kit_sandbox.github import control, routes
+from release_kit_sandbox.github.faults import DEFAULT_RESET, RATE_LIMIT, Fault, Faults
+from release_kit_sandbox.github.http import ApiError, Request, Response, forbidden_integration
+from release_kit_sandbox.github.state import App, Dispatch, GitHubState, Repo, Token, Workflow
+from release_kit_sandbox.github.webhooks import Failure, Webhooks
 
 
 @dataclass
@@ -327,7 +327,7 @@ class GitHubEmulator:
     # -- faults (one mechanism; POST /_sandbox/faults feeds it too) ---------------------------
 
     def add_fault(self, fault: Fault) -> Fault:
-        """Activate ``fault`` (see :mod:`release_kit.sandbox.github.faults`); returns it with
+        """Activate ``fault`` (see :mod:`release_kit_sandbox.github.faults`); returns it with
         its ``id``."""
         return self.faults.add(fault)
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from release_kit.sandbox.github import render
-from release_kit.sandbox.github.http import ApiError, Request, Response, not_found, route
-from release_kit.sandbox.github.routes._common import get_repo, required, resolve, string
-from release_kit.sandbox.github.state import Dispatch, GitHubState, Repo, Workflow
+from release_kit_sandbox.github import render
+from release_kit_sandbox.github.http import ApiError, Request, Response, not_found, route
+from release_kit_sandbox.github.routes._common import get_repo, required, resolve, string
+from release_kit_sandbox.github.state import Dispatch, GitHubState, Repo, Workflow
 
 REPO = "/repos/{owner}/{repo}"
 

@@ -1,6 +1,6 @@
 """The thin HTTP layer: requests, responses, GitHub-shaped errors, routing, pagination.
 
-Resource modules under :mod:`release_kit.sandbox.github.routes` register handlers on the one
+Resource modules under :mod:`release_kit_sandbox.github.routes` register handlers on the one
 :data:`router` with :func:`route`; adding an endpoint is adding a function, not editing a chain.
 """
 
@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 if TYPE_CHECKING:
-    from release_kit.sandbox.github.state import App, GitHubState, Token
+    from release_kit_sandbox.github.state import App, GitHubState, Token
 
 DOCS = "https://docs.github.com/rest"
 

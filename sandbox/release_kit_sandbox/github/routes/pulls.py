@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from release_kit.sandbox.github import render
-from release_kit.sandbox.github.gitrepo import cherry_pick_tree
-from release_kit.sandbox.github.http import (
+from release_kit_sandbox.github import render
+from release_kit_sandbox.github.gitrepo import cherry_pick_tree
+from release_kit_sandbox.github.http import (
     ApiError,
     Request,
     Response,
@@ -16,7 +16,7 @@ from release_kit.sandbox.github.http import (
     route,
     validation_failed,
 )
-from release_kit.sandbox.github.routes._common import (
+from release_kit_sandbox.github.routes._common import (
     assignable_users,
     author_identity,
     body_text,
@@ -25,8 +25,8 @@ from release_kit.sandbox.github.routes._common import (
     sort_items,
     string,
 )
-from release_kit.sandbox.github.routes.issues import issue_fields
-from release_kit.sandbox.github.state import GitHubState, Issue, PullInfo, Repo, now_iso
+from release_kit_sandbox.github.routes.issues import issue_fields
+from release_kit_sandbox.github.state import GitHubState, Issue, PullInfo, Repo, now_iso
 
 REPO = "/repos/{owner}/{repo}"
 PULL = REPO + "/pulls/{number:int}"

@@ -18,7 +18,7 @@ entrypoint the container runs (``python -m release_kit <action>`` with the runne
 5. the ticket ends all green and is closed.
 
 The two services' workflows run concurrently, as they would on GitHub. Deploys use a simulated
-helmfile that says so in every line it prints (see ``release_kit.sandbox.kube``); ``--helmfile``
+helmfile that says so in every line it prints (see ``release_kit_sandbox.kube``); ``--helmfile``
 and ``--kubeconfig`` switch to real ones. ``--fail staging`` (or ``production``) makes that
 stage fail for the second service to show the failure path: the ticket marks the stage failed
 and pings the release driver, and the ticket stays open. The rehearsal checks every outcome it
@@ -44,7 +44,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from release_kit.action.local_runner import ActionResult, github_env, run_action
+from release_kit_sandbox.local_runner import ActionResult, github_env, run_action
 
 SERVICES = ("acme/web", "acme/api")
 TICKET_REPO = "acme/releases"
@@ -179,8 +179,8 @@ class Rehearsal:
 
     @contextmanager
     def running(self) -> Iterator[None]:
-        from release_kit.sandbox import Sandbox  # noqa: PLC0415
-        from release_kit.sandbox.kube import (  # noqa: PLC0415
+        from release_kit_sandbox import Sandbox  # noqa: PLC0415
+        from release_kit_sandbox.kube import (  # noqa: PLC0415
             FakeKubernetes,
             install_simulated_helmfile,
         )

@@ -7,9 +7,9 @@ import binascii
 from typing import Any
 from urllib.parse import quote
 
-from release_kit.sandbox.github import render
-from release_kit.sandbox.github.http import ApiError, Request, Response, not_found, route
-from release_kit.sandbox.github.routes._common import (
+from release_kit_sandbox.github import render
+from release_kit_sandbox.github.http import ApiError, Request, Response, not_found, route
+from release_kit_sandbox.github.routes._common import (
     author_identity,
     branch_sha,
     get_repo,
@@ -17,7 +17,7 @@ from release_kit.sandbox.github.routes._common import (
     resolve,
     string,
 )
-from release_kit.sandbox.github.state import GitHubState, Repo, now_iso
+from release_kit_sandbox.github.state import GitHubState, Repo, now_iso
 
 REPO = "/repos/{owner}/{repo}"
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from release_kit.sandbox.github.http import (
+from release_kit_sandbox.github.http import (
     ApiError,
     Request,
     invalid,
     not_found,
     validation_failed,
 )
-from release_kit.sandbox.github.state import GitHubState, Repo, User
+from release_kit_sandbox.github.state import GitHubState, Repo, User
 
 
 def get_repo(state: GitHubState, req: Request) -> Repo:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from release_kit.sandbox.github import render
-from release_kit.sandbox.github.http import (
+from release_kit_sandbox.github import render
+from release_kit_sandbox.github.http import (
     ApiError,
     Request,
     Response,
@@ -14,7 +14,7 @@ from release_kit.sandbox.github.http import (
     paginate,
     route,
 )
-from release_kit.sandbox.github.routes._common import (
+from release_kit_sandbox.github.routes._common import (
     body_text,
     boolean,
     get_repo,
@@ -22,7 +22,7 @@ from release_kit.sandbox.github.routes._common import (
     resolve,
     string,
 )
-from release_kit.sandbox.github.state import GitHubState, Release, Repo, now_iso
+from release_kit_sandbox.github.state import GitHubState, Release, Repo, now_iso
 
 REPO = "/repos/{owner}/{repo}"
 RELEASE = REPO + "/releases/{release_id:int}"

@@ -6,9 +6,9 @@ import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from release_kit.sandbox.github import render
-from release_kit.sandbox.github.http import ApiError, Request, Response, not_found, paginate, route
-from release_kit.sandbox.github.state import ALL_PERMISSIONS, App, GitHubState, Repo
+from release_kit_sandbox.github import render
+from release_kit_sandbox.github.http import ApiError, Request, Response, not_found, paginate, route
+from release_kit_sandbox.github.state import ALL_PERMISSIONS, App, GitHubState, Repo
 
 REPO = "/repos/{owner}/{repo}"
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from release_kit.sandbox.github import render
-from release_kit.sandbox.github.http import (
+from release_kit_sandbox.github import render
+from release_kit_sandbox.github.http import (
     ApiError,
     Request,
     Response,
@@ -16,7 +16,7 @@ from release_kit.sandbox.github.http import (
     paginate,
     route,
 )
-from release_kit.sandbox.github.routes._common import (
+from release_kit_sandbox.github.routes._common import (
     assignable_users,
     body_text,
     get_repo,
@@ -24,7 +24,7 @@ from release_kit.sandbox.github.routes._common import (
     sort_items,
     string,
 )
-from release_kit.sandbox.github.state import Comment, GitHubState, Issue, Label, Repo, now_iso
+from release_kit_sandbox.github.state import Comment, GitHubState, Issue, Label, Repo, now_iso
 
 REPO = "/repos/{owner}/{repo}"
 ISSUE = REPO + "/issues/{number:int}"

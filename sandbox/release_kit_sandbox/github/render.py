@@ -11,8 +11,8 @@ import hashlib
 from typing import Any
 from urllib.parse import quote
 
-from release_kit.sandbox.github.gitrepo import CommitInfo, FileChange
-from release_kit.sandbox.github.state import (
+from release_kit_sandbox.github.gitrepo import CommitInfo, FileChange
+from release_kit_sandbox.github.state import (
     Comment,
     Deployment,
     DeploymentStatus,

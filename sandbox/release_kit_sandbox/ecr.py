@@ -7,7 +7,7 @@ a pre-signed S3 URL; here a loopback HTTP server). A layer the repository does n
 ``LayersNotFoundException``, as in ECR.
 
 moto's backends are process-wide, so this is too: :func:`install` patches moto's classes once
-per process, and the downloads server of the most recently started :class:`~release_kit.sandbox.
+per process, and the downloads server of the most recently started :class:`~release_kit_sandbox.
 Sandbox` answers. Without a started sandbox the call fails as moto's own did.
 """
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import urllib.request
 from typing import Any
 
-from release_kit.sandbox import ecr
-from release_kit.sandbox.github.server import GitHubEmulator
+from release_kit_sandbox import ecr
+from release_kit_sandbox.github.server import GitHubEmulator
 
 AWS_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",

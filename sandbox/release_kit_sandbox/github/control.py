@@ -26,11 +26,11 @@ import json
 import re
 from typing import TYPE_CHECKING, Any
 
-from release_kit.sandbox.github.faults import Fault, FaultSpecError
-from release_kit.sandbox.github.webhooks import NAME, Failure, WebhookSpecError
+from release_kit_sandbox.github.faults import Fault, FaultSpecError
+from release_kit_sandbox.github.webhooks import NAME, Failure, WebhookSpecError
 
 if TYPE_CHECKING:
-    from release_kit.sandbox.github.server import GitHubEmulator
+    from release_kit_sandbox.github.server import GitHubEmulator
 
 PREFIX = "/_sandbox"
 _COLLABORATORS = re.compile(r"^/_sandbox/repos/(?P<owner>[^/]+)/(?P<repo>[^/]+)/collaborators$")

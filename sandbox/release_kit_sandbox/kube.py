@@ -459,7 +459,7 @@ def simulated_helmfile(argv: Sequence[str], env: Mapping[str, str]) -> int:
 def python_script(body: str) -> str:
     """An executable Python script (this interpreter) in which this module is ``kube``.
 
-    The module is loaded from its file rather than imported as ``release_kit.sandbox.kube``:
+    The module is loaded from its file rather than imported as ``release_kit_sandbox.kube``:
     the package would import the GitHub emulator, 0.2 s more on every helmfile call.
     """
     return (f"#!{sys.executable}\n"
