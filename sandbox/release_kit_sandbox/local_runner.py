@@ -30,15 +30,10 @@ from pathlib import Path
 from typing import Any
 
 import release_kit
+from release_kit.action.folders import find_action
 from release_kit.action.inputs import env_name
 from release_kit.action.metadata import ActionMetadata
 from release_kit.action.outputs import render_value
-
-
-def _actions_dir() -> Path:
-    from release_kit.cli import actions_dir  # noqa: PLC0415
-
-    return actions_dir()
 
 _COMMAND = re.compile(r"^::([A-Za-z-]+)(?: ([^:]*))?::(.*)$")
 
@@ -228,7 +223,11 @@ def start_action(
     """``run_action``'s set-up, with the subprocess handed over while it runs (its stdout and
     stderr are pipes: read them through ``wait``). The process is killed if still running when
     the block ends."""
-    action_dir = Path(action) if isinstance(action, Path) else _actions_dir() / action
+    # A product action runs by its name, as the runner does; another folder by its path.
+    command = str(action.resolve()) if isinstance(action, Path) else action
+    action_dir = find_action(command)
+    if action_dir is None:
+        raise KeyError(f"{action!r} is not an action of release-kit")
     metadata = ActionMetadata.load(action_dir / "action.yml")
     with tempfile.TemporaryDirectory(prefix="rk-run-") as tmp:
         tmpdir = Path(tmp)
@@ -252,7 +251,6 @@ def start_action(
         work = workspace or (tmpdir / "workspace")
         work.mkdir(parents=True, exist_ok=True)
         run_env["GITHUB_WORKSPACE"] = str(work)
-        run_env["RELEASE_KIT_ACTIONS_DIR"] = str(action_dir.parent)
         if extra_path is not None:
             run_env["PATH"] = f"{extra_path}{os.pathsep}{run_env.get('PATH', '')}"
         run_env["PYTHONPATH"] = str(Path(release_kit.__file__).resolve().parents[1])
@@ -267,7 +265,7 @@ def start_action(
             run_env[env_name(name)] = given.get(name, defaults.get(name, ""))
 
         proc = subprocess.Popen(
-            [sys.executable, "-m", "release_kit", action_dir.name],
+            [sys.executable, "-m", "release_kit", command],
             cwd=work, env=run_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )
         try:

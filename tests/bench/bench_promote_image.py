@@ -127,10 +127,9 @@ def big_blob_chunks() -> Iterator[bytes]:
 CHILD = """
 import json, os, resource, sys, time
 sys.path[:0] = [{shared!r}]
-os.environ["RELEASE_KIT_ACTIONS_DIR"] = {actions!r}
-from release_kit.cli import load_entrypoint
+import runpy
 # What the action's process holds: the runtime, pydantic and every import of the entrypoint.
-load_entrypoint("promote-image")
+runpy.run_path({actions!r} + "/promote-image/main.py", run_name="bench")
 from release_kit.registry.ecr import Repository
 from release_kit.registry.blobs import copy_blob, open_url
 from release_kit.registry.manifests import Blob

@@ -228,12 +228,13 @@ def run_in_image(
             "-v", f"{files}:/github/file_commands",
             "-v", f"{workflow}:/github/workflow",
             "-v", f"{home}:/github/home"]
-    if mount_actions:  # a test fixture action, not baked into the image
-        argv += ["-v", f"{action_dir.parent}:/opt/fixture-actions:ro",
-                 "-e", "RELEASE_KIT_ACTIONS_DIR=/opt/fixture-actions"]
+    args = list(metadata.raw["runs"].get("args", [action_dir.name]))
+    if mount_actions:  # a test fixture action, not baked into the image: run by its path
+        argv += ["-v", f"{action_dir.parent}:/opt/fixture-actions:ro"]
+        args[0] = f"/opt/fixture-actions/{action_dir.name}"
     for key, value in run_env.items():
         argv += ["-e", f"{key}={value}"]
-    argv += [image.tag, *metadata.raw["runs"].get("args", [action_dir.name])]
+    argv += [image.tag, *args]
     proc = engine.run(*argv, timeout=180)
     return {
         "exit_code": proc.returncode,

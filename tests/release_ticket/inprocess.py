@@ -20,11 +20,10 @@ from release_kit.action import Context, Outputs, Runtime, Summary
 from release_kit.action.inputs import env_name
 from release_kit.action.metadata import ActionMetadata
 from release_kit.action.runner import run
-from release_kit.cli import actions_dir, load_entrypoint
-from tests.harness import ActionResult, parse_commands, parse_file_command
+from tests.harness import ACTIONS_DIR, ActionResult, load_main, parse_commands, parse_file_command
 
-ACTION: Any = load_entrypoint("release-ticket")
-METADATA = ActionMetadata.load(actions_dir() / "release-ticket" / "action.yml")
+ACTION: Any = load_main("release-ticket")
+METADATA = ActionMetadata.load(ACTIONS_DIR / "release-ticket" / "action.yml")
 
 
 def run_inline(inputs: dict[str, str], env: dict[str, str], tmp: Path) -> ActionResult:
@@ -43,7 +42,7 @@ def run_inline(inputs: dict[str, str], env: dict[str, str], tmp: Path) -> Action
     # The client factory reads GITHUB_API_URL from the process environment.
     api = {"GITHUB_API_URL": environ.get("GITHUB_API_URL", "")}
     with contextlib.redirect_stdout(stdout), mock.patch.dict(os.environ, api):
-        code = run(ACTION.Inputs, ACTION.main, [], action_dir=actions_dir() / "release-ticket",
+        code = run(ACTION.Inputs, ACTION.main, [], action_dir=ACTIONS_DIR / "release-ticket",
                    environ=environ)
     return ActionResult(exit_code=code, outputs=parse_file_command(output.read_text("utf-8")),
                         summary="", annotations=parse_commands(stdout.getvalue()),

@@ -8,12 +8,12 @@ import pytest
 
 from release_kit.action import Context
 from release_kit.changelog import CONVENTIONAL_SECTIONS, DEFAULT_SECTIONS
-from release_kit.cli import load_entrypoint
 from release_kit.errors import InputError
 from release_kit.release.run import is_hotfix_branch
 from release_kit.versioning.bump import Bump
+from tests.harness import load_main
 
-ENTRYPOINT: Any = load_entrypoint("semver-bump")
+ENTRYPOINT: Any = load_main("semver-bump")
 
 
 @pytest.mark.parametrize(("branch", "hotfix"), [
