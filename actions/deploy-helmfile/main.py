@@ -30,7 +30,6 @@ from release_kit.action import (
     Runtime,
     YamlMapping,
     commands,
-    markdown_table,
     run,
 )
 from release_kit.action.cancel import Cancelled, cancelled, shielded
@@ -67,6 +66,7 @@ from release_kit.helmfile.argv import (
 )
 from release_kit.kube.config import read_kubeconfig
 from release_kit.templates import render
+from release_kit.text import markdown_table
 
 if TYPE_CHECKING:
     from release_kit.github.deployments import DeploymentStore

@@ -20,7 +20,6 @@ from release_kit.action import (
     Lines,
     Runtime,
     commands,
-    markdown_table,
     run,
 )
 from release_kit.aws import session_name, validate_role_arn
@@ -39,6 +38,7 @@ from release_kit.registry.references import (
     split_registry,
 )
 from release_kit.registry.tags import MovePolicy, expand_tags, template_values
+from release_kit.text import markdown_table
 
 COMMIT = re.compile(r"^(?:[0-9a-fA-F]{40}|[0-9a-fA-F]{64})$")  # SHA-1 or SHA-256 object names
 

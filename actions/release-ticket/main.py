@@ -26,13 +26,14 @@ from typing import Annotated, Literal, Self
 from pydantic import BeforeValidator, SecretStr, field_validator, model_validator
 
 from release_kit import templates
-from release_kit.action import Bool, Lines, Runtime, commands, markdown_table, run
+from release_kit.action import Bool, Lines, Runtime, commands, run
 from release_kit.chat import Notifier, Webhook, check_url, timeout_of
 from release_kit.errors import InputError, NotFoundError, PermissionDeniedError, ReleaseKitError
 from release_kit.github.inputs import GitHubAuthInputs
 from release_kit.github.rest import API_CALLS, AmbiguousWrite
 from release_kit.github.tickets import CommentMode, Ticket, TicketDesk
 from release_kit.notify import DEFAULT_NOTIFY_ON, parse_rules
+from release_kit.text import markdown_table
 from release_kit.tickets import (
     DISPATCH_STAGE,
     Report,

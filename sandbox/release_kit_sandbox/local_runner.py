@@ -33,7 +33,7 @@ import release_kit
 from release_kit.action.folders import find_action
 from release_kit.action.inputs import env_name
 from release_kit.action.metadata import ActionMetadata
-from release_kit.action.outputs import render_value
+from release_kit.text import render_value
 
 _COMMAND = re.compile(r"^::([A-Za-z-]+)(?: ([^:]*))?::(.*)$")
 

@@ -3,7 +3,7 @@
 from release_kit.action import commands
 from release_kit.action.context import Context
 from release_kit.action.inputs import ActionInputs, Bool, JsonValue, Lines, YamlMapping
-from release_kit.action.outputs import Outputs, Summary, markdown_table
+from release_kit.action.outputs import Outputs, Summary
 from release_kit.action.runner import Runtime, run
 
 __all__ = [
@@ -17,6 +17,5 @@ __all__ = [
     "Summary",
     "YamlMapping",
     "commands",
-    "markdown_table",
     "run",
 ]

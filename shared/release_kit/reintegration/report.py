@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from release_kit.action.outputs import markdown_table
-from release_kit.text import inline
+from release_kit.text import inline, markdown_table
 
 Result = Literal["created", "updated", "unchanged", "up-to-date", "issue-created",
                  "fast-forwarded", "failed"]

@@ -14,12 +14,13 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from release_kit.action import Runtime, commands, markdown_table
+from release_kit.action import Runtime, commands
 from release_kit.changelog import Changelog
 from release_kit.errors import InputError, PermissionDeniedError, ReleaseKitError
 from release_kit.markers import marker
 from release_kit.release.run import Release, Subject, decided_by
 from release_kit.release.settings import Settings
+from release_kit.text import markdown_table
 from release_kit.versioning.changes import Change, conventional_changes
 from release_kit.versioning.commits import parse_conventional, release_as
 from release_kit.versioning.plan import ReleasePlan, Tally, headline

@@ -16,12 +16,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from release_kit.action import Runtime, commands, markdown_table
+from release_kit.action import Runtime, commands
 from release_kit.changelog import Changelog, compare_url
 from release_kit.errors import InputError
 from release_kit.git import GitHistory
 from release_kit.release.history import Ranges
 from release_kit.release.settings import Settings
+from release_kit.text import markdown_table
 from release_kit.versioning.changes import (
     Change,
     PullRequest,
