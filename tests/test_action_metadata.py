@@ -66,9 +66,14 @@ def load_main(action_dir: Path) -> ModuleType:
 
 
 def inputs_model(action_dir: Path) -> type[ActionInputs]:
-    model = getattr(load_main(action_dir), "Inputs", None)
+    """The inputs model main.py runs: its own ``Inputs`` (a fixture), else the one model it
+    imports from the library."""
+    namespace = vars(load_main(action_dir))
+    models = [value for value in namespace.values() if isinstance(value, type)
+              and issubclass(value, ActionInputs) and value.__module__ != ActionInputs.__module__]
+    model = namespace.get("Inputs") or (models[0] if len(models) == 1 else None)
     assert isinstance(model, type) and issubclass(model, ActionInputs), (
-        f"{action_dir.name}/main.py must define `class Inputs(ActionInputs)`"
+        f"{action_dir.name}/main.py must define or import one `ActionInputs` model"
     )
     return model
 
