@@ -1,19 +1,16 @@
-"""The entrypoint's own decisions: inputs that depend on each other, the operation, hotfixes."""
+"""semver-bump's inputs (release_kit.release.inputs): inputs that depend on each other, the
+operation, hotfixes."""
 
 from __future__ import annotations
-
-from typing import Any
 
 import pytest
 
 from release_kit.action import Context
 from release_kit.changelog import CONVENTIONAL_SECTIONS, DEFAULT_SECTIONS
 from release_kit.errors import InputError
+from release_kit.release.inputs import SemverBumpInputs
 from release_kit.release.run import is_hotfix_branch
 from release_kit.versioning.bump import Bump
-from tests.harness import load_main
-
-ENTRYPOINT: Any = load_main("semver-bump")
 
 
 @pytest.mark.parametrize(("branch", "hotfix"), [
@@ -24,9 +21,9 @@ def test_hotfix_branches(branch: str, hotfix: bool) -> None:
     assert is_hotfix_branch(branch, "v") is hotfix
 
 
-def inputs(**values: str) -> Any:
+def inputs(**values: str) -> SemverBumpInputs:
     environ = {f"INPUT_{k.upper().replace('_', '-')}": v for k, v in values.items()}
-    return ENTRYPOINT.Inputs.from_environ(environ)
+    return SemverBumpInputs.from_environ(environ)
 
 
 def test_sections_follow_the_strategy_unless_configured() -> None:
