@@ -248,13 +248,13 @@ def test_more_bad_inputs_fail_before_any_aws_call(
     one error naming the input, so the entrypoint never reached AWS."""
     from release_kit.action.inputs import env_name
     from release_kit.action.runner import run
+    from release_kit.promote import PromoteInputs, promote_image
     from release_kit_sandbox.local_runner import render_input
-    from tests.harness import ACTIONS_DIR, load_main, parse_commands
+    from tests.harness import ACTIONS_DIR, parse_commands
 
-    module: Any = load_main("promote-image")
     environ = {**RUN_ENV, "GITHUB_ACTIONS": "true"}
     environ.update({env_name(k): render_input(v) for k, v in {**BASE_INPUTS, **inputs}.items()})
-    code = run(module.Inputs, module.main, [], action_dir=ACTIONS_DIR / "promote-image",
+    code = run(PromoteInputs, promote_image, [], action_dir=ACTIONS_DIR / "promote-image",
                environ=environ)
     errors = [c for c in parse_commands(capsys.readouterr().out) if c.command == "error"]
     assert code == 1
