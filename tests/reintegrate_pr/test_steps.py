@@ -15,11 +15,11 @@ import pytest
 from release_kit.errors import ConflictError, PermissionDeniedError
 from release_kit.github.errors import ActionsCannotCreatePullRequests, GitHubValidationFailed
 from release_kit.github.issues import Issue, NewIssue
+from release_kit.reintegrate.steps import Options, reintegrate
 from release_kit.reintegration.branching import BranchStep
 from release_kit.reintegration.model import Comparison, Desired, Pull
 from release_kit.reintegration.plan import Plan
 from release_kit.reintegration.report import Outcome
-from release_kit.reintegration.steps import Options, reintegrate
 
 SOURCE_SHA = "s" * 40
 
