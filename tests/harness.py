@@ -4,9 +4,7 @@ The implementation lives in ``release_kit_sandbox.local_runner`` (the rehearsal 
 this module is the tests' import point.
 """
 
-import runpy
 from pathlib import Path
-from types import SimpleNamespace
 
 from release_kit_sandbox.local_runner import (
     ActionResult,
@@ -24,12 +22,6 @@ from release_kit_sandbox.local_runner import (
 ROOT = Path(__file__).resolve().parents[1]
 ACTIONS_DIR = ROOT / "actions"
 
-
-def load_main(action: str) -> SimpleNamespace:
-    """The names ``actions/<action>/main.py`` defines (run as a module, not as the script)."""
-    return SimpleNamespace(**runpy.run_path(str(ACTIONS_DIR / action / "main.py"),
-                                            run_name=f"entrypoint_{action.replace('-', '_')}"))
-
 __all__ = [
     "ACTIONS_DIR",
     "ROOT",
@@ -37,7 +29,6 @@ __all__ = [
     "Annotation",
     "StartedAction",
     "github_env",
-    "load_main",
     "parse_commands",
     "parse_file_command",
     "run_action",

@@ -224,6 +224,24 @@ def test_product_action_has_readme_and_branding(action_dir: Path) -> None:
     assert branding.get("icon") and branding.get("color")
 
 
+MAIN_PY_LINES = 80
+
+
+@pytest.mark.parametrize(
+    "action_dir", [p for p in action_dirs() if is_product_action(p)],
+    ids=lambda p: p.name if isinstance(p, Path) else str(p),
+)
+def test_entrypoint_is_its_inputs_model_and_one_call(action_dir: Path) -> None:
+    """main.py names the inputs model and the library function that runs the action; the
+    orchestration lives in an importable module (the tests import it)."""
+    main = action_dir / "main.py"
+    lines = main.read_text(encoding="utf-8").splitlines()
+    assert len(lines) <= MAIN_PY_LINES, f"{action_dir.name}/main.py has {len(lines)} lines"
+    model = inputs_model(action_dir)
+    assert model.__module__.startswith("release_kit."), (
+        f"{action_dir.name}'s inputs model must live in the library, not in main.py")
+
+
 # Heavy libraries an entrypoint may load only when its inputs show it needs them (an entrypoint
 # imports only what it uses; everything else is imported lazily by the code path that needs it).
 HEAVY_NEEDS = {
