@@ -3,7 +3,7 @@
 # dev extras; later runs reinstall only when pyproject.toml changed (stamp file in .venv).
 #
 #   make test      lint, then the whole test suite (what CI runs)
-#   make lint      ruff, mypy, zizmor, check-jsonschema, hadolint
+#   make lint      ruff, mypy, import-linter, zizmor, check-jsonschema, hadolint
 #   make bench     every tests/bench/bench_*.py, figures printed as "name: value unit"
 #   make rehearse  the whole release process of two services in the sandbox (FAIL=staging shows
 #                  the failure path); writes rehearsal-report.md
@@ -53,6 +53,8 @@ pytest: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check shared sandbox actions tests
 	$(BIN)/mypy shared/release_kit sandbox/release_kit_sandbox
+	@# .importlinter: the layers of the product, the sandbox apart from it, no cycles
+	$(BIN)/lint-imports --no-cache --no-logo
 	@# actions/<name>/main.py are scripts in folders with hyphens: every one is a module named
 	@# "main", so mypy checks them one at a time (the shared library is cached after the first).
 	@for main in $(ACTION_MAINS); do echo "mypy $$main"; $(BIN)/mypy "$$main"; done

@@ -24,13 +24,43 @@ from __future__ import annotations
 
 import json
 import re
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable, Sequence
+from typing import Any, Protocol
 
-from release_kit_sandbox.github.faults import Fault, FaultSpecError
-from release_kit_sandbox.github.webhooks import NAME, Failure, WebhookSpecError
+from release_kit_sandbox.github.faults import Fault, Faults, FaultSpecError
+from release_kit_sandbox.github.state import GitHubState
+from release_kit_sandbox.github.webhooks import NAME, Failure, Webhooks, WebhookSpecError
 
-if TYPE_CHECKING:
-    from release_kit_sandbox.github.server import GitHubEmulator
+
+class Logged(Protocol):
+    """A row of the request log (``server.RequestRecord``)."""
+
+    @property
+    def seq(self) -> int: ...
+
+    def to_json(self, bodies: bool = False) -> dict[str, Any]: ...
+
+
+class GitHubEmulator(Protocol):
+    """What this API reads and changes of the emulator (``server.GitHubEmulator``, which calls
+    :func:`serve` with itself: the server knows its control API, not the other way round)."""
+
+    state: GitHubState
+    faults: Faults
+    webhooks: Webhooks
+
+    @property
+    def requests(self) -> Sequence[Logged]: ...
+
+    def add_fault(self, fault: Fault) -> Fault: ...
+
+    def clear_faults(self) -> None: ...
+
+    def clear_requests(self) -> None: ...
+
+    def set_collaborators(self, repo: str, logins: Iterable[str] | None) -> None: ...
+
+    def collaborators(self, repo: str) -> list[str] | None: ...
 
 PREFIX = "/_sandbox"
 _COLLABORATORS = re.compile(r"^/_sandbox/repos/(?P<owner>[^/]+)/(?P<repo>[^/]+)/collaborators$")

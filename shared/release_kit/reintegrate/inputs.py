@@ -8,8 +8,8 @@ from pydantic import field_validator, model_validator
 
 from release_kit.action import Bool, Lines
 from release_kit.errors import InputError
-from release_kit.git.refnames import ref_name_problem
 from release_kit.github.inputs import GitHubAuthInputs
+from release_kit.refnames import ref_name_problem
 from release_kit.reintegration.branching import prefix_problem
 from release_kit.reintegration.content import DEFAULT_BODY, DEFAULT_TITLE, check_templates
 

@@ -18,8 +18,8 @@ import json
 
 from release_kit.action import Runtime, commands
 from release_kit.errors import InputError, ReleaseKitError
-from release_kit.git.refnames import ref_name_problem
 from release_kit.github.reintegration import ReintegrationRepo
+from release_kit.refnames import ref_name_problem
 from release_kit.reintegrate.inputs import ReintegrateInputs
 from release_kit.reintegrate.steps import Options, Target, sync_target
 from release_kit.reintegration.branching import intermediate_branch

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from release_kit.git.refnames import prefix_problem as ref_prefix_problem
+from release_kit.refnames import prefix_problem as ref_prefix_problem
 from release_kit.reintegration.model import Comparison
 
 BranchAction = Literal["create", "fast-forward", "merge-source", "keep"]
