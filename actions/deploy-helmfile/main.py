@@ -7,7 +7,7 @@ explain the failure, write outputs. The model of action.yml and that orchestrati
 :mod:`release_kit.deploy`.
 """
 
-from release_kit.action import run
+from release_kit.action.runner import run
 from release_kit.deploy import DeployInputs, deploy_helmfile
 
 if __name__ == "__main__":

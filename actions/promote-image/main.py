@@ -6,7 +6,7 @@ against the commit being released, apply unless dry-run, write outputs. The mode
 action.yml and that orchestration are :mod:`release_kit.promote`.
 """
 
-from release_kit.action import run
+from release_kit.action.runner import run
 from release_kit.promote import PromoteInputs, promote_image
 
 if __name__ == "__main__":

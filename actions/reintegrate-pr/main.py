@@ -14,7 +14,7 @@ into one or more downstream branches.
 The model of action.yml and that orchestration are :mod:`release_kit.reintegrate`.
 """
 
-from release_kit.action import run
+from release_kit.action.runner import run
 from release_kit.reintegrate import ReintegrateInputs, reintegrate_pr
 
 if __name__ == "__main__":

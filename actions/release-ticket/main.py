@@ -17,7 +17,7 @@ the dedupe keys of the posts are kept in the ticket's ledger. A post that fails 
 The model of action.yml and that orchestration are :mod:`release_kit.ticketing`.
 """
 
-from release_kit.action import run
+from release_kit.action.runner import run
 from release_kit.ticketing import TicketInputs, release_ticket
 
 if __name__ == "__main__":

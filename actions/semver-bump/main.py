@@ -5,7 +5,7 @@ release, tags, package versions), ``preview`` (what a pull request would release
 on it) or ``publish`` (a release made by ``release``, once production runs it).
 """
 
-from release_kit.action import run
+from release_kit.action.runner import run
 from release_kit.release import semver_bump
 from release_kit.release.inputs import SemverBumpInputs
 

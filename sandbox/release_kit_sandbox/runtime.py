@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import urllib.request
 from typing import Any
 
@@ -39,8 +40,6 @@ class Sandbox:
     def start(self) -> Sandbox:
         self.github.start()
         if self._aws_enabled and self._moto is None:
-            import logging  # noqa: PLC0415
-
             from moto.server import ThreadedMotoServer  # noqa: PLC0415 - heavy import
 
             logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request access log

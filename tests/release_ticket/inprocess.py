@@ -15,10 +15,11 @@ import os
 from pathlib import Path
 from unittest import mock
 
-from release_kit.action import Context, Outputs, Runtime, Summary
+from release_kit.action.context import Context
 from release_kit.action.inputs import env_name
 from release_kit.action.metadata import ActionMetadata
-from release_kit.action.runner import run
+from release_kit.action.outputs import Outputs, Summary
+from release_kit.action.runner import Runtime, run
 from release_kit.ticketing import TicketInputs, release_ticket
 from tests.harness import ACTIONS_DIR, ActionResult, parse_commands, parse_file_command
 

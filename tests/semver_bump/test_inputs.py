@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from release_kit.action import Context
+from release_kit.action.context import Context
 from release_kit.changelog import CONVENTIONAL_SECTIONS, DEFAULT_SECTIONS
 from release_kit.errors import InputError
 from release_kit.release.inputs import SemverBumpInputs

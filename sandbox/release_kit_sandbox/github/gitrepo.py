@@ -77,7 +77,7 @@ def _iso(ts: int) -> str:
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _parse_identity(line: str) -> Identity:
+def parse_identity(line: str) -> Identity:
     # "Name <email> 1700000000 +0000"
     name_email, _, rest = line.rpartition(">")
     name, _, email = name_email.partition("<")
@@ -342,9 +342,9 @@ class GitRepo:
             elif key == "parent":
                 parents.append(value)
             elif key == "author":
-                author = _parse_identity(value)
+                author = parse_identity(value)
             elif key == "committer":
-                committer = _parse_identity(value)
+                committer = parse_identity(value)
         return CommitInfo(sha, tree, tuple(parents), author, committer, message.rstrip("\n"))
 
     def tag_info(self, sha: str) -> dict[str, str]:

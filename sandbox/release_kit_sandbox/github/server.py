@@ -279,6 +279,7 @@ class GitHubEmulator:
         ``installations`` maps an account (owner) login to an installation id; tokens minted by
         ``POST /app/installations/{id}/access_tokens`` reach that account's repositories only.
         """
+        # cryptography: only a test that registers a GitHub App
         from cryptography.hazmat.primitives import serialization  # noqa: PLC0415
 
         pem = private_key_pem.encode() if isinstance(private_key_pem, str) else private_key_pem

@@ -26,8 +26,9 @@ def deployment_store(inputs: DeployInputs, ctx: Context) -> DeploymentStore | No
     if not inputs.github_deployment:
         return None
     # requests: only a run that records deployments pays for the GitHub client
+    # requests: only a run that records deployments
     from release_kit.github.client import connect  # noqa: PLC0415
-    from release_kit.github.deployments import DeploymentStore  # noqa: PLC0415
+    from release_kit.github.deployments import DeploymentStore  # noqa: PLC0415 - as connect
 
     repository = ctx.require_repository()
     return DeploymentStore(connect(inputs.github_token.get_secret_value() or None,

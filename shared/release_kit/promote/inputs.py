@@ -8,7 +8,8 @@ from collections.abc import Callable
 
 from pydantic import field_validator
 
-from release_kit.action import ActionInputs, Bool, Context, Lines
+from release_kit.action.context import Context
+from release_kit.action.inputs import ActionInputs, Bool, Lines
 from release_kit.aws import validate_role_arn
 from release_kit.errors import InputError
 from release_kit.registry.auth import Credentials

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from collections import Counter
 
-from release_kit.action import Context, Runtime, commands
+from release_kit.action import commands
+from release_kit.action.context import Context
+from release_kit.action.runner import Runtime
 from release_kit.aws import session_name
 from release_kit.errors import InputError
 from release_kit.promote.inputs import PromoteInputs

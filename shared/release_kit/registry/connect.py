@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from release_kit.registry import auth, oci
+from release_kit.registry.ecr import open_repository
 from release_kit.registry.promotion import Repository
 from release_kit.registry.references import AnyLocation, Location
 
@@ -51,7 +52,6 @@ def open_pair(source: Side, target: Side,
 
 def _open(side: Side, session_name: str, *, push: bool) -> Repository:
     if isinstance(side.location, Location):
-        from release_kit.registry.ecr import open_repository  # noqa: PLC0415 - boto3: ECR only
 
         return open_repository(side.location, side.role_to_assume, session_name)
     credentials = side.credentials or auth.from_docker_config(side.location.registry)

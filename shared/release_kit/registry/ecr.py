@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import IO, Any
 
 from release_kit import aws
+from release_kit.action import commands
 from release_kit.aws import aws_errors
 from release_kit.errors import ConflictError, ExternalServiceError, NotFoundError, ReleaseKitError
 from release_kit.registry import blobs as blob_copy
@@ -115,8 +116,6 @@ class Repository:
                 hint="Only Docker v2 / OCI manifests and indexes can be promoted.") from None
         reported = (image.get("imageId") or {}).get("imageDigest")
         if reported and reported != manifest.digest:
-            from release_kit.action import commands  # noqa: PLC0415 - see aws.assume_role_chain
-
             commands.warning(
                 f"ECR reported digest {reported} for {what}, but the sha256 of its bytes is "
                 f"{manifest.digest}; using the latter.", title="Digest mismatch")

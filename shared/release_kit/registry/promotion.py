@@ -16,6 +16,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from release_kit.action import commands
 from release_kit.registry import blobs as blob_copy
 from release_kit.registry.manifests import Blob, Manifest
 from release_kit.registry.plan import (
@@ -160,8 +161,6 @@ def lacking_attachments(target: Repository, found: list[Attachment]) -> list[Att
         if current is None:
             lacking.append(attachment)
         elif current != attachment.manifest.digest:
-            from release_kit.action import commands  # noqa: PLC0415 - as in ecr._manifest
-
             commands.warning(
                 f"Tag {attachment.tag} in {target.location.describe()} already points at "
                 f"{current}, not at the source's {attachment.manifest.digest}; it was left as "

@@ -27,7 +27,7 @@ def template_values(version: str, *, sha: str, ref_name: str) -> dict[str, str |
     """
     values: dict[str, str | None] = dict.fromkeys(FIELDS)
     if version:
-        import semver  # noqa: PLC0415
+        import semver  # noqa: PLC0415 - only a {version} template needs semver
 
         text = version[1:] if version[:1] in {"v", "V"} else version
         try:

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import json
 
-from release_kit.action import Runtime, commands
+from release_kit.action import commands
+from release_kit.action.runner import Runtime
 from release_kit.errors import InputError, ReleaseKitError
 from release_kit.github.reintegration import ReintegrationRepo
 from release_kit.refnames import ref_name_problem

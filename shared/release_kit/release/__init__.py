@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from release_kit.action import Runtime
+    from release_kit.action.runner import Runtime
     from release_kit.release.inputs import SemverBumpInputs
     from release_kit.release.settings import Settings
 
@@ -29,14 +29,15 @@ def operate(settings: Settings, rt: Runtime) -> None:
     """Run the operation ``settings`` names (each module imported only when it runs: this
     package is imported by the CLI's early start, before the inputs are parsed)."""
     if settings.operation == "preview":
+        # each operation's imports only when it runs
         from release_kit.release.preview import preview  # noqa: PLC0415
 
         preview(settings, rt)
     elif settings.operation == "publish":
-        from release_kit.release.publish import publish  # noqa: PLC0415
+        from release_kit.release.publish import publish  # noqa: PLC0415 - as preview
 
         publish(settings, rt)
     else:
-        from release_kit.release.run import release  # noqa: PLC0415
+        from release_kit.release.run import release  # noqa: PLC0415 - as preview
 
         release(settings, rt)

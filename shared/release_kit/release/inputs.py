@@ -11,7 +11,8 @@ from typing import Literal, Self
 
 from pydantic import SecretStr, field_validator, model_validator
 
-from release_kit.action import ActionInputs, Bool, Context, Lines
+from release_kit.action.context import Context
+from release_kit.action.inputs import ActionInputs, Bool, Lines
 from release_kit.changelog import (
     CONVENTIONAL_SECTIONS,
     DEFAULT_SECTIONS,

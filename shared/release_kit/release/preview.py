@@ -14,7 +14,8 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from release_kit.action import Runtime, commands
+from release_kit.action import commands
+from release_kit.action.runner import Runtime
 from release_kit.changelog import Changelog
 from release_kit.errors import InputError, PermissionDeniedError, ReleaseKitError
 from release_kit.markers import marker
@@ -178,6 +179,7 @@ def comment(settings: Settings, release: Release, number: int, text: str) -> str
     """Keep the PR's one preview comment up to date; its URL ("" when none was written)."""
     if settings.dry_run:
         return ""
+    # requests: a dry run never talks to GitHub
     from release_kit.github.issues import Issues  # noqa: PLC0415
 
     issues = Issues(release.github().api, release.repository)

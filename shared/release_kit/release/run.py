@@ -16,7 +16,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from release_kit.action import Runtime, commands
+from release_kit.action import commands
+from release_kit.action.runner import Runtime
 from release_kit.changelog import Changelog, compare_url
 from release_kit.errors import InputError
 from release_kit.git import GitHistory
@@ -33,7 +34,7 @@ from release_kit.versioning.changes import (
     why_not_labels,
 )
 from release_kit.versioning.commits import Commit
-from release_kit.versioning.plan import UNCHANGED, ReleasePlan, Tally, decide, headline
+from release_kit.versioning.plan import TAG_EXISTS, UNCHANGED, ReleasePlan, Tally, decide, headline
 from release_kit.versioning.tags import (
     TagFormat,
     TaggedVersion,
@@ -102,7 +103,7 @@ class Release:
     def github(self) -> GitHubRepository:
         if self._github is None:
             from release_kit.github import connect  # noqa: PLC0415 - only when GitHub is used
-            from release_kit.github.releases import GitHubRepository  # noqa: PLC0415
+            from release_kit.github.releases import GitHubRepository  # noqa: PLC0415 - as connect
 
             if not self.repository:
                 self.context.require_repository()  # explains how to set it
@@ -240,6 +241,7 @@ class Release:
         if (len(plans) != 1 or plan.skipped != UNCHANGED or plan.previous is None
                 or not (self.settings.writes and self.settings.draft_release)):
             return None
+        # requests: a dry run never talks to GitHub
         from release_kit.github.releases import made_by_release_kit  # noqa: PLC0415
 
         tag = plan.previous.tag
@@ -276,8 +278,8 @@ class Release:
         return [self.write(p, by_path.get(p.path)) if p.releases else p for p in plans]
 
     def write(self, plan: ReleasePlan, package: Package | None) -> ReleasePlan:
+        # requests: as made_by_release_kit
         from release_kit.github.releases import Outcome  # noqa: PLC0415
-        from release_kit.versioning.plan import TAG_EXISTS  # noqa: PLC0415
 
         sha = self.head
         if package is not None and self.settings.update_pyproject:
@@ -298,6 +300,7 @@ class Release:
 
     def draft(self, plan: ReleasePlan, changelog: str) -> dict[str, Any] | None:
         """Create or update the branch's single draft release (skipped when nothing changed)."""
+        # requests: as made_by_release_kit
         from release_kit.github.releases import DraftRelease  # noqa: PLC0415
 
         if not plan.releases:

@@ -9,7 +9,8 @@ from typing import Annotated, Literal, Self
 from pydantic import BeforeValidator, SecretStr, field_validator, model_validator
 
 from release_kit import templates
-from release_kit.action import Bool, Lines, Runtime
+from release_kit.action.inputs import Bool, Lines
+from release_kit.action.runner import Runtime
 from release_kit.chat import Notifier, Webhook, check_url, timeout_of
 from release_kit.errors import InputError
 from release_kit.github.inputs import GitHubAuthInputs

@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from release_kit import templates
-from release_kit.action import Runtime, commands
+from release_kit.action import commands
+from release_kit.action.runner import Runtime
 from release_kit.chat import timeout_of
 from release_kit.errors import InputError, NotFoundError, PermissionDeniedError, ReleaseKitError
 from release_kit.github.rest import API_CALLS, AmbiguousWrite

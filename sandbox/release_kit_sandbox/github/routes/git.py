@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from release_kit_sandbox.github import render
-from release_kit_sandbox.github.gitrepo import GitError
+from release_kit_sandbox.github.gitrepo import GitError, parse_identity
 from release_kit_sandbox.github.http import (
     ApiError,
     Request,
@@ -144,9 +144,7 @@ def _tag_json(state: GitHubState, repo: Repo, sha: str) -> Any:
     info = repo.git.tag_info(sha)
     api, _ = render.repo_urls(state, repo)
     tagger = info.get("tagger", "sandbox <sandbox@localhost> 0 +0000")
-    from release_kit_sandbox.github.gitrepo import _parse_identity  # noqa: PLC0415
-
-    who = _parse_identity(tagger)
+    who = parse_identity(tagger)
     kind = info.get("type", "commit")
     return {
         "node_id": render.node_id("Tag", sha),
