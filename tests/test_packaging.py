@@ -61,7 +61,7 @@ def test_the_cli_lists_the_sandbox_tools_where_the_sandbox_is_installed() -> Non
     tools = cli.available_tools()
     assert tools["sandbox"] == "release_kit_sandbox.cli:main"
     assert tools["rehearse"] == "release_kit_sandbox.rehearsal:main"
-    assert tools["eks-token"] == "release_kit.eks.token:main"
+    assert tools["eks-token"] == "release_kit.eks.token:eks_token"
 
 
 def test_without_the_sandbox_the_cli_lists_only_the_products_tools(

@@ -31,7 +31,7 @@ EARLY: dict[str, str] = {
 
 # The product's own tools: name -> "module:function" taking argv and returning an exit code.
 TOOLS: dict[str, str] = {
-    "eks-token": "release_kit.eks.token:main",
+    "eks-token": "release_kit.eks.token:eks_token",
 }
 # Where other distributions register theirs (name = "module:function", the same contract).
 TOOLS_GROUP = "release_kit.tools"
@@ -86,7 +86,7 @@ def _main(argv: Sequence[str] | None) -> int:
         print(f"release-kit: {exc}", file=sys.stderr)
         return 2
     if folder is not None:
-        return run_action(folder, rest)
+        return run_entrypoint(folder, rest)
     tools = available_tools()
     if command in tools:
         return int(load(tools[command])(rest))
@@ -94,7 +94,7 @@ def _main(argv: Sequence[str] | None) -> int:
     return 2
 
 
-def run_action(folder: Path, argv: Sequence[str]) -> int:
+def run_entrypoint(folder: Path, argv: Sequence[str]) -> int:
     """Run ``folder/main.py`` as the script it is, with ``argv`` as its arguments."""
     if folder.name in EARLY:
         load(EARLY[folder.name])(argv, os.environ)

@@ -32,7 +32,7 @@ from tests.promote_image.blobserver import BlobServer  # noqa: E402
 from tests.promote_image.images import image, push, upload_blob  # noqa: E402
 
 from release_kit.registry import promotion  # noqa: E402
-from release_kit.registry.ecr import Repository, open_repository  # noqa: E402
+from release_kit.registry.ecr import EcrRepository, open_repository  # noqa: E402
 from release_kit.registry.references import ImageRef, Location  # noqa: E402
 from release_kit.registry.tags import MovePolicy  # noqa: E402
 
@@ -65,7 +65,7 @@ def same_registry() -> None:
         push(client, "acme/web", img, "sha-abc", blobs=False)
         for run in ("first", "rerun"):
             repo = open_repository(Location("acme/web", REGION))
-            plan = promotion.plan(repo, repo, ImageRef(tag="sha-abc"), ["1.4.0", "1.4", "1"],
+            plan = promotion.plan_promotion(repo, repo, ImageRef(tag="sha-abc"), ["1.4.0", "1.4", "1"],
                                   MovePolicy.parse(["latest"]))
             result = promotion.apply(plan, repo, repo)
             calls = sum(repo.calls.values())
@@ -105,9 +105,9 @@ def cross_account() -> None:
         for digest in digests[:11]:  # config + 10 layers present: 10 of 12 layers
             upload_blob(target_client, "acme/web", img.blobs[digest])
 
-        source = Repository(source_client, Location("acme/web", REGION))
-        target = Repository(target_client, Location("acme/web", REGION, TARGET_ACCOUNT))
-        plan = promotion.plan(source, target, ImageRef(tag="sha-abc"), ["1.4.0"],
+        source = EcrRepository(source_client, Location("acme/web", REGION))
+        target = EcrRepository(target_client, Location("acme/web", REGION, TARGET_ACCOUNT))
+        plan = promotion.plan_promotion(source, target, ImageRef(tag="sha-abc"), ["1.4.0"],
                               MovePolicy.parse([]))
         result = promotion.apply(plan, source, target)
         print(f"cross_account.blobs_copied: {len(server.fetched)} blobs "

@@ -165,11 +165,11 @@ def step(sandbox: Sandbox, tmp_path: Path) -> Any:
 
 def labels_in_ecr(ecr: Any, tag: str) -> dict[str, str]:
     """The labels of the image under ``tag``, read straight from moto (manifest, config)."""
-    from release_kit.registry.ecr import Repository
+    from release_kit.registry.ecr import EcrRepository
     from release_kit.registry.provenance import read_labels
     from release_kit.registry.references import ImageRef, Location
 
-    repo = Repository(ecr, Location("web", "us-east-1", ACCOUNT))
+    repo = EcrRepository(ecr, Location("web", "us-east-1", ACCOUNT))
     manifest = repo.get_manifest(ImageRef(tag=tag))
     assert manifest is not None
     [found] = read_labels(repo, manifest)

@@ -41,7 +41,7 @@ class Logged(Protocol):
     def to_json(self, bodies: bool = False) -> dict[str, Any]: ...
 
 
-class GitHubEmulator(Protocol):
+class ControlledEmulator(Protocol):
     """What this API reads and changes of the emulator (``server.GitHubEmulator``, which calls
     :func:`serve` with itself: the server knows its control API, not the other way round)."""
 
@@ -106,7 +106,7 @@ def _flag(query: dict[str, list[str]], name: str) -> bool:
     return value in {"1", "true", "yes"}
 
 
-def serve(emu: GitHubEmulator, method: str, path: str, query: dict[str, list[str]],
+def serve(emu: ControlledEmulator, method: str, path: str, query: dict[str, list[str]],
           body: bytes, *, headers: dict[str, str] | None = None) -> Answer:
     """Answer one control request (``path`` starts with ``/_sandbox``)."""
     try:
@@ -117,7 +117,7 @@ def serve(emu: GitHubEmulator, method: str, path: str, query: dict[str, list[str
         return _answer(refused.status, {"message": refused.message})
 
 
-def _webhooks(emu: GitHubEmulator, method: str, path: str, body: bytes,
+def _webhooks(emu: ControlledEmulator, method: str, path: str, body: bytes,
               headers: dict[str, str]) -> Answer:
     hooks = emu.webhooks
     if path == PREFIX + "/webhooks":
@@ -152,7 +152,7 @@ def _webhooks(emu: GitHubEmulator, method: str, path: str, body: bytes,
     raise _Refused(405, f"use POST, GET or DELETE on /_sandbox/webhooks/{name}")
 
 
-def _route(emu: GitHubEmulator, method: str, path: str, query: dict[str, list[str]],
+def _route(emu: ControlledEmulator, method: str, path: str, query: dict[str, list[str]],
            body: bytes) -> Answer:
     if path == PREFIX + "/faults":
         if method == "GET":
@@ -213,7 +213,7 @@ def _route(emu: GitHubEmulator, method: str, path: str, query: dict[str, list[st
     raise _Refused(404, f"no sandbox control endpoint {method} {path}")
 
 
-def _add_user(emu: GitHubEmulator, data: dict[str, Any]) -> dict[str, Any]:
+def _add_user(emu: ControlledEmulator, data: dict[str, Any]) -> dict[str, Any]:
     unknown = sorted(set(data) - {"login", "name", "email", "type"})
     if unknown:
         raise _Refused(422, f"unknown field(s) {', '.join(unknown)}; known: email, login, "

@@ -21,7 +21,7 @@ _SHA = re.compile(r"^\^?[0-9a-f]{40}$")
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 
 
-class GitError(RuntimeError):
+class GitCommandError(RuntimeError):
     """A git command failed; ``returncode`` and ``stderr`` tell why."""
 
     def __init__(self, argv: list[str], returncode: int, stderr: str) -> None:
@@ -141,7 +141,7 @@ class GitRepo:
             check=False,
         )
         if proc.returncode not in ok:
-            raise GitError(list(args), proc.returncode, proc.stderr.decode(errors="replace"))
+            raise GitCommandError(list(args), proc.returncode, proc.stderr.decode(errors="replace"))
         return proc.returncode, proc.stdout
 
     def out(self, *args: str, input: bytes | None = None, env: dict[str, str] | None = None) -> str:

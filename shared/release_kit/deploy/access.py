@@ -46,8 +46,9 @@ def cluster_access(inputs: DeployInputs, job: Job, ctx: Context,
             return get_token(current, cluster.name, cluster.region)
 
         cache = TokenCache(tmp / "eks-token.json", cluster.name, mint)
-        path = kubeconfig.write(kubeconfig.render(cluster, inputs.role_arns, name, job.namespace,
-                                                  token_cache=cache.path), str(tmp))
+        text = kubeconfig.render_kubeconfig(cluster, inputs.role_arns, name, job.namespace,
+                                            token_cache=cache.path)
+        path = kubeconfig.write(text, str(tmp))
         commands.info(f"endpoint {cluster.endpoint}; kubeconfig {path} (exec: release-kit "
                       "eks-token, serving the token this process minted and masked)")
 

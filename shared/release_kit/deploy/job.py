@@ -15,12 +15,12 @@ from release_kit.deploy.inputs import DeployInputs
 from release_kit.environments.bookkeeping import Requester
 from release_kit.environments.kinds import Environment, classify
 from release_kit.environments.naming import namespace_for
-from release_kit.environments.plan import PullRequest
+from release_kit.environments.plan import LabelledPullRequest
 from release_kit.environments.triggers import check_trigger
 from release_kit.errors import InputError
 from release_kit.helmfile.argv import Operation
 from release_kit.kube.config import read_kubeconfig
-from release_kit.templates import render
+from release_kit.templates import render_template
 
 OPERATIONS = {"deploy": Operation.APPLY, "destroy": Operation.DESTROY, "diff": Operation.DIFF}
 
@@ -41,7 +41,7 @@ class Job:
 
 def requester(ctx: Context) -> Requester:
     """The ref and commit being deployed: a PR's head, else the pushed branch or tag."""
-    pr = PullRequest.from_event(ctx.event_name, ctx.event)
+    pr = LabelledPullRequest.from_event(ctx.event_name, ctx.event)
     if pr is not None and pr.head_ref:
         return Requester(pr.head_ref, pr.head_sha or ctx.sha, pr.number or None)
     return Requester(ctx.head_ref or ctx.ref_name, ctx.sha)
@@ -86,7 +86,7 @@ def prepare(inputs: DeployInputs, ctx: Context) -> Job:
     namespace = namespace_for(environment, who.ref, inputs.namespace)
     template_url = ""
     if inputs.url:
-        template_url = render(inputs.url, {
+        template_url = render_template(inputs.url, {
             "namespace": namespace, "environment": environment.name, "branch": who.ref,
             "sha": who.sha, "sha7": who.sha[:7], "pr": who.pull_request or "",
         }, "url")

@@ -29,7 +29,7 @@ from release_kit.environments.bookkeeping import (
     destroy_decision,
 )
 from release_kit.environments.namespaces import Admission, admit, marks, removal
-from release_kit.environments.plan import PullRequest, assumed_active, plan
+from release_kit.environments.plan import LabelledPullRequest, assumed_active, plan_environments
 from release_kit.environments.triggers import check_trigger
 from release_kit.environments.urls import choose_url
 from release_kit.errors import ExternalServiceError, ReleaseKitError
@@ -42,7 +42,7 @@ from release_kit.text import markdown_table
 def deploy_helmfile(inputs: DeployInputs, rt: Runtime) -> None:
     """The action: ``plan``, or one deploy, destroy or diff of an environment."""
     if inputs.operation == "plan":
-        plan_environments(inputs, rt)
+        plan_operation(inputs, rt)
         return
     job = prepare(inputs, rt.context)
     helmfile_runner.find_helmfile()  # before any write: no deployment left behind without it
@@ -83,7 +83,7 @@ class HelmfileRun:
     invocation: Invocation
     rt: Runtime
 
-    def helmfile(self) -> helmfile_runner.Outcome:
+    def helmfile(self) -> helmfile_runner.HelmfileOutcome:
         return helmfile_runner.run_invocation(self.invocation, self.access.kubeconfig,
                                               self.inputs.timeout)
 
@@ -232,10 +232,10 @@ class HelmfileRun:
         return choice.url
 
 
-def plan_environments(inputs: DeployInputs, rt: Runtime) -> None:
+def plan_operation(inputs: DeployInputs, rt: Runtime) -> None:
     """``plan``: which environments this pull request event deploys and destroys."""
     mapping = inputs.labels
-    pr = PullRequest.from_event(rt.context.event_name, rt.context.event)
+    pr = LabelledPullRequest.from_event(rt.context.event_name, rt.context.event)
     check_trigger(rt.context.event_name, rt.context.event, rt.context.repository,
                   "The label controller (plan)")
     store = deployment_store(inputs, rt.context) if pr else None
@@ -245,7 +245,7 @@ def plan_environments(inputs: DeployInputs, rt: Runtime) -> None:
         active = active_environments(store.find(ref=pr.head_ref), pr.head_ref)
     else:
         active = assumed_active(pr, mapping)
-    result = plan(pr, mapping, active)
+    result = plan_environments(pr, mapping, active)
     rt.outputs.update({"deploy-environments": result.deploy,
                        "destroy-environments": result.destroy})
     rows = [[env, label, "deploy" if env in result.deploy else

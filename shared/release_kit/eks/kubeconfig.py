@@ -49,7 +49,7 @@ def plugin_command() -> list[str]:
     return [sys.executable, "-m", "release_kit"]
 
 
-def render(cluster: Cluster, role_arns: Sequence[str], session_name: str,
+def render_kubeconfig(cluster: Cluster, role_arns: Sequence[str], session_name: str,
            namespace: str = "", token_cache: Path | None = None) -> dict[str, Any]:
     """The kubeconfig document (pure; no secrets in it)."""
     command, *prefix = plugin_command()

@@ -207,7 +207,7 @@ def plugin_args(
     return args
 
 
-def main(argv: Sequence[str]) -> int:
+def eks_token(argv: Sequence[str]) -> int:
     """``release-kit eks-token``: print an ExecCredential on stdout (nothing else goes there)."""
     parser = argparse.ArgumentParser(
         prog="release-kit eks-token",

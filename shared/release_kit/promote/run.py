@@ -27,10 +27,10 @@ def promote_image(inputs: PromoteInputs, rt: Runtime) -> None:
     tags = inputs.target_tags(rt.context)
     ref = ImageRef.parse(inputs.source, "source")
     policy = MovePolicy.parse(inputs.allow_move)
-    source, target = connect(inputs, rt.context)
+    source, target = open_repositories(inputs, rt.context)
 
     with commands.group(f"Plan: {inputs.repository}:{ref} -> {', '.join(tags)}"):
-        plan = promotion.plan(source, target, ref, tags, policy)
+        plan = promotion.plan_promotion(source, target, ref, tags, policy)
         for change in plan.changes:
             commands.info(f"{change.tag}: {change.action}")
         if plan.blobs or plan.children or plan.attachments:
@@ -41,7 +41,7 @@ def promote_image(inputs: PromoteInputs, rt: Runtime) -> None:
 
     if inputs.dry_run:
         commands.notice("Dry run: nothing was written.", title="promote-image")
-        result = promotion.Result(plan, changes=list(plan.changes))
+        result = promotion.PromotionResult(plan, changes=list(plan.changes))
     else:
         result = promotion.apply(plan, source, target)
 
@@ -54,11 +54,11 @@ def promote_image(inputs: PromoteInputs, rt: Runtime) -> None:
         "bytes-copied": result.bytes_copied,
         "revision": checked.revision if checked else "",
     })
-    rt.summary.write(summary(inputs, result, checked))
+    rt.summary.write(promotion_summary(inputs, result, checked))
 
 
-def connect(inputs: PromoteInputs, context: Context) -> tuple[promotion.Repository,
-                                                      promotion.Repository]:
+def open_repositories(inputs: PromoteInputs, context: Context) -> tuple[promotion.ImageRepository,
+                                                      promotion.ImageRepository]:
     """The source and target repositories, each with its side's credentials."""
     def name(side: str) -> str:
         return session_name(context.repository or "release-kit", context.run_id, side)
@@ -69,7 +69,7 @@ def connect(inputs: PromoteInputs, context: Context) -> tuple[promotion.Reposito
     return open_pair(source, target, name)
 
 
-def verify_revision(inputs: PromoteInputs, context: Context, source: promotion.Repository,
+def verify_revision(inputs: PromoteInputs, context: Context, source: promotion.ImageRepository,
                     plan: promotion.Promotion) -> provenance.RevisionCheck | None:
     """Read the revision label of every platform of the promoted manifest and refuse one
     built from another commit (before anything is written); None when not asked to check."""
@@ -98,7 +98,7 @@ def verify_revision(inputs: PromoteInputs, context: Context, source: promotion.R
     return checked
 
 
-def api_calls(*repositories: promotion.Repository) -> dict[str, Counter[str]]:
+def api_calls(*repositories: promotion.ImageRepository) -> dict[str, Counter[str]]:
     """Requests per API (ECR's, a registry's), each repository counted once."""
     totals: dict[str, Counter[str]] = {}
     for repository in {id(r): r for r in repositories}.values():
@@ -106,7 +106,7 @@ def api_calls(*repositories: promotion.Repository) -> dict[str, Counter[str]]:
     return totals
 
 
-def summary(inputs: PromoteInputs, result: promotion.Result,
+def promotion_summary(inputs: PromoteInputs, result: promotion.PromotionResult,
             checked: provenance.RevisionCheck | None = None) -> str:
     """The step summary: what was promoted where, tag -> digest -> action, bytes copied, and
     the revision the image was built from."""

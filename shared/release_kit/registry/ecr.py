@@ -31,7 +31,7 @@ _ABSENT = {"ImageNotFound", "ImageTagDoesNotMatchDigest"}
 _ALREADY_EXISTS = {"ImageAlreadyExistsException", "ImageTagAlreadyExistsException"}
 
 
-class Repository:
+class EcrRepository:
     """One ECR repository through one client."""
 
     api = "ECR API"
@@ -296,11 +296,11 @@ class Repository:
 
 def open_repository(
     location: Location, role_arn: str = "", session_name: str = "release-kit"
-) -> Repository:
+) -> EcrRepository:
     """A repository through the environment's credentials, or through ``role_arn`` assumed
     with them (session name from the repository and run id, for CloudTrail)."""
     session = aws.assume_role_chain(location.region, [role_arn] if role_arn else [], session_name)
-    return Repository(aws.client(session, "ecr", location.region), location)
+    return EcrRepository(aws.client(session, "ecr", location.region), location)
 
 
 def _raise_unexpected(failures: Iterable[dict[str, Any]], doing: str) -> None:

@@ -198,7 +198,7 @@ def _keep_headers(request: Any) -> Any:
     return request
 
 
-class Repository:
+class OciRepository:
     """One repository of an OCI distribution registry, through its registry's client."""
 
     api = "Registry API"
@@ -370,7 +370,7 @@ class Repository:
     def mount(self, digest: str, source: object) -> bool:
         """Mount the blob from ``source``'s repository when it is on this registry: no bytes
         move. False when it is elsewhere or the registry would not mount it."""
-        if not (isinstance(source, Repository) and source.client is self.client
+        if not (isinstance(source, OciRepository) and source.client is self.client
                 and source.location != self.location):
             return False
         doing = f"mounting blob {digest} from {source.location.repository}"

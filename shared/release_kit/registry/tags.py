@@ -63,7 +63,7 @@ def expand_tags(
         missing = [name for name in used if values.get(name) is None]
         if missing:
             raise _missing(template, missing[0], input_name)
-        tag = templates.render(template, values, input_name)
+        tag = templates.render_template(template, values, input_name)
         problem = tag_problem(tag)
         if problem:
             raise InputError(input_name, f"{template!r} expands to an invalid tag: {problem}.",

@@ -10,7 +10,7 @@ from release_kit.action.inputs import Bool, Lines
 from release_kit.errors import InputError
 from release_kit.github.inputs import GitHubAuthInputs
 from release_kit.refnames import ref_name_problem
-from release_kit.reintegration.branching import prefix_problem
+from release_kit.reintegration.branching import branch_prefix_problem
 from release_kit.reintegration.content import DEFAULT_BODY, DEFAULT_TITLE, check_templates
 
 
@@ -39,7 +39,7 @@ class ReintegrateInputs(GitHubAuthInputs):
     @field_validator("branch_prefix")
     @classmethod
     def _valid_prefix(cls, value: str) -> str:
-        problem = prefix_problem(value)
+        problem = branch_prefix_problem(value)
         if problem:
             raise ValueError(f"{value!r} cannot start a branch name: {problem}. "
                              "Use something like reintegrate/")

@@ -22,11 +22,11 @@ from release_kit.errors import InputError, ReleaseKitError
 from release_kit.github.reintegration import ReintegrationRepo
 from release_kit.refnames import ref_name_problem
 from release_kit.reintegrate.inputs import ReintegrateInputs
-from release_kit.reintegrate.steps import Options, Target, sync_target
+from release_kit.reintegrate.steps import Options, TargetBranch, sync_target
 from release_kit.reintegration.branching import intermediate_branch
 from release_kit.reintegration.mergeability import wait_budget
-from release_kit.reintegration.plan import Settings
-from release_kit.reintegration.report import Outcome, overview, summary
+from release_kit.reintegration.plan import PullRequestSettings
+from release_kit.reintegration.report import TargetReport, overview, target_summary
 
 # What an App token for the repository needs: the branch, the PR, labels, comments, the issue.
 PERMISSIONS = {"contents": "write", "pull_requests": "write", "issues": "write"}
@@ -40,23 +40,24 @@ def reintegrate_pr(inputs: ReintegrateInputs, rt: Runtime) -> None:
     targets = inputs.targets() or [hub.default_branch]
     source_sha = check_branches(hub, source, targets, inputs)
 
-    settings = Settings(inputs.title, inputs.body, tuple(inputs.labels), tuple(inputs.reviewers))
+    settings = PullRequestSettings(inputs.title, inputs.body, tuple(inputs.labels),
+                                   tuple(inputs.reviewers))
     options = Options(inputs.on_permission_denied, wait_budget(rt.environ),
                       fast_forward=inputs.fast_forward, app_auth=bool(inputs.app_id))
-    outcomes: list[Outcome] = []
+    outcomes: list[TargetReport] = []
     for index, target in enumerate(targets):
         head = intermediate_branch(inputs.branch_prefix, source, target if index else None)
-        job = Target(source, source_sha, target, head, settings, rt.context.server_url)
+        job = TargetBranch(source, source_sha, target, head, settings, rt.context.server_url)
         try:
             outcome = sync_target(hub, job, options)
         except ReleaseKitError as exc:
             if len(targets) == 1 or isinstance(exc, InputError):
                 raise  # one target: its error is the step's, as it always was
             commands.error(f"{target}: {exc}", title=f"Could not sync {target}: {exc.title}")
-            outcome = Outcome(source, target, head, 0, "", result="failed", error=str(exc))
+            outcome = TargetReport(source, target, head, 0, "", result="failed", error=str(exc))
         outcomes.append(outcome)
 
-    write_outputs(outcomes, rt)
+    write_reintegration_outputs(outcomes, rt)
     failed = [o.target for o in outcomes if o.result == "failed"]
     if failed:
         raise ReleaseKitError(f"{len(failed)} of {len(outcomes)} target branch(es) could not be "
@@ -65,7 +66,7 @@ def reintegrate_pr(inputs: ReintegrateInputs, rt: Runtime) -> None:
                                    "twice).", title="Reintegration incomplete")
 
 
-def write_outputs(outcomes: list[Outcome], rt: Runtime) -> None:
+def write_reintegration_outputs(outcomes: list[TargetReport], rt: Runtime) -> None:
     first = outcomes[0]
     rt.outputs.update({
         **first.outputs(),
@@ -77,7 +78,7 @@ def write_outputs(outcomes: list[Outcome], rt: Runtime) -> None:
     if len(outcomes) > 1:
         rt.summary.write(overview(outcomes))
     for outcome in outcomes:
-        rt.summary.write(summary(outcome))
+        rt.summary.write(target_summary(outcome))
 
 
 def check_branches(hub: ReintegrationRepo, source: str, targets: list[str],

@@ -29,9 +29,14 @@ from release_kit.reintegration.mergeability import (
     poll_mergeable,
 )
 from release_kit.reintegration.model import Pull
-from release_kit.reintegration.plan import Plan, Settings, plan_reintegration, up_to_date
+from release_kit.reintegration.plan import (
+    PullRequestSettings,
+    ReintegrationPlan,
+    plan_reintegration,
+    up_to_date,
+)
 from release_kit.reintegration.pulls import CONFLICTS_LABEL, conflict_label_change, pull_update
-from release_kit.reintegration.report import Outcome
+from release_kit.reintegration.report import TargetReport
 from release_kit.reintegration.reviewers import choose_reviewers
 
 OnPermissionDenied = Literal["fail", "issue"]
@@ -52,21 +57,21 @@ class Options:
 
 
 @dataclass(frozen=True)
-class Target:
+class TargetBranch:
     """One branch to bring the source into, and the inputs that shape its PR."""
 
     source: str
     source_sha: str
     target: str
     head: str  # the intermediate branch of this target
-    settings: Settings
+    settings: PullRequestSettings
     server_url: str
 
 
-def sync_target(hub: ReintegrationRepo, job: Target, options: Options) -> Outcome:
+def sync_target(hub: ReintegrationRepo, job: TargetBranch, options: Options) -> TargetReport:
     """Bring ``job.source`` into one target: nothing, a fast-forward, or a pull request."""
     compared = hub.compare(job.target, job.source)
-    outcome = Outcome(job.source, job.target, job.head, compared.ahead_by, compared.html_url)
+    outcome = TargetReport(job.source, job.target, job.head, compared.ahead_by, compared.html_url)
     if up_to_date(compared):
         outcome.result = "up-to-date"
         return outcome
@@ -87,7 +92,7 @@ def sync_target(hub: ReintegrationRepo, job: Target, options: Options) -> Outcom
     return outcome
 
 
-def fast_forward_target(hub: ReintegrationRepo, job: Target, outcome: Outcome,
+def fast_forward_target(hub: ReintegrationRepo, job: TargetBranch, outcome: TargetReport,
                         options: Options) -> bool:
     """Move the target to the source (refs API, never forced); False when GitHub refuses.
 
@@ -115,7 +120,8 @@ def fast_forward_target(hub: ReintegrationRepo, job: Target, outcome: Outcome,
     return True
 
 
-def reintegrate(hub: ReintegrationRepo, plan: Plan, outcome: Outcome, options: Options) -> None:
+def reintegrate(hub: ReintegrationRepo, plan: ReintegrationPlan, outcome: TargetReport,
+                options: Options) -> None:
     """Move the intermediate branch, then open or update the PR; ``outcome`` records it all."""
     merge_conflict = move_branch(hub, plan.branch, outcome)
     try:
@@ -137,7 +143,7 @@ def reintegrate(hub: ReintegrationRepo, plan: Plan, outcome: Outcome, options: O
     warn_if_ci_blocked(pull, outcome, options)
 
 
-def warn_if_ci_blocked(pull: Pull, outcome: Outcome, options: Options) -> None:
+def warn_if_ci_blocked(pull: Pull, outcome: TargetReport, options: Options) -> None:
     """Warn when GitHub will not start the PR's workflows for what this run did.
 
     GitHub starts no workflow for events made with the job's own GITHUB_TOKEN: the PR it
@@ -160,7 +166,7 @@ def warn_if_ci_blocked(pull: Pull, outcome: Outcome, options: Options) -> None:
         title="Pull request checks will not start")
 
 
-def clean_up_branch(hub: ReintegrationRepo, step: BranchStep, outcome: Outcome) -> None:
+def clean_up_branch(hub: ReintegrationRepo, step: BranchStep, outcome: TargetReport) -> None:
     """Delete the intermediate branch if this run created it and nothing else landed on it.
 
     A run that fails before its PR exists leaves nothing behind; a branch someone pushed to
@@ -174,7 +180,7 @@ def clean_up_branch(hub: ReintegrationRepo, step: BranchStep, outcome: Outcome) 
                   "request exists.")
 
 
-def move_branch(hub: ReintegrationRepo, step: BranchStep, outcome: Outcome) -> bool:
+def move_branch(hub: ReintegrationRepo, step: BranchStep, outcome: TargetReport) -> bool:
     """Apply ``step`` to the intermediate branch; True when the source could not be merged in."""
     if step.action == "create":
         try:
@@ -220,7 +226,7 @@ def move_branch(hub: ReintegrationRepo, step: BranchStep, outcome: Outcome) -> b
 
 
 def create_pull(
-    hub: ReintegrationRepo, plan: Plan, outcome: Outcome, options: Options
+    hub: ReintegrationRepo, plan: ReintegrationPlan, outcome: TargetReport, options: Options
 ) -> Pull | None:
     """Open the PR (None when the repository setting forbids it and an issue was opened)."""
     desired = plan.desired
@@ -244,7 +250,8 @@ def create_pull(
     return replace(pull, labels=pull.labels + desired.labels)
 
 
-def update_pull(hub: ReintegrationRepo, plan: Plan, pull: Pull, outcome: Outcome) -> None:
+def update_pull(hub: ReintegrationRepo, plan: ReintegrationPlan, pull: Pull,
+                outcome: TargetReport) -> None:
     change = pull_update(pull, plan.desired)
     if change.edits:
         hub.edit_pull(pull.number, change.edits)
@@ -254,7 +261,8 @@ def update_pull(hub: ReintegrationRepo, plan: Plan, pull: Pull, outcome: Outcome
         outcome.done.append(f"labelled #{pull.number} {', '.join(change.add_labels)}")
 
 
-def request_reviews(hub: ReintegrationRepo, plan: Plan, pull: Pull, outcome: Outcome) -> None:
+def request_reviews(hub: ReintegrationRepo, plan: ReintegrationPlan, pull: Pull,
+                    outcome: TargetReport) -> None:
     choice = choose_reviewers(plan.reviewers, known=plan.known_users, pr_author=pull.author,
                               already_requested=pull.requested_reviewers)
     for login, why in choice.skipped:
@@ -274,9 +282,9 @@ def request_reviews(hub: ReintegrationRepo, plan: Plan, pull: Pull, outcome: Out
 
 def report_conflicts(
     hub: ReintegrationRepo,
-    plan: Plan,
+    plan: ReintegrationPlan,
     pull: Pull,
-    outcome: Outcome,
+    outcome: TargetReport,
     options: Options,
     *,
     merge_conflict: bool,
@@ -317,7 +325,7 @@ def report_conflicts(
 
 
 def permission_denied(
-    hub: ReintegrationRepo, plan: Plan, outcome: Outcome, options: Options
+    hub: ReintegrationRepo, plan: ReintegrationPlan, outcome: TargetReport, options: Options
 ) -> None:
     """The repository forbids workflows from opening PRs: fail, or open an issue with the link."""
     hint = permission_denied_hint(hub.full_name, plan.compare_url)

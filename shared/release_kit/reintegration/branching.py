@@ -72,7 +72,7 @@ def plan_branch(
     return BranchStep(action, branch, source, source_sha)
 
 
-def prefix_problem(prefix: str) -> str | None:
+def branch_prefix_problem(prefix: str) -> str | None:
     """Why ``<prefix><any branch>`` cannot be a branch name, or None."""
     if not prefix:
         return "it is empty, so the PR's head would be the release branch itself"

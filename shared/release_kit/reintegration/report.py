@@ -12,7 +12,7 @@ Result = Literal["created", "updated", "unchanged", "up-to-date", "issue-created
 
 
 @dataclass
-class Outcome:
+class TargetReport:
     """Filled in as the steps run; ``done`` lists every write in plain words."""
 
     source: str
@@ -59,7 +59,7 @@ def _link(text: str, url: str) -> str:
     return f"[{text}]({url})" if url else text
 
 
-def summary(outcome: Outcome) -> str:
+def target_summary(outcome: TargetReport) -> str:
     """Markdown: what was compared, what was done, and links."""
     compared = _link(f"`{outcome.target}...{outcome.source}`", outcome.source_compare_url)
     bring = (f"{outcome.ahead_by} commit(s) to bring back" if outcome.ahead_by
@@ -98,7 +98,7 @@ def summary(outcome: Outcome) -> str:
     return text + "\n**Done:**\n\n" + "\n".join(f"- {line}" for line in done) + "\n"
 
 
-def overview(outcomes: list[Outcome]) -> str:
+def overview(outcomes: list[TargetReport]) -> str:
     """Markdown: one row per target (several targets), before each target's own section."""
     rows = []
     for o in outcomes:

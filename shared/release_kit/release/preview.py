@@ -65,7 +65,7 @@ def preview(settings: Settings, rt: Runtime) -> None:
     after = merged.plan(subjects, pending=pending)
     added = [own_lines(merged, subject, base_tip, pr_head, pending) for subject in subjects]
 
-    text = render(settings, merged, event, before=before, after=after, added=added,
+    text = render_preview(settings, merged, event, before=before, after=after, added=added,
                   packages=bool(packages))
     top = headline(after)
     rt.outputs.update({
@@ -118,7 +118,7 @@ def own_lines(release: Release, subject: Subject, base_tip: str, pr_head: str,
                                              entries_in_body=release.settings.entries_in_body))
 
 
-def render(settings: Settings, release: Release, event: PullRequestEvent, *,
+def render_preview(settings: Settings, release: Release, event: PullRequestEvent, *,
            before: Sequence[ReleasePlan], after: Sequence[ReleasePlan], added: Sequence[Tally],
            packages: bool) -> str:
     top = headline(after)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from release_kit.action import commands
 from release_kit.action.runner import Runtime
-from release_kit.changelog import Changelog, compare_url
+from release_kit.changelog import Changelog, release_compare_url
 from release_kit.errors import InputError
 from release_kit.git import GitHistory
 from release_kit.release.history import Ranges
@@ -26,7 +26,7 @@ from release_kit.release.settings import Settings
 from release_kit.text import markdown_table
 from release_kit.versioning.changes import (
     Change,
-    PullRequest,
+    MergedPullRequest,
     conventional_changes,
     label_changes,
     referenced_pull_requests,
@@ -222,7 +222,7 @@ class Release:
         dates = {t.name: t.date for t in self.tags}
         return min((dates[t] for t in tags if t is not None), default=None)
 
-    def pull_requests(self, numbers: set[int], since: str | None) -> dict[int, PullRequest]:
+    def pull_requests(self, numbers: set[int], since: str | None) -> dict[int, MergedPullRequest]:
         if not numbers:
             return {}
         if self.settings.dry_run and not self.settings.token:
@@ -256,7 +256,7 @@ class Release:
     def changelog(self, plan: ReleasePlan) -> str:
         link = ""
         if self.repository and plan.version is not None:
-            link = compare_url(self.context.server_url, self.repository,
+            link = release_compare_url(self.context.server_url, self.repository,
                                plan.previous_tag or None, plan.tag)
         notes = plan.changelog or Changelog(self.settings.sections)
         return notes.render(link)
@@ -279,7 +279,7 @@ class Release:
 
     def write(self, plan: ReleasePlan, package: Package | None) -> ReleasePlan:
         # requests: as made_by_release_kit
-        from release_kit.github.releases import Outcome  # noqa: PLC0415
+        from release_kit.github.releases import WriteOutcome  # noqa: PLC0415
 
         sha = self.head
         if package is not None and self.settings.update_pyproject:
@@ -290,7 +290,7 @@ class Release:
             commands.info(f"{package.pyproject}: version {plan.version} ({outcome.value})")
         if self.settings.create_tags:
             tagged = self.github().ensure_tag(plan.tag, sha)
-            if tagged is Outcome.EXISTS_ELSEWHERE:
+            if tagged is WriteOutcome.EXISTS_ELSEWHERE:
                 commands.warning(f"The tag {plan.tag} already exists on another commit; "
                                  "left as it is.", title="semver-bump")
                 return replace(plan, skipped=TAG_EXISTS,
@@ -328,7 +328,7 @@ def decided_by(top: ReleasePlan) -> list[str]:
     return []
 
 
-def summary(release: Release, top: ReleasePlan, plans: list[ReleasePlan], changelog: str,
+def release_summary(release: Release, top: ReleasePlan, plans: list[ReleasePlan], changelog: str,
             packages: bool) -> str:
     previous = top.previous_version or "(none)"
     lines = [f"## semver-bump: {previous} → {top.version or '(none)'} ({top.bump})", ""]
@@ -384,4 +384,4 @@ def release(settings: Settings, rt: Runtime) -> None:
         "release-url": draft.get("html_url", "") if draft else "",
         "packages": [p.as_output() for p in plans] if packages else [],
     })
-    rt.summary.write(summary(run, top, plans, changelog, bool(packages)))
+    rt.summary.write(release_summary(run, top, plans, changelog, bool(packages)))

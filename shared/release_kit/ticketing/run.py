@@ -47,7 +47,7 @@ EVENT_TIME_ENV = "RELEASE_KIT_EVENT_TIME"  # the run's start, when the workflow 
 
 
 @dataclass
-class Result:
+class TicketResult:
     ticket: Ticket | None = None
     fallback_issue: int | None = None
     notes: list[str] = field(default_factory=list)
@@ -86,10 +86,10 @@ def event_time(rt: Runtime) -> str:
 
 # -- operations ---------------------------------------------------------------------------------
 
-def open_ticket(inputs: TicketInputs, rt: Runtime, desk: TicketDesk) -> Result:
+def open_ticket(inputs: TicketInputs, rt: Runtime, desk: TicketDesk) -> TicketResult:
     ticket = desk.find(inputs.ticket_number)
     if ticket is None:
-        title = templates.render(inputs.title,
+        title = templates.render_template(inputs.title,
                                  {"release": inputs.release, "driver": inputs.driver}, "title")
         ticket = desk.create(title, inputs.driver)
     elif desk.adopt(ticket, inputs.driver):
@@ -98,8 +98,8 @@ def open_ticket(inputs: TicketInputs, rt: Runtime, desk: TicketDesk) -> Result:
     dispatches = [dispatch(target, ticket, inputs, rt, desk)
                   for target in parse_targets(inputs.targets)
                   if not already_started(state, target)]
-    result = Result(ticket)
-    if dispatches and write(desk, ticket, dispatches, inputs):
+    result = TicketResult(ticket)
+    if dispatches and write_reports(desk, ticket, dispatches, inputs):
         result.chat = announce(inputs, rt, desk, ticket, dispatches)
     return result
 
@@ -123,7 +123,8 @@ def dispatch(target: Target, ticket: Ticket, inputs: TicketInputs, rt: Runtime,
                        repository=target.repository, message=started(target))
 
 
-def write(desk: TicketDesk, ticket: Ticket, reports: list[Report], inputs: TicketInputs) -> bool:
+def write_reports(desk: TicketDesk, ticket: Ticket, reports: list[Report],
+                  inputs: TicketInputs) -> bool:
     """Merge ``reports`` into the ticket; False when the ticket already had newer ones."""
     update = desk.write(ticket, reports, inputs.driver if inputs.operation == "open" else "")
     if update is not None and update.writes > 1:
@@ -132,19 +133,19 @@ def write(desk: TicketDesk, ticket: Ticket, reports: list[Report], inputs: Ticke
     return update is not None
 
 
-def report(inputs: TicketInputs, rt: Runtime, desk: TicketDesk) -> Result:
+def report(inputs: TicketInputs, rt: Runtime, desk: TicketDesk) -> TicketResult:
     ticket = desk.require(inputs.ticket_number)
     event = make_report(inputs, rt)
-    if not write(desk, ticket, [event], inputs):
-        return Result(ticket, notes=[f"A newer report is already in the ticket for "
+    if not write_reports(desk, ticket, [event], inputs):
+        return TicketResult(ticket, notes=[f"A newer report is already in the ticket for "
                                      f"{event.repository} / {event.stage}; nothing changed."])
     desk.comment(ticket, event, inputs.comment_mode, desk.state_of(ticket).driver or inputs.driver)
-    result = Result(ticket)
+    result = TicketResult(ticket)
     result.chat = announce(inputs, rt, desk, ticket, [event])
     return result
 
 
-def notify_failure(inputs: TicketInputs, rt: Runtime, desk: TicketDesk) -> Result:
+def notify_failure(inputs: TicketInputs, rt: Runtime, desk: TicketDesk) -> TicketResult:
     event = make_report(inputs, rt, status="failure")
     try:
         ticket = desk.find(inputs.ticket_number)
@@ -158,7 +159,7 @@ def notify_failure(inputs: TicketInputs, rt: Runtime, desk: TicketDesk) -> Resul
         made, recorded = desk.failure_issue(event, inputs.driver)
         warn_unassigned(made.unassigned, made.issue.html_url)
         verb = "Opened" if made.created else "Updated"
-        result = Result(fallback_issue=made.issue.number,
+        result = TicketResult(fallback_issue=made.issue.number,
                         notes=[f"{verb} {made.issue.html_url}: there is no ticket for "
                                f"{inputs.release}."])
         notifier = inputs.notifier(rt)
@@ -171,13 +172,14 @@ def notify_failure(inputs: TicketInputs, rt: Runtime, desk: TicketDesk) -> Resul
                               already=lambda _key: not recorded)
             result.chat = notifier.lines
         return result
-    if not write(desk, ticket, [event], inputs):
-        return Result(ticket, notes=["A newer report is already in the ticket; no notification."])
+    if not write_reports(desk, ticket, [event], inputs):
+        return TicketResult(ticket, notes=["A newer report is already in the ticket; no "
+                                           "notification."])
     driver = desk.state_of(ticket).driver or inputs.driver
     desk.notify(ticket, event, driver)  # always: notifying is what this operation is for
     if inputs.comment_mode == "single":
         desk.comment(ticket, event, "single", driver)
-    result = Result(ticket)
+    result = TicketResult(ticket)
     result.chat = announce(inputs, rt, desk, ticket, [event])
     return result
 
@@ -206,7 +208,7 @@ def announce(inputs: TicketInputs, rt: Runtime, desk: TicketDesk, ticket: Ticket
     return notifier.lines
 
 
-def close(inputs: TicketInputs, rt: Runtime, desk: TicketDesk) -> Result:
+def close(inputs: TicketInputs, rt: Runtime, desk: TicketDesk) -> TicketResult:
     ticket = desk.require(inputs.ticket_number)
     state = desk.state_of(ticket)
     not_done = state.not_done()
@@ -214,13 +216,13 @@ def close(inputs: TicketInputs, rt: Runtime, desk: TicketDesk) -> Result:
         rows = ", ".join(f"{r.repository} ({r.stage}: {r.status})" for r in not_done)
         commands.warning(f"Release ticket #{ticket.number} stays open; not done: {rows}.",
                          title="Release not done")
-        return Result(ticket, notes=["The ticket stays open. Not done:\n\n"
+        return TicketResult(ticket, notes=["The ticket stays open. Not done:\n\n"
                                      + messages.not_done_summary(state)])
     desk.close(ticket)
-    return Result(ticket, notes=["Every repository is done; the ticket is closed."])
+    return TicketResult(ticket, notes=["Every repository is done; the ticket is closed."])
 
 
-OPERATIONS: dict[str, Callable[[TicketInputs, Runtime, TicketDesk], Result]] = {
+OPERATIONS: dict[str, Callable[[TicketInputs, Runtime, TicketDesk], TicketResult]] = {
     "open": open_ticket,
     "report": report,
     "notify-failure": notify_failure,
@@ -251,12 +253,12 @@ def release_ticket(inputs: TicketInputs, rt: Runtime) -> None:
             raise
         commands.warning(f"{exc} (fail-on-error is false: the step goes on)",
                          title=f"release-ticket {inputs.operation}: {exc.title}")
-        result = Result()
+        result = TicketResult()
     commands.debug(f"release-ticket: {API_CALLS.total} GitHub API calls")
-    write_outputs(result, rt)
+    write_ticket_outputs(result, rt)
 
 
-def write_outputs(result: Result, rt: Runtime) -> None:
+def write_ticket_outputs(result: TicketResult, rt: Runtime) -> None:
     ticket = result.ticket
     rt.outputs.update({
         "ticket-number": ticket.number if ticket else "",

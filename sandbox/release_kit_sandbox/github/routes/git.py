@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from release_kit_sandbox.github import render
-from release_kit_sandbox.github.gitrepo import GitError, parse_identity
+from release_kit_sandbox.github.gitrepo import GitCommandError, parse_identity
 from release_kit_sandbox.github.http import (
     ApiError,
     Request,
@@ -124,7 +124,7 @@ def update_ref(state: GitHubState, req: Request) -> Any:
             raise ApiError(422, "Update is not a fast forward")
     try:
         repo.git.update_ref(ref, sha, current)
-    except GitError as exc:  # raced with another writer
+    except GitCommandError as exc:  # raced with another writer
         raise ApiError(422, "Reference cannot be updated") from exc
     repo.updated_at = now_iso()
     return _ref_json(state, repo, ref)
