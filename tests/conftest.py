@@ -42,6 +42,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         items[:] = [item for item in items if item.name != RUN_LAST] + last
 
 
+@pytest.fixture(autouse=True)
+def on_a_runner(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Code under test in this process writes workflow commands as on a runner (masks included:
+    ``commands.add_mask`` writes nothing outside one). Subprocess runs get GITHUB_ACTIONS from
+    the harness; a test of a local terminal patches ``commands.on_runner`` back."""
+    from release_kit.action import commands
+
+    monkeypatch.setattr(commands, "on_runner", lambda: True)
+
+
 @pytest.fixture(scope="session")
 def sandbox_session() -> Iterator[Sandbox]:
     """A started Sandbox shared by the session (use ``sandbox`` for a clean one per test)."""

@@ -108,3 +108,16 @@ def test_output_piped_into_a_closed_reader_exits_quietly() -> None:
     assert producer.returncode == 141
     assert b"Traceback" not in stderr
     assert b"BrokenPipeError" not in stderr
+
+
+def test_a_secret_is_not_echoed_as_a_mask_outside_a_runner() -> None:
+    """On a terminal there is no runner to redact anything: `::add-mask::<token>` would only
+    print the token. On a runner (GITHUB_ACTIONS=true) it is masked before anything else. (The
+    echo fixture prints its token on purpose: what matters here is the mask line.)"""
+    secret = "ghs_local_terminal_secret"
+    local = _cli(str(ECHO), "--aws-region", "x", "--github-token", secret)
+    assert local.returncode == 0, local.stdout + local.stderr
+    assert "::add-mask::" not in local.stdout + local.stderr
+    on_runner = _cli(str(ECHO), "--aws-region", "x", "--github-token", secret,
+                     env={"GITHUB_ACTIONS": "true"})
+    assert f"::add-mask::{secret}" in on_runner.stdout.splitlines()
