@@ -2,7 +2,9 @@
 
 Per request: record it, apply injected latency and faults, authenticate the token (or a GitHub
 App JWT), route it, check the token's permissions, run the handler under the state lock, and
-answer JSON with GitHub's headers (``X-RateLimit-*``, ``X-GitHub-Request-Id``, ``Link``).
+answer JSON with GitHub's headers (``X-RateLimit-*``, ``X-GitHub-Request-Id``, ``Link``). Two
+kinds of request are not the REST API's and skip all that: the emulator's own API under
+``/_sandbox/`` (:mod:`.control`) and git over HTTP at each ``clone_url`` (:mod:`.smart_http`).
 """
 
 from __future__ import annotations
@@ -20,11 +22,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from release_kit_sandbox.github import control, routes
+from release_kit_sandbox.github import control, routes, smart_http
 from release_kit_sandbox.github.faults import DEFAULT_RESET, RATE_LIMIT, Fault, Faults
 from release_kit_sandbox.github.http import ApiError, Request, Response, forbidden_integration
 from release_kit_sandbox.github.state import App, Dispatch, GitHubState, Repo, Token, Workflow
 from release_kit_sandbox.github.webhooks import Failure, Webhooks
+
+HTML_PREFIX = "/_html"  # the server URL's path: html_url fields, and clone_url for git
 
 
 @dataclass
@@ -83,9 +87,24 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:  # silence stderr access logs
         return
 
-    def _serve(self) -> None:
+    def _body(self) -> bytes:
+        """The request body: Content-Length bytes, or the chunks of a chunked one (git sends
+        a big push that way)."""
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            chunks: list[bytes] = []
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline().strip():  # trailers, then the blank line
+                        pass
+                    return b"".join(chunks)
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()  # the CRLF after each chunk
         length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
+        return self.rfile.read(length) if length else b""
+
+    def _serve(self) -> None:
+        body = self._body()
         status, headers, payload = self.emulator.handle(
             self.command, self.path, {k: v for k, v in self.headers.items()}, body
         )
@@ -139,8 +158,9 @@ class GitHubEmulator:
 
     @property
     def server_url(self) -> str:
-        """Web base URL (``GITHUB_SERVER_URL``) used in ``html_url`` fields."""
-        return f"{self.url}/_html"
+        """Web base URL (``GITHUB_SERVER_URL``) used in ``html_url`` fields; repositories are
+        clonable under it (``clone_url``, :mod:`.smart_http`)."""
+        return f"{self.url}{HTML_PREFIX}"
 
     def start(self) -> GitHubEmulator:
         """Start serving on a background thread (port 0: a free port)."""
@@ -491,6 +511,10 @@ class GitHubEmulator:
         query = parse_qs(parts.query, keep_blank_values=True)
         if control.is_control(path):
             return control.serve(self, method, path, query, body, headers=headers)
+        under_server = path.removeprefix(HTML_PREFIX)
+        if path.startswith(HTML_PREFIX + "/") and smart_http.is_git(under_server):
+            return smart_http.serve(self.state, method, under_server, query=parts.query,
+                                    headers=headers, body=body)
         request_id = uuid.uuid4().hex[:8].upper() + ":SANDBOX"
         epoch = self._epoch
         req = Request(method=method, path=path, query=query, headers=headers, body=body)
