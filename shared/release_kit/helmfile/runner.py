@@ -124,8 +124,8 @@ def _env(kubeconfig: Path) -> dict[str, str]:
 def run_invocation(invocation: Invocation, kubeconfig: Path, timeout: float) -> HelmfileOutcome:
     """Run helmfile against ``kubeconfig``, its output streamed into a log group."""
     what = f"helmfile {invocation.operation.value}"
-    result = run_streamed(invocation.argv(find_helmfile()), env=_env(kubeconfig), timeout=timeout,
-                 title=f"{what} ({invocation.namespace})")
+    result = run_streamed(invocation.argv(find_helmfile()), env=_env(kubeconfig),
+                          timeout=timeout, title=f"{what} ({invocation.namespace})")
     if result.timed_out:
         return HelmfileOutcome(result.exit_code, f"{what} did not finish within {timeout:g} s")
     ok = {0} if invocation.operation is Operation.DESTROY else {0, DETAILED_CHANGES}
