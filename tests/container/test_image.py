@@ -488,3 +488,24 @@ def test_each_product_action_is_in_the_image(
     metadata = ActionMetadata.load(ROOT / "actions" / action / "action.yml")
     for name in metadata.inputs:
         assert f"--{name}" in proc.stdout
+
+
+@pytest.mark.container
+@pytest.mark.timeout(900)
+def test_the_image_holds_the_product_and_not_its_sandbox(engine: Engine, image: BuiltImage) -> None:
+    """The image installs the product alone: its CLI lists what runs there (the actions and
+    eks-token), the sandbox's tools are unknown, and no sandbox module can be imported."""
+    listing = engine.run("run", "--rm", image.tag, timeout=120)
+    assert listing.returncode == 0, listing.stderr
+    tools = listing.stdout.split("tools:", 1)[1].split("\n\n", 1)[0].split()
+    assert tools == ["eks-token"]
+    for action in PRODUCT_ACTIONS:
+        assert f"  {action}\n" in listing.stdout
+    unknown = engine.run("run", "--rm", image.tag, "sandbox", timeout=120)
+    assert unknown.returncode == 2 and "unknown command 'sandbox'" in unknown.stderr
+    imports = engine.run("run", "--rm", "--entrypoint", "python", image.tag, "-c",
+                         "import importlib.util as u; import release_kit; "
+                         "print(u.find_spec('release_kit_sandbox'), u.find_spec('moto'))",
+                         timeout=120)
+    assert imports.returncode == 0, imports.stderr
+    assert imports.stdout.split() == ["None", "None"]
