@@ -14,8 +14,10 @@ The exports point the actions at the sandbox: ``GITHUB_API_URL``, ``GITHUB_SERVE
 repositories are clonable: ``$GITHUB_SERVER_URL/OWNER/NAME.git``), ``GITHUB_TOKEN``,
 ``AWS_ENDPOINT_URL`` and dummy AWS credentials; ``SANDBOX_KUBE_SERVER`` and
 ``SANDBOX_KUBECONFIG`` (the Kubernetes API and a kubeconfig for it: deploy-helmfile's
-``kubeconfig`` input); ``SANDBOX_BIN``, put first on ``PATH``, with the simulated ``helmfile``;
-``SANDBOX_PID`` (``kill "$SANDBOX_PID"`` stops it).
+``kubeconfig`` input); ``SANDBOX_BIN``, the folder of the simulated ``helmfile``, and ``PATH``:
+the PATH this command was given with that folder first; ``SANDBOX_PID`` (``kill
+"$SANDBOX_PID"`` stops it). Every value is literal, so the lines can be read as NAME=value
+pairs as well as sourced.
 
 If anything cannot start or be seeded, the reason is printed and the exit code is 1 before any
 export line is written (usage errors: 2). ``--background`` serves from a child process and
@@ -188,13 +190,10 @@ def check(p: argparse.ArgumentParser, args: argparse.Namespace) -> None:
 
 
 def exports(env: dict[str, str]) -> list[str]:
-    """``export NAME=value`` lines, shell-quoted, in a stable order; ``SANDBOX_BIN`` also goes
-    first on ``PATH`` (the last line, which expands ``$PATH`` when sourced)."""
+    """``export NAME=value`` lines, shell-quoted, in a stable order. Every value is literal (no
+    ``$PATH`` to expand): a script may read the lines as NAME=value pairs as well as source them."""
     names = [n for n in EXPORT_ORDER if n in env] + sorted(set(env) - set(EXPORT_ORDER))
-    lines = [f"export {name}={shlex.quote(env[name])}" for name in names]
-    if "SANDBOX_BIN" in env:
-        lines.append(f'export PATH={shlex.quote(env["SANDBOX_BIN"])}:"$PATH"')
-    return lines
+    return [f"export {name}={shlex.quote(env[name])}" for name in names]
 
 
 @dataclass
@@ -221,9 +220,12 @@ def serving(args: argparse.Namespace, workdir: Path) -> Iterator[Served]:
                 served.kube = stack.enter_context(FakeKubernetes(host=args.host))
                 kubeconfig = served.kube.write_kubeconfig(workdir / "kubeconfig")
                 helmfile = install_simulated_helmfile(workdir / "bin" / "helmfile")
+                bin_dir = str(helmfile.parent)
                 served.env.update({"SANDBOX_KUBE_SERVER": served.kube.url,
                                    "SANDBOX_KUBECONFIG": str(kubeconfig),
-                                   "SANDBOX_BIN": str(helmfile.parent)})
+                                   "SANDBOX_BIN": bin_dir,
+                                   # the caller's PATH (ours) with the simulated helmfile first
+                                   "PATH": os.pathsep.join([bin_dir, os.environ.get("PATH", "")])})
             seed(served, args)
         except (SeedError, GitCommandError, OSError, subprocess.SubprocessError) as exc:
             raise StartupError(str(exc)) from exc

@@ -54,7 +54,8 @@ def test_cli_serves_github_and_aws(tmp_path: Path) -> None:
             "RELEASE_KIT_GITHUB_WRITE_SPACING", "SANDBOX_KUBE_SERVER", "SANDBOX_KUBECONFIG",
             "SANDBOX_BIN", "SANDBOX_PID", "PATH",
         }
-        assert env["PATH"] == f"{env['SANDBOX_BIN']}:$PATH"  # expanded when sourced
+        # the helmfile first on this caller's own PATH, as a literal value
+        assert env["PATH"] == f"{env['SANDBOX_BIN']}:{os.environ['PATH']}"
         assert (tmp_path / "sandbox.env").read_text().count("export ") == EXPORTS
         with urllib.request.urlopen(f"{env['SANDBOX_KUBE_SERVER']}/api/v1/namespaces") as resp:
             assert json.loads(resp.read())["kind"] == "NamespaceList"
