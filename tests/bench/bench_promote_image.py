@@ -130,7 +130,7 @@ sys.path[:0] = [{shared!r}]
 import runpy
 # What the action's process holds: the runtime, pydantic and every import of the entrypoint.
 runpy.run_path({actions!r} + "/promote-image/main.py", run_name="bench")
-from release_kit.registry.ecr import Repository
+from release_kit.registry.ecr import EcrRepository
 from release_kit.registry.blobs import copy_blob, open_url
 from release_kit.registry.manifests import Blob
 from release_kit.registry.references import Location
@@ -146,7 +146,7 @@ class Source:
         return open_url({url!r})
 
 client = boto3.client("ecr", region_name="us-east-1", endpoint_url={endpoint!r})
-target = Repository(client, Location("acme/big", "us-east-1"))
+target = EcrRepository(client, Location("acme/big", "us-east-1"))
 before = vm("VmRSS:")
 start = time.monotonic()
 copied = copy_blob(Source(), target, Blob({digest!r}, {size}), part_size={part_size})
