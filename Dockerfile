@@ -20,7 +20,6 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     VIRTUAL_ENV=/opt/venv \
     PATH=/opt/venv/bin:$PATH \
-    RELEASE_KIT_ACTIONS_DIR=/opt/release-kit/actions \
     HELM_PLUGINS=/usr/local/lib/helm/plugins
 
 # git: semver-bump reads tags and history from the workspace checkout with the git CLI. Installed
@@ -95,7 +94,9 @@ RUN python -c 'import tomllib; print("\n".join(tomllib.load(open("/opt/release-k
     && pip install --no-cache-dir --requirement /tmp/requirements.txt \
     && rm /tmp/requirements.txt
 
-# Then the code: the library (installed without touching the dependencies) and the entrypoints.
+# Then the code: the library (installed without touching the dependencies), with the actions
+# folders (action.yml and main.py) inside it as package data (shared/release_kit/actions links
+# to actions/), so the installed CLI finds them without a setting.
 COPY README.md /opt/release-kit/README.md
 COPY shared/ /opt/release-kit/shared/
 COPY actions/ /opt/release-kit/actions/

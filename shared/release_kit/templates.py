@@ -37,7 +37,7 @@ class Field:
         return f"{{{self.key}}}"
 
 
-def parse(template: str, input_name: str, *, ref_names: Iterable[str] = ()) -> list[
+def parse_template(template: str, input_name: str, *, ref_names: Iterable[str] = ()) -> list[
         tuple[str, Field | None]]:
     """The template as (literal text, field or None) pairs, in order; malformed templates (and
     a ``:<ref>`` on a variable outside ``ref_names``) are input errors."""
@@ -73,13 +73,13 @@ def parse(template: str, input_name: str, *, ref_names: Iterable[str] = ()) -> l
 
 def ref_fields(template: str, input_name: str, ref_names: Iterable[str]) -> list[Field]:
     """The fields of ``template`` that name a ref (``{sha:main}``), in order."""
-    return [f for _, f in parse(template, input_name, ref_names=ref_names)
+    return [f for _, f in parse_template(template, input_name, ref_names=ref_names)
             if f is not None and f.ref is not None]
 
 
 def fields(template: str, input_name: str) -> list[str]:
     """The variable names a template uses, in order; malformed templates are input errors."""
-    return [f.name for _, f in parse(template, input_name) if f is not None]
+    return [f.name for _, f in parse_template(template, input_name) if f is not None]
 
 
 def check(template: str, allowed: Iterable[str], input_name: str, *,
@@ -87,7 +87,8 @@ def check(template: str, allowed: Iterable[str], input_name: str, *,
     """Fail when the template names a variable outside ``allowed``; returns the names used
     (a ``{sha:main}`` counts as ``sha``)."""
     allowed_set = set(allowed)
-    used = [f.name for _, f in parse(template, input_name, ref_names=ref_names) if f is not None]
+    parts = parse_template(template, input_name, ref_names=ref_names)
+    used = [f.name for _, f in parts if f is not None]
     unknown = [name for name in used if name not in allowed_set]
     if unknown:
         raise InputError(
@@ -98,11 +99,11 @@ def check(template: str, allowed: Iterable[str], input_name: str, *,
     return used
 
 
-def render(template: str, values: Mapping[str, object], input_name: str, *,
-           ref_names: Iterable[str] = ()) -> str:
+def render_template(template: str, values: Mapping[str, object], input_name: str, *,
+                    ref_names: Iterable[str] = ()) -> str:
     """Render after ``check`` against the keys of ``values`` (a field that names a ref takes
     the value of ``"<name>:<ref>"``, which must be there)."""
-    parts = parse(template, input_name, ref_names=ref_names)
+    parts = parse_template(template, input_name, ref_names=ref_names)
     plain = {key for key in values if ":" not in key}
     out: list[str] = []
     for literal, found in parts:

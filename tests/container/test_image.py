@@ -29,9 +29,9 @@ import boto3
 import pytest
 
 from release_kit.action.inputs import env_name
-from release_kit.action.local_runner import github_env, parse_commands, parse_file_command
 from release_kit.action.metadata import ActionMetadata
-from release_kit.sandbox import Sandbox
+from release_kit_sandbox import Sandbox
+from release_kit_sandbox.local_runner import github_env, parse_commands, parse_file_command
 from tests.container.engine import (
     DEFAULT_BASE_IMAGE,
     DOCKERFILE_DEFAULTS,
@@ -228,12 +228,13 @@ def run_in_image(
             "-v", f"{files}:/github/file_commands",
             "-v", f"{workflow}:/github/workflow",
             "-v", f"{home}:/github/home"]
-    if mount_actions:  # a test fixture action, not baked into the image
-        argv += ["-v", f"{action_dir.parent}:/opt/fixture-actions:ro",
-                 "-e", "RELEASE_KIT_ACTIONS_DIR=/opt/fixture-actions"]
+    args = list(metadata.raw["runs"].get("args", [action_dir.name]))
+    if mount_actions:  # a test fixture action, not baked into the image: run by its path
+        argv += ["-v", f"{action_dir.parent}:/opt/fixture-actions:ro"]
+        args[0] = f"/opt/fixture-actions/{action_dir.name}"
     for key, value in run_env.items():
         argv += ["-e", f"{key}={value}"]
-    argv += [image.tag, *metadata.raw["runs"].get("args", [action_dir.name])]
+    argv += [image.tag, *args]
     proc = engine.run(*argv, timeout=180)
     return {
         "exit_code": proc.returncode,
@@ -487,3 +488,24 @@ def test_each_product_action_is_in_the_image(
     metadata = ActionMetadata.load(ROOT / "actions" / action / "action.yml")
     for name in metadata.inputs:
         assert f"--{name}" in proc.stdout
+
+
+@pytest.mark.container
+@pytest.mark.timeout(900)
+def test_the_image_holds_the_product_and_not_its_sandbox(engine: Engine, image: BuiltImage) -> None:
+    """The image installs the product alone: its CLI lists what runs there (the actions and
+    eks-token), the sandbox's tools are unknown, and no sandbox module can be imported."""
+    listing = engine.run("run", "--rm", image.tag, timeout=120)
+    assert listing.returncode == 0, listing.stderr
+    tools = listing.stdout.split("tools:", 1)[1].split("\n\n", 1)[0].split()
+    assert tools == ["eks-token"]
+    for action in PRODUCT_ACTIONS:
+        assert f"  {action}\n" in listing.stdout
+    unknown = engine.run("run", "--rm", image.tag, "sandbox", timeout=120)
+    assert unknown.returncode == 2 and "unknown command 'sandbox'" in unknown.stderr
+    imports = engine.run("run", "--rm", "--entrypoint", "python", image.tag, "-c",
+                         "import importlib.util as u; import release_kit; "
+                         "print(u.find_spec('release_kit_sandbox'), u.find_spec('moto'))",
+                         timeout=120)
+    assert imports.returncode == 0, imports.stderr
+    assert imports.stdout.split() == ["None", "None"]

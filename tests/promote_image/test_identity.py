@@ -26,7 +26,7 @@ from release_kit.registry.identity import (
 )
 from release_kit.registry.provenance import REVISION
 from release_kit.registry.tags import expand_tags, refs_used, template_values
-from release_kit.sandbox import Sandbox
+from release_kit_sandbox import Sandbox
 from tests.harness import ActionResult, run_action
 from tests.promote_image.conftest import REGION
 from tests.promote_image.images import image, push, tags_of

@@ -11,7 +11,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from release_kit.sandbox import Sandbox
+from release_kit_sandbox import Sandbox
 
 
 @pytest.fixture

@@ -14,45 +14,45 @@ from pathlib import Path
 import pytest
 
 from release_kit.errors import InputError
-from release_kit.release.train import DAYS, Facts, decide, is_security, parse_days
-from release_kit.sandbox import Sandbox
-from release_kit.versioning.changes import PullRequest
+from release_kit.release.train import DAYS, TrainFacts, decide_train, is_security, parse_days
+from release_kit.versioning.changes import MergedPullRequest
+from release_kit_sandbox import Sandbox
 from tests.semver_bump.flow import Flow
 
 TUESDAY, WEDNESDAY = 1, 2
 
 
-def facts(**overrides: object) -> Facts:
+def facts(**overrides: object) -> TrainFacts:
     given: dict[str, object] = {"event": "schedule", "weekday": TUESDAY,
                                 "days": frozenset({TUESDAY}), "tag": "v1.5.0", "since": "v1.4.0"}
     given.update(overrides)
-    return Facts(**given)  # type: ignore[arg-type]
+    return TrainFacts(**given)  # type: ignore[arg-type]
 
 
 # -- the decision ------------------------------------------------------------------------------
 
 def test_the_train_publishes_on_its_day() -> None:
-    decision = decide(facts())
+    decision = decide_train(facts())
     assert (decision.publish, decision.kind) == (True, "train")
     assert decision.reason == "release train of Tuesday: v1.5.0 is published"
 
 
 def test_an_empty_draft_is_skipped_whatever_else_holds() -> None:
     for event in ("schedule", "workflow_dispatch", "push"):
-        decision = decide(facts(event=event, tag="", security=("#3 Bump x",)))
+        decision = decide_train(facts(event=event, tag="", security=("#3 Bump x",)))
         assert not decision.publish
         assert decision.reason == "nothing to release since v1.4.0: the draft is empty"
-    assert decide(facts(tag="", since="")).reason == "nothing to release yet: the draft is empty"
+    assert decide_train(facts(tag="", since="")).reason == "nothing to release yet: the draft is empty"
 
 
 def test_another_day_waits_for_the_train() -> None:
-    decision = decide(facts(weekday=WEDNESDAY))
+    decision = decide_train(facts(weekday=WEDNESDAY))
     assert not decision.publish
     assert decision.reason == "Wednesday is not a train day (the train runs on Tuesday)"
 
 
 def test_a_manual_run_publishes_any_day() -> None:
-    decision = decide(facts(event="workflow_dispatch", weekday=WEDNESDAY))
+    decision = decide_train(facts(event="workflow_dispatch", weekday=WEDNESDAY))
     assert (decision.publish, decision.kind) == (True, "manual")
     assert "on request (workflow_dispatch)" in decision.reason
 
@@ -66,7 +66,7 @@ def test_a_manual_run_publishes_any_day() -> None:
 def test_a_freeze_stops_the_train_and_manual_runs(
         variable: str, issues: tuple[tuple[int, str], ...], says: str) -> None:
     for event in ("schedule", "workflow_dispatch"):
-        decision = decide(facts(event=event, freeze_variable=variable, freeze_issues=issues))
+        decision = decide_train(facts(event=event, freeze_variable=variable, freeze_issues=issues))
         assert not decision.publish
         assert decision.reason == f"release freeze declared by {says}: v1.5.0 waits until it " \
                                   "is lifted"
@@ -74,12 +74,12 @@ def test_a_freeze_stops_the_train_and_manual_runs(
 
 @pytest.mark.parametrize("variable", ["", "false", "FALSE", "0", "no", "off", " none "])
 def test_a_variable_that_says_no_is_no_freeze(variable: str) -> None:
-    assert decide(facts(freeze_variable=variable)).publish
+    assert decide_train(facts(freeze_variable=variable)).publish
 
 
 def test_a_security_change_goes_out_at_once_even_frozen() -> None:
     for event, day in (("push", WEDNESDAY), ("schedule", WEDNESDAY), ("workflow_dispatch", 0)):
-        decision = decide(facts(event=event, weekday=day, security=("#7 Fix XSS",),
+        decision = decide_train(facts(event=event, weekday=day, security=("#7 Fix XSS",),
                                 freeze_issues=((12, "Freeze"),)))
         assert (decision.publish, decision.kind) == (True, "security")
         assert decision.reason == ("security release of v1.5.0 at once, outside the train: "
@@ -88,13 +88,13 @@ def test_a_security_change_goes_out_at_once_even_frozen() -> None:
 
 
 def test_a_push_without_a_security_change_waits_for_the_train() -> None:
-    decision = decide(facts(event="push"))
+    decision = decide_train(facts(event="push"))
     assert not decision.publish
     assert decision.reason == "v1.5.0 holds no security change: it waits for the release train"
 
 
 def test_a_freeze_reason_is_one_short_line_of_plain_text() -> None:
-    decision = decide(facts(freeze_variable="line one\nline two " + "x" * 200))
+    decision = decide_train(facts(freeze_variable="line one\nline two " + "x" * 200))
     assert "\n" not in decision.reason
     assert "the freeze variable (line one line two xxx" in decision.reason
     assert len(decision.reason) < 200
@@ -107,15 +107,15 @@ def test_the_summary_shows_untrusted_text_as_text(flow: Flow) -> None:
 
 
 @pytest.mark.parametrize(("pull", "security"), [
-    (PullRequest(1, "Fix XSS", "bob", ("security",)), True),
-    (PullRequest(2, "Fix XSS", "bob", ("bug",)), False),
-    (PullRequest(3, "Bump jinja2 from 3.1.2 to 3.1.4", "dependabot[bot]", ("dependencies",),
+    (MergedPullRequest(1, "Fix XSS", "bob", ("security",)), True),
+    (MergedPullRequest(2, "Fix XSS", "bob", ("bug",)), False),
+    (MergedPullRequest(3, "Bump jinja2 from 3.1.2 to 3.1.4", "dependabot[bot]", ("dependencies",),
                  body="Fixes GHSA-h5c8-rqwp-cp95."), True),
-    (PullRequest(4, "Bump x (CVE-2024-34064)", "dependabot[bot]"), True),
-    (PullRequest(5, "Bump x from 1 to 2", "dependabot[bot]", ("dependencies",)), False),
-    (PullRequest(6, "Mentions GHSA-h5c8-rqwp-cp95", "mallory"), False),
+    (MergedPullRequest(4, "Bump x (CVE-2024-34064)", "dependabot[bot]"), True),
+    (MergedPullRequest(5, "Bump x from 1 to 2", "dependabot[bot]", ("dependencies",)), False),
+    (MergedPullRequest(6, "Mentions GHSA-h5c8-rqwp-cp95", "mallory"), False),
 ])
-def test_what_counts_as_a_security_change(pull: PullRequest, security: bool) -> None:
+def test_what_counts_as_a_security_change(pull: MergedPullRequest, security: bool) -> None:
     assert is_security(pull, frozenset({"security"})) is security
 
 

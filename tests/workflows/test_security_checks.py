@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from release_kit.action.local_runner import Annotation, parse_commands
+from release_kit_sandbox.local_runner import Annotation, parse_commands
 from tests.workflows.model import jobs, load, workflow_path
 
 STEP_ENV = {"SAST_COMMAND": "${{ inputs.sast-command }}",

@@ -13,34 +13,24 @@ repository), so that promote-image can render the same ``{sha:<ref>}`` later fro
 alone, without asking GitHub what the ref points at *now*. ``version`` is the version tag on
 that commit when there is one (else empty).
 
-The pure parts: :func:`split_ref`, :func:`labels`, :func:`contributors_of`, :func:`commits`.
-The adapter: :func:`resolve` (one commit lookup per ref, and the repository's tags for the
-version), through the one REST layer.
+Pure: :func:`split_ref`, :func:`labels`, :func:`contributors_of`, :func:`commits`. What a ref
+points at now is looked up through GitHub by :mod:`release_kit.promote.identity`.
 """
 
 from __future__ import annotations
 
 import json
 import re
-import urllib.parse
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
-
-from release_kit.errors import InputError, NotFoundError
-from release_kit.versioning.tags import TagFormat
-
-if TYPE_CHECKING:
-    from release_kit.github.rest import GitHubApi
 
 CONTRIBUTORS = "dev.release-kit.contributors"
 OCI_VERSION = "org.opencontainers.image.version"
 MAX_CONTRIBUTORS = 20  # a label is metadata: a template naming more refs is a mistake
-TAG_PAGES = 3  # versions are looked up among the newest 300 tags of a repository
 
-_REPOSITORY = r"[A-Za-z0-9][A-Za-z0-9-]*/[A-Za-z0-9._-]+"
-_OTHER = re.compile(rf"(?P<repository>{_REPOSITORY})@(?P<ref>.+)")
-_COMMIT = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
+REPOSITORY_PATTERN = r"[A-Za-z0-9][A-Za-z0-9-]*/[A-Za-z0-9._-]+"
+_OTHER = re.compile(rf"(?P<repository>{REPOSITORY_PATTERN})@(?P<ref>.+)")
+COMMIT_PATTERN = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 
 
 @dataclass(frozen=True)
@@ -101,8 +91,8 @@ def contributors_of(image_labels: Mapping[str, str]) -> tuple[tuple[Contributor,
             return (), f"{CONTRIBUTORS} holds an entry that is not a contributor"
         contributor = Contributor(item.get("repository", ""), item.get("revision", "").lower(),
                                   item.get("ref", ""), item.get("version", ""))
-        if not re.fullmatch(_REPOSITORY, contributor.repository) or not _COMMIT.fullmatch(
-                contributor.revision):
+        if not re.fullmatch(REPOSITORY_PATTERN, contributor.repository) \
+                or not COMMIT_PATTERN.fullmatch(contributor.revision):
             return (), f"{CONTRIBUTORS} names {contributor.repository!r} at " \
                        f"{contributor.revision!r}, not a repository at a commit"
         found.append(contributor)
@@ -113,55 +103,3 @@ def commits(contributors: Sequence[Contributor]) -> dict[str, str]:
     """ref -> commit, for the ``{sha:<ref>}`` of promotion templates (the image's own commit is
     ``{sha}``, not a ref)."""
     return {c.ref: c.revision for c in contributors if c.ref}
-
-
-# -- the adapter ------------------------------------------------------------------------------
-
-def resolve(api: GitHubApi, own_repository: str, refs: Sequence[str], *,
-            tag_prefix: str = "v", input_name: str = "tags") -> list[Contributor]:
-    """What each ref named by a template points at now, with the version tag on that commit."""
-    if len(refs) >= MAX_CONTRIBUTORS:
-        raise InputError(input_name, f"{len(refs)} refs are named; an image lists at most "
-                         f"{MAX_CONTRIBUTORS - 1} besides its own commit.")
-    found: list[Contributor] = []
-    versions: dict[str, dict[str, str]] = {}
-    for ref in refs:
-        repository, name = split_ref(ref, own_repository)
-        sha = commit_of(api, repository, name, ref, input_name)
-        if repository not in versions:
-            versions[repository] = version_tags(api, repository, tag_prefix)
-        found.append(Contributor(repository, sha, ref, versions[repository].get(sha, "")))
-    return found
-
-
-def commit_of(api: GitHubApi, repository: str, name: str, ref: str, input_name: str) -> str:
-    path = f"/repos/{repository}/commits/{urllib.parse.quote(name, safe='/')}"
-    from release_kit.github.errors import GitHubValidationFailed  # noqa: PLC0415
-
-    try:
-        data: Any = api.get(path, doing=f"looking up {ref}")
-    except (NotFoundError, GitHubValidationFailed):  # 404: no repository; 422: no such ref
-        raise InputError(input_name, f"{ref!r} names no commit in {repository} (or the token "
-                         "cannot read that repository).",
-                         hint="Name an existing branch or tag; another repository as "
-                              "owner/repo@ref, readable with the job's token.") from None
-    sha = str((data or {}).get("sha") or "")
-    if not _COMMIT.fullmatch(sha):
-        raise NotFoundError(f"GitHub answered no commit for {ref} in {repository}.")
-    return sha
-
-
-def version_tags(api: GitHubApi, repository: str, tag_prefix: str) -> dict[str, str]:
-    """commit -> version, from the repository's newest version tags (the highest version on a
-    commit with several)."""
-    fmt = TagFormat(tag_prefix)
-    best: dict[str, Any] = {}
-    for index, tag in enumerate(api.paginate(f"/repos/{repository}/tags",
-                                             doing=f"listing the tags of {repository}")):
-        if index >= TAG_PAGES * 100:
-            break
-        version = fmt.parse(str(tag.get("name") or ""))
-        sha = str((tag.get("commit") or {}).get("sha") or "")
-        if version is not None and sha and (sha not in best or version > best[sha]):
-            best[sha] = version
-    return {sha: str(version) for sha, version in best.items()}

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from release_kit.reintegration.report import Outcome
+from release_kit.reintegration.report import TargetReport
 
 WORKFLOW_FILE = re.compile(r"[A-Za-z0-9._-]+\.ya?ml")
 
@@ -35,7 +35,7 @@ class Dispatch:
         return f"gh workflow run {self.workflow} --ref {self.target}"
 
 
-def to_dispatch(outcomes: Sequence[Outcome]) -> list[str]:
+def to_dispatch(outcomes: Sequence[TargetReport]) -> list[str]:
     """The targets this run fast-forwarded: their new head was built by nothing yet."""
     return [o.target for o in outcomes if o.result == "fast-forwarded"]
 

@@ -5,10 +5,11 @@ by default only on Tuesdays, "so there is time in the week for firefighting"), w
 changes and no freeze is declared. A security change (a PR labelled ``security``, or a
 Dependabot security update) does not wait for the train: it goes out at once.
 
-:func:`decide` is the whole decision, a pure function of :class:`Facts`; :func:`train` gathers
-the facts (the plan semver-bump's ``release`` makes, with the draft kept up to date; the freeze
-issues; the day) and reports. It publishes nothing itself: the release flow (release.yml, called
-with the tag) publishes the draft and releases it, so that one path releases, whoever decided.
+:func:`decide_train` is the whole decision, a pure function of :class:`TrainFacts`; :func:`train`
+gathers the facts (the plan semver-bump's ``release`` makes, with the draft kept up to date; the
+freeze issues; the day) and reports. It publishes nothing itself: the release flow (release.yml,
+called with the tag) publishes the draft and releases it, so that one path releases, whoever
+decided.
 
 | what | train run (schedule) | manual run (workflow_dispatch, the ticket) | push (security) |
 |---|---|---|---|
@@ -29,15 +30,17 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
+from release_kit.action import commands
+from release_kit.action.runner import Runtime
 from release_kit.errors import InputError
-from release_kit.text import inline
-
-if TYPE_CHECKING:
-    from release_kit.action import Runtime
-    from release_kit.release.settings import Settings
-    from release_kit.versioning.changes import PullRequest
+from release_kit.github.rest import GitHubApi
+from release_kit.release.run import Release
+from release_kit.release.settings import Settings
+from release_kit.text import inline, markdown_table
+from release_kit.versioning.changes import MergedPullRequest
+from release_kit.versioning.plan import headline
 
 DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 DEFAULT_DAYS = ("tuesday",)
@@ -52,7 +55,7 @@ Kind = Literal["train", "manual", "security", "skip"]
 
 
 @dataclass(frozen=True)
-class Facts:
+class TrainFacts:
     """Everything the decision depends on."""
 
     event: str  # the run's event: schedule, workflow_dispatch, push, ...
@@ -95,7 +98,7 @@ def parse_days(lines: Iterable[str], input_name: str = "train-days") -> frozense
     return frozenset(days)
 
 
-def one_line(text: str, limit: int = 80) -> str:
+def short_line(text: str, limit: int = 80) -> str:
     """Untrusted text (a variable, an issue or PR title) on one short line, still plain text:
     whoever shows it escapes it (the summary, the ticket, the chat post)."""
     text = " ".join(text.split())
@@ -106,12 +109,12 @@ def frozen_by(variable: str, issues: Sequence[tuple[int, str]]) -> str:
     """Who declared the freeze, in words ("" when nobody did)."""
     why: list[str] = []
     if variable.strip().lower() not in NOT_FROZEN:
-        why.append(f"the freeze variable ({one_line(variable)})")
-    why += [f"issue #{number} ({one_line(title)})" for number, title in issues]
+        why.append(f"the freeze variable ({short_line(variable)})")
+    why += [f"issue #{number} ({short_line(title)})" for number, title in issues]
     return " and ".join(why)
 
 
-def is_security(pull: PullRequest, labels: frozenset[str]) -> bool:
+def is_security(pull: MergedPullRequest, labels: frozenset[str]) -> bool:
     """A PR labelled as a security fix, or a Dependabot update that names an advisory."""
     if labels.intersection(pull.labels):
         return True
@@ -125,7 +128,7 @@ def describe_days(days: frozenset[int]) -> str:
     return ", ".join(DAYS[d].capitalize() for d in sorted(days))
 
 
-def decide(facts: Facts) -> Decision:
+def decide_train(facts: TrainFacts) -> Decision:
     """Publish now or not, and why (see the module's table)."""
     if not facts.tag:
         since = f"since {facts.since}" if facts.since else "yet"
@@ -157,10 +160,6 @@ def decide(facts: Facts) -> Decision:
 def train(settings: Settings, rt: Runtime) -> None:
     """Plan the branch's release (keeping its draft up to date, as ``release`` does), gather
     the freeze and the day, decide, and report; publishing is the release flow's."""
-    from release_kit.action import commands, markdown_table  # noqa: PLC0415
-    from release_kit.release.run import Release  # noqa: PLC0415
-    from release_kit.versioning.plan import headline  # noqa: PLC0415
-
     if settings.packages:
         raise InputError("packages", "operation train releases a repository's one draft; "
                          "monorepo packages are released by their tags.",
@@ -180,18 +179,18 @@ def train(settings: Settings, rt: Runtime) -> None:
         draft = run.draft(plans[0], changelog)
     labels = frozenset(settings.security_labels)
     security = () if not plan.releases else tuple(
-        f"#{p.number} {one_line(p.title)}" for p in sorted(run.pulls.values(),
+        f"#{p.number} {short_line(p.title)}" for p in sorted(run.pulls.values(),
                                                              key=lambda p: p.number)
         if is_security(p, labels) and not settings.labels.skipped(p.labels))
     now = datetime.now(UTC)
-    facts = Facts(
+    facts = TrainFacts(
         event=rt.context.event_name, weekday=now.weekday(), days=settings.train_days,
         tag=plan.tag if plan.releases else "", since=plan.previous_tag,
         freeze_variable=settings.freeze,
         freeze_issues=tuple(freeze_issues(run.github().api, run.repository,
                                           settings.freeze_label)),
         security=security)
-    decision = decide(facts)
+    decision = decide_train(facts)
     commands.notice(f"{'Publish' if decision.publish else 'No release now'}: "
                     f"{decision.reason}.", title="semver-bump train")
     rt.outputs.update({
@@ -216,11 +215,9 @@ def train(settings: Settings, rt: Runtime) -> None:
                      + markdown_table(["", ""], rows) + f"\n### Changelog\n\n{changelog}\n")
 
 
-def freeze_issues(api: object, repository: str, label: str) -> list[tuple[int, str]]:
+def freeze_issues(api: GitHubApi, repository: str, label: str) -> list[tuple[int, str]]:
     """Open issues (not pull requests) carrying the freeze label."""
-    from release_kit.github.rest import GitHubApi  # noqa: PLC0415
-
-    if not label or not isinstance(api, GitHubApi):
+    if not label:
         return []
     found = []
     for row in api.paginate(f"/repos/{repository}/issues",
