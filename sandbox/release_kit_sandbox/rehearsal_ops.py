@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
+from release_kit.versioning.train import DAYS
 from release_kit_sandbox.rehearsal_cast import (
     DRIVER,
     FAILABLE_STAGES,
@@ -452,7 +453,6 @@ def rerun(r: Stage) -> int:
 def train_chapter(r: Stage, service: Service) -> None:
     """acme/web: a feature merged, a freeze makes the train skip, lifted it publishes;
     acme/api: an empty train, then a security PR released at once."""
-    from release_kit.release.train import DAYS  # noqa: PLC0415
     today = DAYS[datetime.now(UTC).weekday()]
     schedule = {"schedule": "0 9 * * *"}
     if service is r.services[0]:

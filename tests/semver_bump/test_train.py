@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from release_kit.errors import InputError
-from release_kit.release.train import DAYS, TrainFacts, decide_train, is_security, parse_days
 from release_kit.versioning.changes import MergedPullRequest
+from release_kit.versioning.train import DAYS, TrainFacts, decide_train, is_security, parse_days
 from release_kit_sandbox import Sandbox
 from tests.semver_bump.flow import Flow
 

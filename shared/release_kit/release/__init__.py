@@ -40,7 +40,7 @@ def operate(settings: Settings, rt: Runtime) -> None:
 
         publish(settings, rt)
     elif settings.operation == "train":
-        from release_kit.release.train import train  # noqa: PLC0415
+        from release_kit.release.train import train  # noqa: PLC0415 - as preview
 
         train(settings, rt)
     else:

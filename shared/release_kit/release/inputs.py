@@ -22,11 +22,11 @@ from release_kit.changelog import (
 )
 from release_kit.errors import InputError
 from release_kit.release.settings import Settings, parse_shared_paths
-from release_kit.release.train import parse_days
 from release_kit.templates import check as check_template
 from release_kit.versioning.bump import Bump, is_prerelease_identifier
 from release_kit.versioning.changes import LabelRules
 from release_kit.versioning.tags import check_ref_fragment, parse_version
+from release_kit.versioning.train import parse_days
 from release_kit.versioning.types import DEFAULT_TEXT as DEFAULT_RELEASE_TYPES
 from release_kit.versioning.types import ReleaseTypes
 
