@@ -206,7 +206,7 @@ def main() -> None:
         print(f"image: {LAYERS} layers, {sum(sizes)} bytes; single: 1 layer, {TOTAL} bytes")
 
         # 0. the fixed cost of the action's process: interpreter, runtime and entrypoint
-        # imports (pydantic-settings, requests), no request at all --------------------------
+        # imports (pydantic, PyYAML, requests), no request at all --------------------------
         code = ("import runpy; runpy.run_path(" + repr(str(ROOT / "actions/promote-image/main.py"))
                 + ", run_name='bench'); import requests")
         env = {**os.environ, "PYTHONPATH": str(ROOT / "shared")}

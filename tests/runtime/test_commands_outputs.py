@@ -57,13 +57,14 @@ def test_group_is_closed_when_the_body_raises() -> None:
 
 
 def test_heredoc_delimiter_never_occurs_in_value(monkeypatch: pytest.MonkeyPatch) -> None:
-    import uuid
+    import os
 
-    fixed = iter([uuid.UUID(int=1), uuid.UUID(int=1), uuid.UUID(int=2)])
-    monkeypatch.setattr(uuid, "uuid4", lambda: next(fixed))
-    value = f"x\nghadelimiter_{uuid.UUID(int=1)}\ny"
+    one, two = b"\x01" * 16, b"\x02" * 16
+    fixed = iter([one, one, two])
+    monkeypatch.setattr(os, "urandom", lambda n: next(fixed))
+    value = f"x\nghadelimiter_{one.hex()}\ny"
     text = heredoc("out", value)
-    assert f"<<ghadelimiter_{uuid.UUID(int=2)}\n" in text
+    assert f"<<ghadelimiter_{two.hex()}\n" in text
     assert parse_file_command(text) == {"out": value}
 
 

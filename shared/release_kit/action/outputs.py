@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -14,7 +13,8 @@ from release_kit.text import render_value
 def heredoc(name: str, value: str) -> str:
     """``name<<DELIM`` form with a random delimiter that does not occur in the value."""
     while True:
-        delimiter = f"ghadelimiter_{uuid.uuid4()}"
+        # 128 random bits as @actions/core's uuid; os.urandom spares start-up the uuid module
+        delimiter = f"ghadelimiter_{os.urandom(16).hex()}"
         if delimiter not in value and delimiter not in name:
             return f"{name}<<{delimiter}\n{value}\n{delimiter}\n"
 

@@ -8,14 +8,12 @@ An entrypoint is ``actions/<name>/main.py``: a script that names the action's in
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
-import traceback
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from release_kit.action import cancel, commands
 from release_kit.action.context import Context
@@ -23,6 +21,9 @@ from release_kit.action.inputs import ActionInputs, InputErrors, env_name
 from release_kit.action.metadata import ActionMetadata
 from release_kit.action.outputs import Outputs, Summary
 from release_kit.errors import InputError, ReleaseKitError
+
+if TYPE_CHECKING:
+    import argparse
 
 I = TypeVar("I", bound=ActionInputs)  # noqa: E741
 
@@ -118,6 +119,8 @@ def _run(
             title=f"{metadata.name} crashed",
         )
         if commands.debug_enabled():
+            import traceback  # noqa: PLC0415 - only a crash in debug mode prints a stack
+
             commands.info(traceback.format_exc())
         return 1
     return 0
@@ -135,6 +138,8 @@ def parse_flags(metadata: ActionMetadata, argv: Sequence[str]) -> dict[str, str]
 
 
 def build_parser(metadata: ActionMetadata, prog: str | None = None) -> argparse.ArgumentParser:
+    import argparse  # noqa: PLC0415 - only a run with flags (or --help) pays for argparse
+
     parser = argparse.ArgumentParser(
         prog=prog or f"release-kit {metadata.raw.get('x-command', '') or metadata.name}".strip(),
         description=metadata.description,

@@ -14,7 +14,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from release_kit.registry import auth, oci
-from release_kit.registry.ecr import open_repository
 from release_kit.registry.promotion import ImageRepository
 from release_kit.registry.references import AnyLocation, Location
 
@@ -53,6 +52,8 @@ def open_pair(source: Side, target: Side,
 
 def _open(side: Side, session_name: str, *, push: bool) -> ImageRepository:
     if isinstance(side.location, Location):
+        # ECR's adapter (and boto3 behind it) only for an ECR location: an OCI run never loads it
+        from release_kit.registry.ecr import open_repository  # noqa: PLC0415
 
         return open_repository(side.location, side.role_to_assume, session_name)
     credentials = side.credentials or auth.from_docker_config(side.location.registry)
