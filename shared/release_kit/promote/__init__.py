@@ -4,6 +4,7 @@
 - :mod:`.run`: ``promote_image``: plan, check the revision, apply unless dry-run, report.
 - :mod:`.identity`: ``name_image`` (``operation: identity``): a build's tag and labels, with the
   refs its template names resolved through GitHub.
+- :mod:`.contributors`: what went into the image, in the step summary of both.
 """
 
 from release_kit.promote.inputs import PromoteInputs

@@ -15,10 +15,10 @@ from release_kit.errors import InputError, NotFoundError
 from release_kit.github.client import connect as connect_github
 from release_kit.github.errors import GitHubValidationFailed
 from release_kit.github.rest import GitHubApi
+from release_kit.promote.contributors import contributors_table
 from release_kit.promote.inputs import PromoteInputs
 from release_kit.registry import identity
 from release_kit.registry.tags import expand_tags, refs_used, template_values
-from release_kit.text import code, markdown_table
 from release_kit.versioning.tags import TagFormat
 
 TAG_PAGES = 3  # versions are looked up among the newest 300 tags of a repository
@@ -49,16 +49,6 @@ def name_image(inputs: PromoteInputs, rt: Runtime) -> None:
     rt.summary.write(f"## promote-image: identity of `{inputs.repository}:{tags[0]}`\n\n"
                      "Nothing was written: these are the tag and labels of the build."
                      + contributors_table((own, *others)))
-
-
-def contributors_table(contributors: Sequence[identity.Contributor]) -> str:
-    """What went into the image, for the step summary ("" when the image lists nothing)."""
-    if not contributors:
-        return ""
-    rows = [(code(c.repository), code(c.ref) or "(the image's own)", code(c.revision),
-             code(c.version) or "-") for c in contributors]
-    return ("\n### Contributors\n\n"
-            + markdown_table(["Repository", "Ref", "Commit", "Version"], rows) + "\n")
 
 
 def resolve(api: GitHubApi, own_repository: str, refs: Sequence[str], *,

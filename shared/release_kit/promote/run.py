@@ -15,7 +15,7 @@ from release_kit.action.context import Context
 from release_kit.action.runner import Runtime
 from release_kit.aws import session_name
 from release_kit.errors import InputError
-from release_kit.promote.identity import contributors_table, name_image
+from release_kit.promote.contributors import contributors_table
 from release_kit.promote.inputs import PromoteInputs
 from release_kit.registry import identity, promotion, provenance
 from release_kit.registry.connect import Side, open_pair
@@ -27,6 +27,9 @@ from release_kit.text import markdown_table
 def promote_image(inputs: PromoteInputs, rt: Runtime) -> None:
     """The action: plan, check the revision, apply unless dry-run, write outputs."""
     if inputs.operation == "identity":
+        # the GitHub client and semver (version tags) only name a build: a promotion needs neither
+        from release_kit.promote.identity import name_image  # noqa: PLC0415
+
         name_image(inputs, rt)
         return
     # Every template is checked before any request; a ref's commit is a stand-in until the
