@@ -1,25 +1,82 @@
-# One image for every release-kit action. Each actions/<name>/action.yml says
+# One image for every release-kit action. On the main branch each actions/<name>/action.yml says
 # `runs: {using: docker, image: ../../Dockerfile, args: [<name>]}`: the runner builds this file
-# with the repository root as context and runs `release-kit <name>`.
+# with the repository root as context at the start of every job that uses the action, and runs
+# `release-kit <name>`. A release of the suite publishes the image built from this file once and
+# its tag's action.yml files name that image by digest instead (`make release-tree`, docs/image.md):
+# the jobs then pull it and build nothing.
 #
 # GitHub runs Docker actions as root with its own working directory (/github/workspace), so there
 # is deliberately no USER and no WORKDIR here.
 #
 # Build arguments:
-#   BASE_IMAGE          any Debian-based image with Python >= 3.11 and venv
+#   BASE_IMAGE          the image both stages start from: python:3.12-slim pinned by digest (what
+#                       runners, act and releases build). Any Debian-based image with Python >= 3.11
+#                       and pip (or venv) works; where no registry is reachable the tests and the
+#                       benchmark pass a local stand-in (tools/docker-engine.sh, docs/image.md).
 #   INSTALL_HELM_TOOLS  auto (default), true or false: whether helm/helmfile/helm-diff are
 #                       installed (see below; without them deploy-helmfile cannot run)
-ARG BASE_IMAGE=python:3.12-slim
-FROM ${BASE_IMAGE}
+#
+# `make lock` regenerates requirements/*.txt and the digest below (docs/image.md).
+ARG BASE_IMAGE=python:3.12-slim@sha256:78387bc3881b8273120a12ebe6c1ab22b018ccc2c9adf565ae1ac9b536e184ea
 
+# -- build: the dependencies and the product, installed by uv from hash-pinned lock files ----------
+# Nothing of this stage but /opt/venv and /opt/release-kit reaches the image: no pip, setuptools,
+# uv or caches (the final stage copies those two folders only).
+FROM ${BASE_IMAGE} AS build
+SHELL ["/bin/bash", "-o", "pipefail", "-c"]
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    UV_NO_CACHE=1 \
+    UV_PYTHON_DOWNLOADS=never \
+    UV_LINK_MODE=copy \
+    UV_SYSTEM_CERTS=1
+
+# uv (and setuptools, the product's build backend) from the build lock, then the runtime
+# dependencies, exactly the image lock's (`--no-deps`: the lock is the whole set; see
+# requirements/image-excludes.txt for what it leaves out on purpose), wheels only, both
+# hash-checked. Two trims of files the product never loads: kubernetes' asyncio client
+# (kubernetes/aio, two thirds of that package) and botocore's models of the AWS services other
+# than the ones the product calls (BOTOCORE_SERVICES; tests/container/test_image_build.py keeps
+# the list in step with the code). release-kit.pth puts the product's folder (built next, a
+# layer of its own) on the venv's path.
+COPY requirements/ /tmp/requirements/
+RUN pip() { python3 -m pip "$@"; }; \
+    if ! python3 -m pip --version > /dev/null 2>&1; then \
+      python3 -m venv /tmp/pip-venv && pip() { /tmp/pip-venv/bin/python -m pip "$@"; }; \
+    fi; \
+    pip install --quiet --root-user-action=ignore --target /opt/build-tools --no-deps \
+      --only-binary :all: --require-hashes --requirement /tmp/requirements/build.txt \
+    && /opt/build-tools/bin/uv venv --quiet --python "$(command -v python3)" /opt/venv \
+    && /opt/build-tools/bin/uv pip install --quiet --python /opt/venv/bin/python --no-deps \
+         --no-build --require-hashes --requirement /tmp/requirements/image.txt \
+    && site="$(/opt/venv/bin/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')" \
+    && rm -rf "${site}/kubernetes/aio" \
+    && BOTOCORE_SERVICES="ecr eks sts" \
+    && for service in "${site}"/botocore/data/*/; do \
+         case " ${BOTOCORE_SERVICES} " in *" $(basename "${service}") "*) ;; *) rm -rf "${service}";; esac; \
+       done \
+    && echo /opt/release-kit/lib > "${site}/release-kit.pth"
+
+# The product (never the sandbox: .dockerignore), built with the locked setuptools, installed
+# with its console script into /opt/release-kit, bytecode compiled (the dependencies are not:
+# that would add 40 MB for a tenth of a second per start).
+COPY pyproject.toml README.md /tmp/src/
+COPY shared/ /tmp/src/shared/
+RUN PYTHONPATH=/opt/build-tools /opt/build-tools/bin/uv pip install --quiet \
+      --python /opt/venv/bin/python --no-deps --no-build-isolation --compile-bytecode \
+      --target /opt/release-kit/lib /tmp/src \
+    && mv /opt/release-kit/lib/bin /opt/release-kit/bin \
+    && /opt/release-kit/bin/release-kit --help > /dev/null
+
+# -- the image -------------------------------------------------------------------------------------
+FROM ${BASE_IMAGE}
 SHELL ["/bin/bash", "-o", "pipefail", "-c"]
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
-    PIP_NO_CACHE_DIR=1 \
-    PIP_DISABLE_PIP_VERSION_CHECK=1 \
     VIRTUAL_ENV=/opt/venv \
-    PATH=/opt/venv/bin:$PATH \
+    PATH=/opt/release-kit/bin:/opt/venv/bin:$PATH \
     RELEASE_KIT_ACTIONS_DIR=/opt/release-kit/actions \
     HELM_PLUGINS=/usr/local/lib/helm/plugins
 
@@ -34,40 +91,45 @@ RUN if ! command -v git >/dev/null; then \
     fi
 
 # helm, helmfile and the helm-diff plugin for deploy-helmfile, pinned and checked against their
-# sha256 (linux/amd64, the GitHub-hosted runners' platform). The plugin goes to HELM_PLUGINS
-# because the runner replaces HOME. Where the checksums come from: helm's is the one the v3.22.0
-# release notes publish (get.helm.sh/<tarball>.sha256sum); helmfile's and helm-diff's are the
-# values independent public projects pin for the same release files (two or more agreeing
-# sources each). Bumping a version means replacing its checksum from the release's checksums.
+# sha256 for linux/amd64 and linux/arm64 (the platforms a release publishes). The plugin goes to
+# HELM_PLUGINS because the runner replaces HOME. Where the checksums come from: helm's are the
+# ones its release notes publish (get.helm.sh/<tarball>.sha256sum); helm-diff's are the values
+# independent public projects pin for the same release files (two agreeing sources each);
+# helmfile's are the asset digests GitHub lists for its v1.1.7 release (the amd64 one also pinned
+# by independent projects). Bumping a version means replacing its checksums from the release's.
 #
 # INSTALL_HELM_TOOLS=auto (the default) installs them, or skips them with a notice when their
 # downloads cannot be reached: runners build this file without build arguments (act too), and an
 # offline build must still give an image for the other four actions (deploy-helmfile then stops
-# with "helmfile not found"). true makes an unreachable download an error; false skips them. A
-# checksum mismatch fails the build whatever the mode.
+# with "helmfile not found"). true makes an unreachable download an error (releases build with
+# it); false skips them. A checksum mismatch fails the build whatever the mode.
 ARG INSTALL_HELM_TOOLS=auto
-ARG HELM_VERSION=v3.22.0
-ARG HELM_SHA256=1e4ab49e429626cf6c6958d914248b78c9730803c2751b87627e171dc800e7bb
-ARG HELMFILE_VERSION=1.1.7
-ARG HELMFILE_SHA256=e9d870f4e502b9f0850d7e0546cab8b418ff7f44ff4df0ed54cd3df8dfda189c
-ARG HELM_DIFF_VERSION=v3.15.10
-ARG HELM_DIFF_SHA256=ffeff863e4a3cbe83282a13a55ee972f7497966dfb66f326a117f9b094fff161
-RUN case "${INSTALL_HELM_TOOLS}" in \
+RUN HELM_VERSION=v3.22.0 \
+    HELM_SHA256_AMD64=1e4ab49e429626cf6c6958d914248b78c9730803c2751b87627e171dc800e7bb \
+    HELM_SHA256_ARM64=f14e804dfee240f55525b667488fe9adca349e63e00c9af634c0beb1421ac310 \
+    HELMFILE_VERSION=1.1.7 \
+    HELMFILE_SHA256_AMD64=e9d870f4e502b9f0850d7e0546cab8b418ff7f44ff4df0ed54cd3df8dfda189c \
+    HELMFILE_SHA256_ARM64=4402e1c1ed60edb1b245a272a4c427b465c9ea2ef0f463477c67d48eb88eb223 \
+    HELM_DIFF_VERSION=v3.15.10 \
+    HELM_DIFF_SHA256_AMD64=ffeff863e4a3cbe83282a13a55ee972f7497966dfb66f326a117f9b094fff161 \
+    HELM_DIFF_SHA256_ARM64=6832085986feef54b7be82906f2516f3565fdd1be11c109737e8833f1e1c0a5c; \
+    case "${INSTALL_HELM_TOOLS}" in \
       false) echo "INSTALL_HELM_TOOLS=false: skipping helm, helmfile and helm-diff"; exit 0;; \
       true|auto) ;; \
       *) echo "INSTALL_HELM_TOOLS must be auto, true or false (got '${INSTALL_HELM_TOOLS}')" >&2; exit 1;; \
     esac; \
-    arch="$(uname -m)"; \
-    if [ "${arch}" != "x86_64" ]; then \
-      echo "helm tools are pinned for x86_64 only (got ${arch}); build with INSTALL_HELM_TOOLS=false" >&2; exit 1; \
-    fi; \
+    case "$(uname -m)" in \
+      x86_64) arch=amd64; helm_sha="${HELM_SHA256_AMD64}"; helmfile_sha="${HELMFILE_SHA256_AMD64}"; diff_sha="${HELM_DIFF_SHA256_AMD64}";; \
+      aarch64) arch=arm64; helm_sha="${HELM_SHA256_ARM64}"; helmfile_sha="${HELMFILE_SHA256_ARM64}"; diff_sha="${HELM_DIFF_SHA256_ARM64}";; \
+      *) echo "helm tools are pinned for x86_64 and aarch64 only (got $(uname -m)); build with INSTALL_HELM_TOOLS=false" >&2; exit 1;; \
+    esac; \
     tmp="$(mktemp -d)"; \
-    fetch() { python -c 'import socket, sys, urllib.request; socket.setdefaulttimeout(60); urllib.request.urlretrieve(sys.argv[1], sys.argv[2])' \
+    fetch() { python3 -c 'import socket, sys, urllib.request; socket.setdefaulttimeout(60); urllib.request.urlretrieve(sys.argv[1], sys.argv[2])' \
       "$1" "$2" 2>&1 | tail -n 1; }; \
-    if ! { fetch "https://get.helm.sh/helm-${HELM_VERSION}-linux-amd64.tar.gz" "${tmp}/helm.tar.gz" \
-           && fetch "https://github.com/helmfile/helmfile/releases/download/v${HELMFILE_VERSION}/helmfile_${HELMFILE_VERSION}_linux_amd64.tar.gz" \
+    if ! { fetch "https://get.helm.sh/helm-${HELM_VERSION}-linux-${arch}.tar.gz" "${tmp}/helm.tar.gz" \
+           && fetch "https://github.com/helmfile/helmfile/releases/download/v${HELMFILE_VERSION}/helmfile_${HELMFILE_VERSION}_linux_${arch}.tar.gz" \
                 "${tmp}/helmfile.tar.gz" \
-           && fetch "https://github.com/databus23/helm-diff/releases/download/${HELM_DIFF_VERSION}/helm-diff-linux-amd64.tgz" \
+           && fetch "https://github.com/databus23/helm-diff/releases/download/${HELM_DIFF_VERSION}/helm-diff-linux-${arch}.tgz" \
                 "${tmp}/helm-diff.tgz"; }; then \
       rm -rf "${tmp}"; \
       if [ "${INSTALL_HELM_TOOLS}" = true ]; then \
@@ -76,9 +138,9 @@ RUN case "${INSTALL_HELM_TOOLS}" in \
       echo "::notice title=helm tools skipped::could not download helm, helmfile and helm-diff; this image runs every action but deploy-helmfile (INSTALL_HELM_TOOLS=true makes this an error)"; \
       exit 0; \
     fi; \
-    printf '%s  %s\n' "${HELM_SHA256}" "${tmp}/helm.tar.gz" "${HELMFILE_SHA256}" "${tmp}/helmfile.tar.gz" \
-      "${HELM_DIFF_SHA256}" "${tmp}/helm-diff.tgz" | sha256sum --check --strict - \
-    && tar -xzf "${tmp}/helm.tar.gz" -C /usr/local/bin --strip-components=1 linux-amd64/helm \
+    printf '%s  %s\n' "${helm_sha}" "${tmp}/helm.tar.gz" "${helmfile_sha}" "${tmp}/helmfile.tar.gz" \
+      "${diff_sha}" "${tmp}/helm-diff.tgz" | sha256sum --check --strict - \
+    && tar -xzf "${tmp}/helm.tar.gz" -C /usr/local/bin --strip-components=1 "linux-${arch}/helm" \
     && tar -xzf "${tmp}/helmfile.tar.gz" -C /usr/local/bin helmfile \
     && mkdir -p "${HELM_PLUGINS}" \
     && tar -xzf "${tmp}/helm-diff.tgz" -C "${HELM_PLUGINS}" \
@@ -87,23 +149,13 @@ RUN case "${INSTALL_HELM_TOOLS}" in \
     && helmfile --version \
     && helm plugin list | grep -q '^diff'
 
-# Dependencies first, in their own layer: editing the code does not reinstall them.
-RUN python -m venv "${VIRTUAL_ENV}"
-COPY pyproject.toml /opt/release-kit/pyproject.toml
-RUN python -c 'import tomllib; print("\n".join(tomllib.load(open("/opt/release-kit/pyproject.toml", "rb"))["project"]["dependencies"]))' \
-      > /tmp/requirements.txt \
-    && pip install --no-cache-dir --requirement /tmp/requirements.txt \
-    && rm /tmp/requirements.txt
-
-# Then the code: the library (installed without touching the dependencies) and the entrypoints.
-COPY README.md /opt/release-kit/README.md
-COPY shared/ /opt/release-kit/shared/
+# The dependencies first, in their own layer (a code change rebuilds and ships only the layers
+# after it), then the product and the actions' entrypoints.
+COPY --from=build /opt/venv /opt/venv
+COPY --from=build /opt/release-kit /opt/release-kit
 COPY actions/ /opt/release-kit/actions/
-RUN pip install --no-cache-dir --no-deps /opt/release-kit \
-    && rm -rf /opt/release-kit/build /opt/release-kit/shared/*.egg-info \
-    && release-kit --help
 
 # Marks the images built from this file (tools/act-selftest.sh prunes the untagged ones it left).
 LABEL org.opencontainers.image.title="release-kit"
 
-ENTRYPOINT ["/opt/venv/bin/release-kit"]
+ENTRYPOINT ["/opt/release-kit/bin/release-kit"]
