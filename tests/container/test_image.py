@@ -36,8 +36,9 @@ from tests.container.engine import (
     DEFAULT_BASE_IMAGE,
     DOCKERFILE_DEFAULTS,
     ENGINE_ENV,
-    LOCAL_BASE_IMAGE,
+    LOCAL_BASE_IMAGES,
     REQUIRED_ENV,
+    STAND_IN_IMAGE,
     BuiltImage,
     Engine,
     base_image,
@@ -109,13 +110,17 @@ def engine_with_images(folder: Path, images: list[str], *, is_podman: bool) -> E
 
 
 def test_base_image_choice(tmp_path: Path) -> None:
+    assert re.fullmatch(r"python:3\.\d+-slim@sha256:[0-9a-f]{64}", DEFAULT_BASE_IMAGE)
     bare_podman = engine_with_images(tmp_path, [], is_podman=True)
-    assert base_image(bare_podman, {}) == "docker.io/library/python:3.12-slim"
+    assert base_image(bare_podman, {}) == f"docker.io/library/{DEFAULT_BASE_IMAGE}"
     assert base_image(bare_podman, {"BASE_IMAGE": "my/base:1"}) == "my/base:1"
     bare_docker = engine_with_images(tmp_path, [], is_podman=False)
     assert base_image(bare_docker, {}) is None  # the Dockerfile's default, pulled by docker
-    offline = engine_with_images(tmp_path, [LOCAL_BASE_IMAGE], is_podman=True)
-    assert base_image(offline, {}) == LOCAL_BASE_IMAGE
+    pinned = engine_with_images(tmp_path, [DEFAULT_BASE_IMAGE, STAND_IN_IMAGE], is_podman=False)
+    assert base_image(pinned, {}) == DEFAULT_BASE_IMAGE  # the real base first, when it is there
+    for local in LOCAL_BASE_IMAGES:
+        offline = engine_with_images(tmp_path, [local], is_podman=True)
+        assert base_image(offline, {}) == local
 
 
 def test_build_args_leave_out_the_dockerfiles_defaults(tmp_path: Path) -> None:
@@ -126,8 +131,8 @@ def test_build_args_leave_out_the_dockerfiles_defaults(tmp_path: Path) -> None:
     assert build_args(with_base, {}) == {}
     assert build_args(with_base, {"RELEASE_KIT_IMAGE_HELM_TOOLS": "false"}) == {
         "INSTALL_HELM_TOOLS": "false"}
-    offline = engine_with_images(tmp_path, [LOCAL_BASE_IMAGE], is_podman=False)
-    assert build_args(offline, {}) == {"BASE_IMAGE": LOCAL_BASE_IMAGE}
+    offline = engine_with_images(tmp_path, [STAND_IN_IMAGE], is_podman=False)
+    assert build_args(offline, {}) == {"BASE_IMAGE": STAND_IN_IMAGE}
 
 
 def engine_or_skip(environ: Mapping[str, str] | None = None) -> Engine:
