@@ -56,8 +56,9 @@ pytest: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check shared actions tests
+	$(BIN)/ruff check shared actions tests tools
 	$(BIN)/mypy shared/release_kit
+	$(BIN)/mypy tools/lock.py tools/release_tree.py
 	@# actions/<name>/main.py are scripts in folders with hyphens: every one is a module named
 	@# "main", so mypy checks them one at a time (the shared library is cached after the first).
 	@for main in $(ACTION_MAINS); do echo "mypy $$main"; $(BIN)/mypy "$$main"; done

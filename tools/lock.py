@@ -35,8 +35,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-REQUIREMENTS = ROOT / "requirements"
-DOCKERFILE = ROOT / "Dockerfile"
 BASE_LINE = re.compile(
     r"^ARG BASE_IMAGE=(?P<name>[^@\s]+?)(?:@(?P<digest>sha256:[0-9a-f]{64}))?$", re.MULTILINE)
 REQUIRED_PLATFORMS = ("linux/amd64", "linux/arm64")
@@ -50,7 +48,7 @@ class LockError(Exception):
     pass
 
 
-def compile_lock(uv: str, inputs: Sequence[str], output: Path, *, current: Path,
+def compile_lock(uv: str, root: Path, inputs: Sequence[str], output: Path, *, current: Path,
                  upgrade: bool, extra: Sequence[str] = ()) -> str:
     """``uv pip compile`` into ``output`` (seeded with ``current``), run from the repository
     root so that the file's comments name paths relative to it. Returns the new text."""
@@ -59,14 +57,14 @@ def compile_lock(uv: str, inputs: Sequence[str], output: Path, *, current: Path,
     argv = [uv, "pip", "compile", *inputs, *COMPILE, *extra, "--output-file", str(output)]
     if upgrade:
         argv.append("--upgrade")
-    proc = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=600, check=False)
+    proc = subprocess.run(argv, cwd=root, capture_output=True, text=True, timeout=600, check=False)
     if proc.returncode != 0:
         raise LockError(f"uv pip compile {' '.join(inputs)} failed:\n{proc.stderr.strip()}")
     return output.read_text(encoding="utf-8")
 
 
 def qualified(name: str) -> str:
-    """Docker's normalisation of a short image name: python:3.12 -> docker.io/library/python:3.12."""
+    """Docker's normalisation of a short name: python:3.12 -> docker.io/library/python:3.12."""
     first = name.split("/", 1)[0]
     if "/" not in name:
         return f"docker.io/library/{name}"
@@ -110,24 +108,28 @@ def base_digest(name: str) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    parser.add_argument("--uv", required=True, help="the uv binary (make lock installs the pinned one)")
+    parser.add_argument("--uv", required=True,
+                        help="the uv binary (make lock installs the pinned one)")
     parser.add_argument("--upgrade", action="store_true", help="newest versions the ranges allow")
     parser.add_argument("--keep-base-digest", action="store_true",
                         help="leave the Dockerfile's base digest as it is")
+    parser.add_argument("--root", default=str(ROOT), help=argparse.SUPPRESS)  # tests: a copy
     args = parser.parse_args(argv)
+    root = Path(args.root)
+    requirements, dockerfile_path = root / "requirements", root / "Dockerfile"
     try:
-        dockerfile = DOCKERFILE.read_text(encoding="utf-8")
+        dockerfile = dockerfile_path.read_text(encoding="utf-8")
         base = BASE_LINE.search(dockerfile)
         if base is None:
-            raise LockError(f"{DOCKERFILE} has no `ARG BASE_IMAGE=<image>:<tag>[@sha256:...]` line")
+            raise LockError(f"{dockerfile_path} has no `ARG BASE_IMAGE=<image>:<tag>` line")
         with tempfile.TemporaryDirectory() as tmp:
             image = compile_lock(
-                args.uv, ["pyproject.toml"], Path(tmp) / "image.txt",
-                current=REQUIREMENTS / "image.txt", upgrade=args.upgrade,
+                args.uv, root, ["pyproject.toml"], Path(tmp) / "image.txt",
+                current=requirements / "image.txt", upgrade=args.upgrade,
                 extra=["--excludes", "requirements/image-excludes.txt"])
             build = compile_lock(
-                args.uv, ["requirements/build.in"], Path(tmp) / "build.txt",
-                current=REQUIREMENTS / "build.txt", upgrade=args.upgrade)
+                args.uv, root, ["requirements/build.in"], Path(tmp) / "build.txt",
+                current=requirements / "build.txt", upgrade=args.upgrade)
         if args.keep_base_digest:
             new_dockerfile = dockerfile
         else:
@@ -138,11 +140,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"lock: {exc}\nlock: nothing was written", file=sys.stderr)
         return 1
     changed = []
-    for path, text in ((REQUIREMENTS / "image.txt", image), (REQUIREMENTS / "build.txt", build),
-                       (DOCKERFILE, new_dockerfile)):
+    for path, text in ((requirements / "image.txt", image), (requirements / "build.txt", build),
+                       (dockerfile_path, new_dockerfile)):
         if not path.is_file() or path.read_text(encoding="utf-8") != text:
             path.write_text(text, encoding="utf-8")
-            changed.append(path.relative_to(ROOT))
+            changed.append(path.relative_to(root))
     print("lock: " + (f"updated {', '.join(map(str, changed))}" if changed else "up to date")
           + ("" if not args.keep_base_digest else " (base digest kept)"))
     return 0

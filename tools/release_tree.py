@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
-"""Write the release variant of the suite: the checkout with every action naming one image by digest.
+"""Write the release variant of the suite: the checkout, every action naming one image by digest.
 
-    make release-tree OUT=<dir> IMAGE=<registry>/<path>:<tag> [PLATFORMS="linux/amd64 linux/arm64"]
-    python3 tools/release_tree.py --out DIR --image REGISTRY/PATH:TAG [--require-platform OS/ARCH]...
+    make release-tree OUT=<dir> IMAGE=<registry>/<path>:<tag> [PLATFORMS="linux/amd64 ..."]
+    python3 tools/release_tree.py --out DIR --image REGISTRY/PATH:TAG [--require-platform P]...
 
 On the main branch each ``actions/<name>/action.yml`` builds the root Dockerfile
 (``runs.image: ../../Dockerfile``), which a runner does at the start of every job. A release
@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import ipaddress
 import json
 import os
 import re
@@ -80,9 +81,15 @@ class ImageRef:
 
     @property
     def loopback(self) -> bool:
-        host = self.registry.rsplit(":", 1)[0] if not self.registry.startswith("[") else (
-            self.registry.split("]")[0] + "]")
-        return host in {"localhost", "[::1]"} or host.startswith("127.")
+        """localhost, 127.0.0.0/8 or ::1: registries Docker itself speaks plain HTTP to."""
+        host = (self.registry[1:].split("]")[0] if self.registry.startswith("[")
+                else self.registry.rsplit(":", 1)[0])
+        if host == "localhost":
+            return True
+        try:
+            return ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            return False
 
 
 def parse_image(text: str) -> ImageRef:
@@ -126,8 +133,10 @@ class Resolved:
 
 
 def resolve(image: ImageRef) -> Resolved:
-    """The digest the registry serves for ``image`` and the platforms it holds."""
-    raw = skopeo(image, "--raw")
+    """The digest the registry serves for ``image`` (its tag, when it names one) and the platforms
+    it holds; a digest given with the tag must be the one the tag names."""
+    raw = skopeo(ImageRef(image.registry, image.path, image.tag, None) if image.tag else image,
+                 "--raw")
     digest = "sha256:" + hashlib.sha256(raw).hexdigest()
     if image.digest and image.digest != digest:
         raise UsageError(f"the registry serves {digest} for {image.text}, not {image.digest}")
@@ -165,7 +174,8 @@ def source_commit(root: Path) -> dict[str, object]:
                           capture_output=True, text=True, check=False, timeout=60)
     dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain"],
                            capture_output=True, text=True, check=False, timeout=60)
-    return {"commit": head.stdout.strip() or None, "uncommitted_changes": bool(dirty.stdout.strip())}
+    return {"commit": head.stdout.strip() or None,
+            "uncommitted_changes": bool(dirty.stdout.strip())}
 
 
 def pin_action(path: Path, reference: str) -> None:
@@ -232,7 +242,7 @@ def write_tree(root: Path, out: Path, image: ImageRef, resolved: Resolved) -> li
 
 
 def replace(staging: Path, out: Path) -> None:
-    """Rename ``staging`` to ``out``; an existing ``out`` must be a release tree (it is replaced)."""
+    """Rename ``staging`` to ``out``; an existing ``out`` must be a release tree (replaced)."""
     if out.exists() or out.is_symlink():
         if not out.is_dir() or out.is_symlink():
             raise UsageError(f"OUT={out} exists and is not a directory: choose another OUT")

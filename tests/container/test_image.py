@@ -15,7 +15,6 @@ makes that a failure; the detection itself is tested below, engine or not.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -31,7 +30,9 @@ import pytest
 from release_kit.action.inputs import env_name
 from release_kit.action.local_runner import github_env, parse_commands, parse_file_command
 from release_kit.action.metadata import ActionMetadata
+from release_kit.registry.manifests import DOCKER_MANIFEST
 from release_kit.sandbox import Sandbox
+from release_kit.sandbox.kube import FakeKubernetes
 from tests.container.engine import (
     DEFAULT_BASE_IMAGE,
     DOCKERFILE_DEFAULTS,
@@ -47,6 +48,7 @@ from tests.container.engine import (
     engine_required,
     find_engine,
 )
+from tests.promote_image import images
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURE_ACTIONS = ROOT / "tests" / "fixtures" / "actions"
@@ -424,19 +426,22 @@ def test_deploy_helmfile_records_the_deployment_in_the_sandbox(
                     'case " $* " in *" apply "*) exit 2;; esac\nexit 0\n', encoding="utf-8")
     stub.chmod(0o755)
     (checkout / ".selftest" / "helmfile.yaml").write_text("releases: []\n", encoding="utf-8")
-    (checkout / ".selftest" / "kubeconfig").write_text(
-        "apiVersion: v1\nkind: Config\ncurrent-context: t\n"
-        "clusters: [{name: t, cluster: {server: 'http://127.0.0.1:9'}}]\n"
-        "users: [{name: t, user: {token: t}}]\n"
-        "contexts: [{name: t, context: {cluster: t, user: t}}]\n", encoding="utf-8")
-    result = run_product_action(
-        engine, image, sandbox, seeded, tmp_path, "deploy-helmfile",
-        {"operation": "deploy", "environment": "dev", "kubeconfig": ".selftest/kubeconfig",
-         "helmfile": ".selftest/helmfile.yaml", "image": "acme/web", "image-tag": "1.1.0",
-         "url": "https://{namespace}.example"},
-        env={"PATH": ".selftest/bin:/opt/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:"
-                     "/usr/bin:/sbin:/bin"},
-    )
+    # The action checks and creates the namespace: the sandbox's Kubernetes API, on the bridge.
+    with FakeKubernetes(host=engine.bridge_gateway()) as kube:
+        (checkout / ".selftest" / "kubeconfig").write_text(
+            "apiVersion: v1\nkind: Config\ncurrent-context: t\n"
+            f"clusters: [{{name: t, cluster: {{server: '{kube.url}'}}}}]\n"
+            "users: [{name: t, user: {token: t}}]\n"
+            "contexts: [{name: t, context: {cluster: t, user: t}}]\n", encoding="utf-8")
+        result = run_product_action(
+            engine, image, sandbox, seeded, tmp_path, "deploy-helmfile",
+            {"operation": "deploy", "environment": "dev", "kubeconfig": ".selftest/kubeconfig",
+             "helmfile": ".selftest/helmfile.yaml", "image": "acme/web", "image-tag": "1.1.0",
+             "url": "https://{namespace}.example"},
+            env={"PATH": ".selftest/bin:/opt/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:"
+                         "/usr/bin:/sbin:/bin"},
+        )
+        assert "dev" in kube.namespaces
     outputs = result["outputs"]
     assert (outputs["result"], outputs["namespace"], outputs["url"]) == (
         "deployed", "dev", "https://dev.example")
@@ -456,20 +461,18 @@ def test_promote_image_tags_the_image_in_moto(
     ecr = boto3.client("ecr", endpoint_url=sandbox.aws_endpoint, region_name="us-east-1",
                        aws_access_key_id="testing", aws_secret_access_key="testing")
     ecr.create_repository(repositoryName="acme/web")
-
-    def blob(data: bytes, media_type: str) -> dict[str, Any]:
-        return {"mediaType": media_type, "size": len(data),
-                "digest": "sha256:" + hashlib.sha256(data).hexdigest()}
-
-    manifest = {"schemaVersion": 2,
-                "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
-                "config": blob(b"{}", "application/vnd.docker.container.image.v1+json"),
-                "layers": [blob(b"layer", "application/vnd.docker.image.rootfs.diff.tar.gzip")]}
-    ecr.put_image(repositoryName="acme/web", imageManifest=json.dumps(manifest),
-                  imageManifestMediaType=manifest["mediaType"], imageTag=f"sha-{head}")
+    # Labelled as build.yml labels it: promote-image checks the revision against the commit.
+    built = images.image(7, media_type=DOCKER_MANIFEST,
+                         labels={"org.opencontainers.image.revision": head})
+    images.push(ecr, "acme/web", built, f"sha-{head}")
+    # verify-revision reads the config blob through the URL moto hands out, which the sandbox
+    # serves on loopback only (sandbox/ecr.py LayerDownloads): unreachable from a container on
+    # the bridge. The self-test under act checks the revision (the actions share the job's
+    # network there), and tests/promote_image the check itself.
     result = run_product_action(engine, image, sandbox, seeded, tmp_path, "promote-image",
                                 {"repository": "acme/web", "tags": "{version}\nlatest",
-                                 "version": "1.1.0", "aws-region": "us-east-1"})
+                                 "version": "1.1.0", "aws-region": "us-east-1",
+                                 "verify-revision": "false"})
     assert json.loads(result["outputs"]["tags"]) == [
         {"tag": "1.1.0", "action": "created"}, {"tag": "latest", "action": "created"}]
     tagged = ecr.describe_images(repositoryName="acme/web")["imageDetails"]
@@ -492,3 +495,50 @@ def test_each_product_action_is_in_the_image(
     metadata = ActionMetadata.load(ROOT / "actions" / action / "action.yml")
     for name in metadata.inputs:
         assert f"--{name}" in proc.stdout
+
+
+# -- what the image holds (issue 15: small, no installers, no sandbox) ----------------------------
+
+INSPECT = r"""
+import importlib.util, json, os, sys, sysconfig
+import boto3, botocore.exceptions
+site = sysconfig.get_path("purelib")
+clients = {}
+for service in ("ecr", "eks", "sts", "s3"):
+    try:
+        boto3.client(service, region_name="us-east-1")
+        clients[service] = True
+    except botocore.exceptions.UnknownServiceError:
+        clients[service] = False
+import kubernetes.client, kubernetes.config  # the synchronous client, without aiohttp
+print(json.dumps({
+    "prefix": sys.prefix,
+    "site": sorted(os.listdir(site)),
+    "modules": {m: importlib.util.find_spec(m) is not None
+                for m in ("pip", "setuptools", "wheel", "uv", "aiohttp", "kubernetes.aio",
+                          "release_kit", "release_kit.sandbox", "release_kit.action.local_runner")},
+    "clients": clients,
+    "caches": [p for p in ("/root/.cache", "/opt/build-tools", "/tmp/requirements", "/tmp/src")
+               if os.path.exists(p)],
+}))
+"""
+
+
+@pytest.mark.container
+@pytest.mark.timeout(900)
+def test_the_image_holds_the_product_and_its_dependencies_only(
+    engine: Engine, image: BuiltImage
+) -> None:
+    proc = engine.run("run", "--rm", "--entrypoint", "/opt/venv/bin/python", image.tag,
+                      "-c", INSPECT, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    held = json.loads(proc.stdout)
+    assert held["prefix"] == "/opt/venv"
+    assert held["modules"] == {"pip": False, "setuptools": False, "wheel": False, "uv": False,
+                               "aiohttp": False, "kubernetes.aio": False, "release_kit": True,
+                               "release_kit.sandbox": False,
+                               "release_kit.action.local_runner": False}
+    assert not [name for name in held["site"]
+                if re.match(r"(pip|setuptools|wheel|uv|_distutils_hack)\b", name)]
+    assert held["clients"] == {"ecr": True, "eks": True, "sts": True, "s3": False}
+    assert held["caches"] == []
