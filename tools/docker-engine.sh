@@ -16,7 +16,9 @@
 # never stopped. Otherwise (root needed) Debian's docker.io is installed when dockerd is missing,
 # and dockerd is started with everything of its own under $RELEASE_KIT_DOCKER_DIR (default
 # /var/tmp/release-kit-docker): data root (the image cache, kept between runs), exec root, pid file,
-# the socket docker.sock, and its own bridge rkdocker0, so that it coexists with any other dockerd.
+# the socket docker.sock, and its own bridge $RELEASE_KIT_DOCKER_BRIDGE_NAME (default rkdocker0) with
+# the address $RELEASE_KIT_DOCKER_BRIDGE (default 172.31.213.1/24), so that it coexists with any
+# other dockerd (two engines of this script at once need a directory, bridge name and address each).
 #
 # The images (kept in the engine, made only when missing):
 #   the base           the Dockerfile's default BASE_IMAGE (python:3.12-slim pinned by digest),
@@ -32,7 +34,7 @@ set -euo pipefail
 
 ENGINE_DIR=${RELEASE_KIT_DOCKER_DIR:-/var/tmp/release-kit-docker}
 ENGINE_SOCKET="unix://$ENGINE_DIR/docker.sock"
-ENGINE_BRIDGE=rkdocker0
+ENGINE_BRIDGE=${RELEASE_KIT_DOCKER_BRIDGE_NAME:-rkdocker0}
 ENGINE_BRIDGE_ADDRESS=${RELEASE_KIT_DOCKER_BRIDGE:-172.31.213.1/24}
 JOB_IMAGE=localhost/release-kit-act-job:latest
 TOOLS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
