@@ -9,74 +9,25 @@
 # is deliberately no USER and no WORKDIR here.
 #
 # Build arguments:
-#   BASE_IMAGE          the image both stages start from: python:3.12-slim pinned by digest (what
+#   BASE_IMAGE          the image to start from: python:3.12-slim pinned by digest (what
 #                       runners, act and releases build). Any Debian-based image with Python >= 3.11
 #                       and pip (or venv) works; where no registry is reachable the tests and the
 #                       benchmark pass a local stand-in (tools/docker-engine.sh, docs/image.md).
 #   INSTALL_HELM_TOOLS  auto (default), true or false: whether helm/helmfile/helm-diff are
 #                       installed (see below; without them deploy-helmfile cannot run)
 #
-# `make lock` regenerates requirements/*.txt and the digest below (docs/image.md).
+# Dependencies: requirements/image.txt (hash-pinned, installed by uv with --require-hashes), uv
+# itself from requirements/build.txt; `make lock` regenerates both and the digest below
+# (docs/image.md). No layer of this file adds pip, setuptools, wheel, uv or a cache.
 ARG BASE_IMAGE=python:3.12-slim@sha256:78387bc3881b8273120a12ebe6c1ab22b018ccc2c9adf565ae1ac9b536e184ea
 
-# -- build: the dependencies and the product, installed by uv from hash-pinned lock files ----------
-# Nothing of this stage but /opt/venv and /opt/release-kit reaches the image: no pip, setuptools,
-# uv or caches (the final stage copies those two folders only).
-FROM ${BASE_IMAGE} AS build
-SHELL ["/bin/bash", "-o", "pipefail", "-c"]
-ENV PYTHONDONTWRITEBYTECODE=1 \
-    PIP_NO_CACHE_DIR=1 \
-    PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    UV_NO_CACHE=1 \
-    UV_PYTHON_DOWNLOADS=never \
-    UV_LINK_MODE=copy \
-    UV_SYSTEM_CERTS=1
-
-# uv (and setuptools, the product's build backend) from the build lock, then the runtime
-# dependencies, exactly the image lock's (`--no-deps`: the lock is the whole set; see
-# requirements/image-excludes.txt for what it leaves out on purpose), wheels only, both
-# hash-checked. Two trims of files the product never loads: kubernetes' asyncio client
-# (kubernetes/aio, two thirds of that package) and botocore's models of the AWS services other
-# than the ones the product calls (BOTOCORE_SERVICES; tests/container/test_image_build.py keeps
-# the list in step with the code). release-kit.pth puts the product's folder (built next, a
-# layer of its own) on the venv's path.
-COPY requirements/ /tmp/requirements/
-RUN pip() { python3 -m pip "$@"; }; \
-    if ! python3 -m pip --version > /dev/null 2>&1; then \
-      python3 -m venv /tmp/pip-venv && pip() { /tmp/pip-venv/bin/python -m pip "$@"; }; \
-    fi; \
-    pip install --quiet --root-user-action=ignore --target /opt/build-tools --no-deps \
-      --only-binary :all: --require-hashes --requirement /tmp/requirements/build.txt \
-    && /opt/build-tools/bin/uv venv --quiet --python "$(command -v python3)" /opt/venv \
-    && /opt/build-tools/bin/uv pip install --quiet --python /opt/venv/bin/python --no-deps \
-         --no-build --require-hashes --requirement /tmp/requirements/image.txt \
-    && site="$(/opt/venv/bin/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')" \
-    && rm -rf "${site}/kubernetes/aio" \
-    && BOTOCORE_SERVICES="ecr eks sts" \
-    && for service in "${site}"/botocore/data/*/; do \
-         case " ${BOTOCORE_SERVICES} " in *" $(basename "${service}") "*) ;; *) rm -rf "${service}";; esac; \
-       done \
-    && echo /opt/release-kit/lib > "${site}/release-kit.pth"
-
-# The product (never the sandbox: .dockerignore), built with the locked setuptools, installed
-# with its console script into /opt/release-kit, bytecode compiled (the dependencies are not:
-# that would add 40 MB for a tenth of a second per start).
-COPY pyproject.toml README.md /tmp/src/
-COPY shared/ /tmp/src/shared/
-RUN PYTHONPATH=/opt/build-tools /opt/build-tools/bin/uv pip install --quiet \
-      --python /opt/venv/bin/python --no-deps --no-build-isolation --compile-bytecode \
-      --target /opt/release-kit/lib /tmp/src \
-    && mv /opt/release-kit/lib/bin /opt/release-kit/bin \
-    && /opt/release-kit/bin/release-kit --help > /dev/null
-
-# -- the image -------------------------------------------------------------------------------------
 FROM ${BASE_IMAGE}
 SHELL ["/bin/bash", "-o", "pipefail", "-c"]
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     VIRTUAL_ENV=/opt/venv \
-    PATH=/opt/release-kit/bin:/opt/venv/bin:$PATH \
+    PATH=/opt/venv/bin:$PATH \
     RELEASE_KIT_ACTIONS_DIR=/opt/release-kit/actions \
     HELM_PLUGINS=/usr/local/lib/helm/plugins
 
@@ -89,6 +40,37 @@ RUN if ! command -v git >/dev/null; then \
       && apt-get install -y --no-install-recommends git \
       && rm -rf /var/lib/apt/lists/*; \
     fi
+
+# The runtime dependencies, in a layer of their own (a code change neither rebuilds nor ships it
+# again): exactly the image lock's (`--no-deps`: the lock is the whole set; see
+# requirements/image-excludes.txt for what it leaves out on purpose), wheels only, hash-checked,
+# by uv, which this same step installs (hash-checked too) in /tmp and removes: no layer holds it.
+# (One stage: a venv built in a builder stage and copied over cost the classic builder, which act
+# and this repository's test engine use, 4-5 s more of a 20 s build.)
+# Two trims of files the product never loads: kubernetes' asyncio client (kubernetes/aio, two
+# thirds of that package) and botocore's models of the AWS services other than the ones the
+# product calls (BOTOCORE_SERVICES; tests/container/test_image_build.py keeps the list in step
+# with the code). release-kit.pth puts the product's folder (the next layer) on the venv's path.
+COPY requirements/build.txt requirements/image.txt /tmp/requirements/
+RUN export PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 UV_NO_CACHE=1 \
+      UV_PYTHON_DOWNLOADS=never UV_LINK_MODE=copy UV_SYSTEM_CERTS=1; \
+    pip() { python3 -m pip "$@"; }; \
+    if ! python3 -m pip --version > /dev/null 2>&1; then \
+      python3 -m venv /tmp/pip-venv && pip() { /tmp/pip-venv/bin/python -m pip "$@"; }; \
+    fi; \
+    pip install --quiet --root-user-action=ignore --target /tmp/build-tools --no-deps \
+      --only-binary :all: --require-hashes --requirement /tmp/requirements/build.txt \
+    && /tmp/build-tools/bin/uv venv --quiet --python "$(command -v python3)" /opt/venv \
+    && /tmp/build-tools/bin/uv pip install --quiet --python /opt/venv/bin/python --no-deps \
+         --no-build --require-hashes --requirement /tmp/requirements/image.txt \
+    && site="$(/opt/venv/bin/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')" \
+    && rm -rf "${site}/kubernetes/aio" \
+    && BOTOCORE_SERVICES="ecr eks sts" \
+    && for service in "${site}"/botocore/data/*/; do \
+         case " ${BOTOCORE_SERVICES} " in *" $(basename "${service}") "*) ;; *) rm -rf "${service}";; esac; \
+       done \
+    && echo /opt/release-kit/lib > "${site}/release-kit.pth" \
+    && rm -rf /tmp/build-tools /tmp/pip-venv /tmp/requirements /root/.cache
 
 # helm, helmfile and the helm-diff plugin for deploy-helmfile, pinned and checked against their
 # sha256 for linux/amd64 and linux/arm64 (the platforms a release publishes). The plugin goes to
@@ -149,13 +131,17 @@ RUN HELM_VERSION=v3.22.0 \
     && helmfile --version \
     && helm plugin list | grep -q '^diff'
 
-# The dependencies first, in their own layer (a code change rebuilds and ships only the layers
-# after it), then the product and the actions' entrypoints.
-COPY --from=build /opt/venv /opt/venv
-COPY --from=build /opt/release-kit /opt/release-kit
+# The product, bytecode compiled (an action's start then skips compiling its modules; the
+# dependencies are not compiled: 40 MB more for a tenth of a second), and the actions' entrypoints
+# (main.py, action.yml). The product is pure Python: its package is all an install would put in
+# site-packages, and nothing reads its distribution metadata. The sandbox stays out (.dockerignore).
+COPY shared/release_kit/ /opt/release-kit/lib/release_kit/
+RUN /opt/venv/bin/python -m compileall -q /opt/release-kit/lib
 COPY actions/ /opt/release-kit/actions/
 
 # Marks the images built from this file (tools/act-selftest.sh prunes the untagged ones it left).
 LABEL org.opencontainers.image.title="release-kit"
 
-ENTRYPOINT ["/opt/release-kit/bin/release-kit"]
+# `release-kit <action>`, as the console script would run it; -P: the working directory (the
+# caller's checkout, /github/workspace) is not put on the module path.
+ENTRYPOINT ["/opt/venv/bin/python", "-P", "-m", "release_kit"]

@@ -10,8 +10,8 @@
   sdist, for Linux and Python >= 3.11 (``uv pip compile --universal --generate-hashes``), less
   the packages ``requirements/image-excludes.txt`` names (with why). The Dockerfile installs it
   with ``uv pip install --require-hashes --no-deps --no-build``.
-- ``requirements/build.txt``: what the Dockerfile's build stage runs, from
-  ``requirements/build.in`` (uv, and setuptools, the product's build backend), hash-pinned.
+- ``requirements/build.txt``: the installer the Dockerfile runs (and removes in the same step),
+  from ``requirements/build.in`` (uv alone), hash-pinned.
 - The Dockerfile's ``ARG BASE_IMAGE=<image>:<tag>@sha256:<digest>``: the digest Docker Hub
   serves for the tag now (the multi-platform index: ``skopeo inspect --raw``), which must list
   linux/amd64 and linux/arm64.

@@ -44,8 +44,7 @@ DEFAULT_BASE_IMAGE = re.search(r"^ARG BASE_IMAGE=(\S+)$", (ROOT / "Dockerfile").
 STAND_IN_IMAGE = "localhost/release-kit-base:stand-in"
 LOCAL_BASE_IMAGES = (STAND_IN_IMAGE, "localhost/python-base:3.11-bookworm")
 DOCKERFILE_DEFAULTS = {"BASE_IMAGE": DEFAULT_BASE_IMAGE, "INSTALL_HELM_TOOLS": "auto"}
-BUILD_INPUTS = ("Dockerfile", ".dockerignore", "pyproject.toml", "README.md", "requirements",
-                "shared", "actions")
+BUILD_INPUTS = ("Dockerfile", ".dockerignore", "requirements", "shared", "actions")
 
 
 @dataclass(frozen=True)

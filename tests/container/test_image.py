@@ -518,7 +518,7 @@ print(json.dumps({
                 for m in ("pip", "setuptools", "wheel", "uv", "aiohttp", "kubernetes.aio",
                           "release_kit", "release_kit.sandbox", "release_kit.action.local_runner")},
     "clients": clients,
-    "caches": [p for p in ("/root/.cache", "/opt/build-tools", "/tmp/requirements", "/tmp/src")
+    "caches": [p for p in ("/root/.cache", "/tmp/build-tools", "/tmp/pip-venv", "/tmp/requirements")
                if os.path.exists(p)],
 }))
 """
@@ -542,3 +542,20 @@ def test_the_image_holds_the_product_and_its_dependencies_only(
                 if re.match(r"(pip|setuptools|wheel|uv|_distutils_hack)\b", name)]
     assert held["clients"] == {"ecr": True, "eks": True, "sts": True, "s3": False}
     assert held["caches"] == []
+
+
+@pytest.mark.container
+@pytest.mark.timeout(900)
+def test_the_callers_checkout_cannot_shadow_the_products_modules(
+    engine: Engine, image: BuiltImage, tmp_path: Path
+) -> None:
+    """The runner starts the action in the caller's checkout (/github/workspace): modules there
+    named like the product's or a dependency's are never imported."""
+    for name in ("release_kit/__init__.py", "yaml.py", "pydantic.py"):
+        path = tmp_path / name
+        path.parent.mkdir(exist_ok=True)
+        path.write_text("raise SystemExit('imported from the checkout')\n", encoding="utf-8")
+    proc = engine.run("run", "--rm", "-v", f"{tmp_path}:/github/workspace",
+                      "--workdir", "/github/workspace", image.tag, "semver-bump", "--help",
+                      timeout=120)
+    assert proc.returncode == 0 and "--strategy" in proc.stdout, proc.stdout + proc.stderr
