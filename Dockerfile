@@ -28,7 +28,6 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     VIRTUAL_ENV=/opt/venv \
     PATH=/opt/venv/bin:$PATH \
-    RELEASE_KIT_ACTIONS_DIR=/opt/release-kit/actions \
     HELM_PLUGINS=/usr/local/lib/helm/plugins
 
 # git: semver-bump reads tags and history from the workspace checkout with the git CLI. Installed
@@ -132,9 +131,13 @@ RUN HELM_VERSION=v3.22.0 \
     && helm plugin list | grep -q '^diff'
 
 # The product, bytecode compiled (an action's start then skips compiling its modules; the
-# dependencies are not compiled: 40 MB more for a tenth of a second), and the actions' entrypoints
-# (main.py, action.yml). The product is pure Python: its package is all an install would put in
-# site-packages, and nothing reads its distribution metadata. The sandbox stays out (.dockerignore).
+# dependencies are not compiled: 40 MB more for a tenth of a second), and the actions' folders
+# (action.yml, main.py). The product is pure Python: its package is all an install would put in
+# site-packages, and it reads no distribution metadata of its own (its tools are in the code; the
+# release_kit.tools entry points come from other distributions, and none is installed here).
+# shared/release_kit/actions is a link to ../../actions, copied as the link it is: here it points
+# at /opt/release-kit/actions, where the next line puts the actions, so the CLI finds them in its
+# package as it does in a checkout and a wheel. The sandbox (sandbox/) is not in the context.
 COPY shared/release_kit/ /opt/release-kit/lib/release_kit/
 RUN /opt/venv/bin/python -m compileall -q /opt/release-kit/lib
 COPY actions/ /opt/release-kit/actions/

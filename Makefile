@@ -1,13 +1,15 @@
 # release-kit developer entry points. Every target works on a fresh clone: the first one that
-# needs Python creates .venv (Python 3.11+ from PATH) and installs the project with its test and
-# dev extras; later runs reinstall only when pyproject.toml changed (stamp file in .venv).
+# needs Python creates .venv (Python 3.11+ from PATH) and installs the product and its sandbox
+# (sandbox/, a distribution of its own) with the test and dev extras, showing pip's progress;
+# later runs reinstall only when a pyproject.toml changed (stamp file in .venv).
 #
 #   make test      lint, then the whole test suite (what CI runs)
-#   make lint      ruff, mypy, zizmor, check-jsonschema, hadolint
+#   make lint      ruff, mypy, import-linter, zizmor, check-jsonschema, hadolint
 #   make bench     every tests/bench/bench_*.py, figures printed as "name: value unit"
 #   make rehearse  the whole release process of two services in the sandbox (FAIL=staging shows
 #                  the failure path); writes rehearsal-report.md
-#   make sandbox   the local GitHub API emulator + moto server, until Ctrl-C
+#   make sandbox   the sandbox (GitHub API emulator, moto, Kubernetes API, simulated helmfile),
+#                  until Ctrl-C
 #   make act       .github/workflows/test-actions.yml under act, against a Docker engine (one
 #                  that answers, else dockerd started and stopped here; root), offline
 #   make act-release  the same with the release variant: the image pushed to a local registry,
@@ -44,8 +46,13 @@ $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "error: Python 3.11+ not found on PATH (make PYTHON=...)" >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[test,dev]'
+# The product and the sandbox (its own distribution, sandbox/pyproject.toml), both editable,
+# with pip's own progress: one line per package it collects, then the install.
+$(STAMP): pyproject.toml sandbox/pyproject.toml | $(BIN)/python
+	@echo "Installing release-kit, its sandbox and the test and lint tools into $(VENV)."
+	@echo "The first time this takes a few minutes (about 120 packages); later runs reinstall only"
+	@echo "when pyproject.toml or sandbox/pyproject.toml changed."
+	$(BIN)/python -m pip install --disable-pip-version-check -e '.[test,dev]' -e ./sandbox
 	@touch $@
 
 venv: $(STAMP)
@@ -56,9 +63,11 @@ pytest: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check shared actions tests tools
-	$(BIN)/mypy shared/release_kit
+	$(BIN)/ruff check shared sandbox actions tests tools
+	$(BIN)/mypy shared/release_kit sandbox/release_kit_sandbox
 	$(BIN)/mypy tools/lock.py tools/release_tree.py
+	@# .importlinter: the layers of the product, the sandbox apart from it, no cycles
+	$(BIN)/lint-imports --no-cache --no-logo
 	@# actions/<name>/main.py are scripts in folders with hyphens: every one is a module named
 	@# "main", so mypy checks them one at a time (the shared library is cached after the first).
 	@for main in $(ACTION_MAINS); do echo "mypy $$main"; $(BIN)/mypy "$$main"; done

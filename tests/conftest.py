@@ -1,8 +1,8 @@
 """Shared pytest fixtures.
 
-Sandbox (GitHub API emulator + moto), from :mod:`release_kit.sandbox`:
+Sandbox (GitHub API emulator + moto), from :mod:`release_kit_sandbox`:
 
-- ``sandbox_session`` (session): one started :class:`~release_kit.sandbox.Sandbox` for the whole
+- ``sandbox_session`` (session): one started :class:`~release_kit_sandbox.Sandbox` for the whole
   run; servers start once (fast), state is reset per test by the fixtures below.
 - ``sandbox`` (function): the session sandbox with GitHub state and moto state reset before the
   test. Use ``sandbox.env()`` for a subprocess, ``sandbox.github`` for the emulator.
@@ -24,7 +24,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from release_kit.sandbox import GitHubEmulator, Sandbox
+from release_kit_sandbox import GitHubEmulator, Sandbox
 
 # -- sandbox ------------------------------------------------------------------------------------
 
@@ -40,6 +40,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     last = [item for item in items if item.name == RUN_LAST]
     if last:
         items[:] = [item for item in items if item.name != RUN_LAST] + last
+
+
+@pytest.fixture(autouse=True)
+def on_a_runner(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Code under test in this process writes workflow commands as on a runner (masks included:
+    ``commands.add_mask`` writes nothing outside one). Subprocess runs get GITHUB_ACTIONS from
+    the harness; a test of a local terminal patches ``commands.on_runner`` back."""
+    from release_kit.action import commands
+
+    monkeypatch.setattr(commands, "on_runner", lambda: True)
 
 
 @pytest.fixture(scope="session")

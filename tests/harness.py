@@ -1,12 +1,12 @@
 """The action test harness: ``run_action`` runs an entrypoint exactly as the runner would.
 
-The implementation lives in ``release_kit.action.local_runner`` (the rehearsal uses it too);
+The implementation lives in ``release_kit_sandbox.local_runner`` (the rehearsal uses it too);
 this module is the tests' import point.
 """
 
 from pathlib import Path
 
-from release_kit.action.local_runner import (
+from release_kit_sandbox.local_runner import (
     ActionResult,
     Annotation,
     StartedAction,

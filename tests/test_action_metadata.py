@@ -66,9 +66,14 @@ def load_main(action_dir: Path) -> ModuleType:
 
 
 def inputs_model(action_dir: Path) -> type[ActionInputs]:
-    model = getattr(load_main(action_dir), "Inputs", None)
+    """The inputs model main.py runs: its own ``Inputs`` (a fixture), else the one model it
+    imports from the library."""
+    namespace = vars(load_main(action_dir))
+    models = [value for value in namespace.values() if isinstance(value, type)
+              and issubclass(value, ActionInputs) and value.__module__ != ActionInputs.__module__]
+    model = namespace.get("Inputs") or (models[0] if len(models) == 1 else None)
     assert isinstance(model, type) and issubclass(model, ActionInputs), (
-        f"{action_dir.name}/main.py must define `class Inputs(ActionInputs)`"
+        f"{action_dir.name}/main.py must define or import one `ActionInputs` model"
     )
     return model
 
@@ -217,6 +222,24 @@ def test_product_action_has_readme_and_branding(action_dir: Path) -> None:
     assert (action_dir / "README.md").is_file(), f"actions/{action_dir.name}/README.md is missing"
     branding = metadata(action_dir).get("branding") or {}
     assert branding.get("icon") and branding.get("color")
+
+
+MAIN_PY_LINES = 80
+
+
+@pytest.mark.parametrize(
+    "action_dir", [p for p in action_dirs() if is_product_action(p)],
+    ids=lambda p: p.name if isinstance(p, Path) else str(p),
+)
+def test_entrypoint_is_its_inputs_model_and_one_call(action_dir: Path) -> None:
+    """main.py names the inputs model and the library function that runs the action; the
+    orchestration lives in an importable module (the tests import it)."""
+    main = action_dir / "main.py"
+    lines = main.read_text(encoding="utf-8").splitlines()
+    assert len(lines) <= MAIN_PY_LINES, f"{action_dir.name}/main.py has {len(lines)} lines"
+    model = inputs_model(action_dir)
+    assert model.__module__.startswith("release_kit."), (
+        f"{action_dir.name}'s inputs model must live in the library, not in main.py")
 
 
 # Heavy libraries an entrypoint may load only when its inputs show it needs them (an entrypoint

@@ -12,6 +12,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+from release_kit.action import commands
 from release_kit.errors import (
     ExternalServiceError,
     InputError,
@@ -55,7 +56,7 @@ def session_name(repository: str, run_id: str, suffix: str = "") -> str:
 
 
 def retry_config() -> Config:
-    from botocore.config import Config  # noqa: PLC0415
+    from botocore.config import Config  # noqa: PLC0415 - botocore: as boto3 in base_session
 
     return Config(retries={"mode": "standard", "max_attempts": 5}, user_agent_extra="release-kit")
 
@@ -76,10 +77,7 @@ def assume_role_chain(
 
     ``[]`` returns the environment's session. The credentials of every hop are masked.
     """
-    import boto3  # noqa: PLC0415
-
-    # Imported here: the runtime pulls in pydantic, which a blob-copying process does not need.
-    from release_kit.action import commands  # noqa: PLC0415
+    import boto3  # noqa: PLC0415 - as in base_session
 
     current = session or base_session(region)
     for arn in role_arns:
@@ -112,7 +110,7 @@ _DENIED = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation",
 @contextmanager
 def aws_errors(doing: str) -> Iterator[None]:
     """Translate botocore errors into typed errors that say what to do."""
-    from botocore.exceptions import (  # noqa: PLC0415
+    from botocore.exceptions import (  # noqa: PLC0415 - botocore: as boto3 in base_session
         BotoCoreError,
         ClientError,
         NoCredentialsError,

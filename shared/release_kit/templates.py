@@ -47,7 +47,7 @@ def check(template: str, allowed: Iterable[str], input_name: str) -> list[str]:
     return used
 
 
-def render(template: str, values: Mapping[str, object], input_name: str) -> str:
+def render_template(template: str, values: Mapping[str, object], input_name: str) -> str:
     """Render after ``check`` against the keys of ``values``."""
     check(template, values, input_name)
     return template.format_map({k: "" if v is None else v for k, v in values.items()})

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from typing import Any
 
 ZERO_WIDTH_SPACE = "\u200b"
@@ -86,3 +87,27 @@ def mention(login: str) -> str:
 
 def is_sha(text: str) -> bool:
     return bool(re.fullmatch(r"[0-9a-fA-F]{7,40}", text))
+
+
+def render_value(value: object) -> str:
+    """A value as text, as step outputs carry it: booleans as ``true|false``, containers as
+    JSON, None as empty."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list, tuple)):
+        return json.dumps(value, separators=(",", ":"), sort_keys=False)
+    return str(value)
+
+
+def markdown_table(headers: list[str], rows: Iterable[Iterable[object]]) -> str:
+    """A Markdown table; ``|`` and newlines inside cells are escaped (the cells' text is the
+    caller's: untrusted text goes through :func:`inline` first)."""
+
+    def cell(value: object) -> str:
+        return render_value(value).replace("|", "\\|").replace("\n", "<br>")
+
+    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"

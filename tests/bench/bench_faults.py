@@ -27,7 +27,7 @@ from tests.faults.matrix import Trial, tally  # noqa: E402
 from tests.release_ticket.helpers import setup, ticket_action  # noqa: E402
 from tests.release_ticket.test_concurrency import WRITERS, run_twenty_processes  # noqa: E402
 
-from release_kit.sandbox import Sandbox  # noqa: E402
+from release_kit_sandbox import Sandbox  # noqa: E402
 
 TRIALS = 10
 

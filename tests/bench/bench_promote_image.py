@@ -32,7 +32,7 @@ from tests.promote_image.blobserver import BlobServer  # noqa: E402
 from tests.promote_image.images import image, push, upload_blob  # noqa: E402
 
 from release_kit.registry import promotion  # noqa: E402
-from release_kit.registry.ecr import Repository, open_repository  # noqa: E402
+from release_kit.registry.ecr import EcrRepository, open_repository  # noqa: E402
 from release_kit.registry.references import ImageRef, Location  # noqa: E402
 from release_kit.registry.tags import MovePolicy  # noqa: E402
 
@@ -65,7 +65,7 @@ def same_registry() -> None:
         push(client, "acme/web", img, "sha-abc", blobs=False)
         for run in ("first", "rerun"):
             repo = open_repository(Location("acme/web", REGION))
-            plan = promotion.plan(repo, repo, ImageRef(tag="sha-abc"), ["1.4.0", "1.4", "1"],
+            plan = promotion.plan_promotion(repo, repo, ImageRef(tag="sha-abc"), ["1.4.0", "1.4", "1"],
                                   MovePolicy.parse(["latest"]))
             result = promotion.apply(plan, repo, repo)
             calls = sum(repo.calls.values())
@@ -105,9 +105,9 @@ def cross_account() -> None:
         for digest in digests[:11]:  # config + 10 layers present: 10 of 12 layers
             upload_blob(target_client, "acme/web", img.blobs[digest])
 
-        source = Repository(source_client, Location("acme/web", REGION))
-        target = Repository(target_client, Location("acme/web", REGION, TARGET_ACCOUNT))
-        plan = promotion.plan(source, target, ImageRef(tag="sha-abc"), ["1.4.0"],
+        source = EcrRepository(source_client, Location("acme/web", REGION))
+        target = EcrRepository(target_client, Location("acme/web", REGION, TARGET_ACCOUNT))
+        plan = promotion.plan_promotion(source, target, ImageRef(tag="sha-abc"), ["1.4.0"],
                               MovePolicy.parse([]))
         result = promotion.apply(plan, source, target)
         print(f"cross_account.blobs_copied: {len(server.fetched)} blobs "
@@ -127,11 +127,10 @@ def big_blob_chunks() -> Iterator[bytes]:
 CHILD = """
 import json, os, resource, sys, time
 sys.path[:0] = [{shared!r}]
-os.environ["RELEASE_KIT_ACTIONS_DIR"] = {actions!r}
-from release_kit.cli import load_entrypoint
+import runpy
 # What the action's process holds: the runtime, pydantic and every import of the entrypoint.
-load_entrypoint("promote-image")
-from release_kit.registry.ecr import Repository
+runpy.run_path({actions!r} + "/promote-image/main.py", run_name="bench")
+from release_kit.registry.ecr import EcrRepository
 from release_kit.registry.blobs import copy_blob, open_url
 from release_kit.registry.manifests import Blob
 from release_kit.registry.references import Location
@@ -147,7 +146,7 @@ class Source:
         return open_url({url!r})
 
 client = boto3.client("ecr", region_name="us-east-1", endpoint_url={endpoint!r})
-target = Repository(client, Location("acme/big", "us-east-1"))
+target = EcrRepository(client, Location("acme/big", "us-east-1"))
 before = vm("VmRSS:")
 start = time.monotonic()
 copied = copy_blob(Source(), target, Blob({digest!r}, {size}), part_size={part_size})

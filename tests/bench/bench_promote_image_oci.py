@@ -136,14 +136,14 @@ def promote(folder: Path, **inputs: object) -> Run:
         path.write_text("")
         env[name] = str(path)
     env.update(GITHUB_SHA="0" * 40, GITHUB_WORKSPACE=str(folder), DOCKER_CONFIG=str(folder),
-               PYTHONPATH=str(ROOT / "shared"), RELEASE_KIT_ACTIONS_DIR=str(ROOT / "actions"))
+               PYTHONPATH=str(ROOT / "shared"))
     given = {k.replace("_", "-"): "\n".join(v) if isinstance(v, list) else str(v)
              for k, v in inputs.items()}
     defaults = metadata.evaluated_defaults(env)
     for name in metadata.inputs:
         env[env_name(name)] = given.get(name, defaults.get(name, ""))
     seconds, rss, text = timed([sys.executable, "-m", "release_kit", "promote-image"], env)
-    from release_kit.action.local_runner import parse_file_command
+    from release_kit_sandbox.local_runner import parse_file_command
 
     outputs = parse_file_command(files["GITHUB_OUTPUT"].read_text())
     return Run(seconds, rss, text, outputs)
@@ -207,10 +207,9 @@ def main() -> None:
 
         # 0. the fixed cost of the action's process: interpreter, runtime and entrypoint
         # imports (pydantic-settings, requests), no request at all --------------------------
-        code = ("import sys; from release_kit.cli import load_entrypoint; "
-                "load_entrypoint('promote-image'); import requests")
-        env = {**os.environ, "PYTHONPATH": str(ROOT / "shared"),
-               "RELEASE_KIT_ACTIONS_DIR": str(ROOT / "actions")}
+        code = ("import runpy; runpy.run_path(" + repr(str(ROOT / "actions/promote-image/main.py"))
+                + ", run_name='bench'); import requests")
+        env = {**os.environ, "PYTHONPATH": str(ROOT / "shared")}
         starts = [timed([sys.executable, "-c", code], env)[0] for _ in range(RUNS + 1)][1:]
         print(f"startup.wall: {statistics.median(starts):.3f} s (the action's process before its "
               "first request; included in every wall time below)")

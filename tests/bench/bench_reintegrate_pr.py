@@ -19,7 +19,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "shared")]
 
 from tests.reintegrate_pr.world import World  # noqa: E402
 
-from release_kit.sandbox import Sandbox  # noqa: E402
+from release_kit_sandbox import Sandbox  # noqa: E402
 
 MANY_HOTFIXES = 25
 

@@ -33,8 +33,8 @@ sys.path[:0] = [str(ROOT), str(ROOT / "shared")]
 from tests.release_ticket.helpers import RELEASE, TICKETS, setup, ticket_action  # noqa: E402
 from tests.release_ticket.inprocess import parse_inputs, run_operation  # noqa: E402
 
-from release_kit.sandbox import Sandbox  # noqa: E402
 from release_kit.tickets import parse  # noqa: E402
+from release_kit_sandbox import Sandbox  # noqa: E402
 
 WRITERS = 20
 ALONE = 3

@@ -32,7 +32,7 @@ from tests.harness import github_env, run_action  # noqa: E402
 from tests.sandbox.gitutil import ENV  # noqa: E402
 from tests.semver_bump.flow import add_merged_pulls  # noqa: E402
 
-from release_kit.sandbox import Sandbox  # noqa: E402
+from release_kit_sandbox import Sandbox  # noqa: E402
 
 MERGED_PRS = 1_000  # merge commits, each bringing BRANCH_COMMITS commits
 BRANCH_COMMITS = 8

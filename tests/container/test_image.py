@@ -28,11 +28,11 @@ import boto3
 import pytest
 
 from release_kit.action.inputs import env_name
-from release_kit.action.local_runner import github_env, parse_commands, parse_file_command
 from release_kit.action.metadata import ActionMetadata
 from release_kit.registry.manifests import DOCKER_MANIFEST
-from release_kit.sandbox import Sandbox
-from release_kit.sandbox.kube import FakeKubernetes
+from release_kit_sandbox import Sandbox
+from release_kit_sandbox.kube import FakeKubernetes
+from release_kit_sandbox.local_runner import github_env, parse_commands, parse_file_command
 from tests.container.engine import (
     DEFAULT_BASE_IMAGE,
     DOCKERFILE_DEFAULTS,
@@ -235,12 +235,13 @@ def run_in_image(
             "-v", f"{files}:/github/file_commands",
             "-v", f"{workflow}:/github/workflow",
             "-v", f"{home}:/github/home"]
-    if mount_actions:  # a test fixture action, not baked into the image
-        argv += ["-v", f"{action_dir.parent}:/opt/fixture-actions:ro",
-                 "-e", "RELEASE_KIT_ACTIONS_DIR=/opt/fixture-actions"]
+    args = list(metadata.raw["runs"].get("args", [action_dir.name]))
+    if mount_actions:  # a test fixture action, not baked into the image: run by its path
+        argv += ["-v", f"{action_dir.parent}:/opt/fixture-actions:ro"]
+        args[0] = f"/opt/fixture-actions/{action_dir.name}"
     for key, value in run_env.items():
         argv += ["-e", f"{key}={value}"]
-    argv += [image.tag, *metadata.raw["runs"].get("args", [action_dir.name])]
+    argv += [image.tag, *args]
     proc = engine.run(*argv, timeout=180)
     return {
         "exit_code": proc.returncode,
@@ -426,13 +427,11 @@ def test_deploy_helmfile_records_the_deployment_in_the_sandbox(
                     'case " $* " in *" apply "*) exit 2;; esac\nexit 0\n', encoding="utf-8")
     stub.chmod(0o755)
     (checkout / ".selftest" / "helmfile.yaml").write_text("releases: []\n", encoding="utf-8")
-    # The action checks and creates the namespace: the sandbox's Kubernetes API, on the bridge.
+    # The action checks the namespace's owner and creates it through the Kubernetes API: the
+    # sandbox's (what `release-kit sandbox` serves as SANDBOX_KUBE_SERVER), listening on the
+    # bridge's gateway like the GitHub emulator, so that the container reaches it.
     with FakeKubernetes(host=engine.bridge_gateway()) as kube:
-        (checkout / ".selftest" / "kubeconfig").write_text(
-            "apiVersion: v1\nkind: Config\ncurrent-context: t\n"
-            f"clusters: [{{name: t, cluster: {{server: '{kube.url}'}}}}]\n"
-            "users: [{name: t, user: {token: t}}]\n"
-            "contexts: [{name: t, context: {cluster: t, user: t}}]\n", encoding="utf-8")
+        kube.write_kubeconfig(checkout / ".selftest" / "kubeconfig")
         result = run_product_action(
             engine, image, sandbox, seeded, tmp_path, "deploy-helmfile",
             {"operation": "deploy", "environment": "dev", "kubeconfig": ".selftest/kubeconfig",
@@ -465,14 +464,12 @@ def test_promote_image_tags_the_image_in_moto(
     built = images.image(7, media_type=DOCKER_MANIFEST,
                          labels={"org.opencontainers.image.revision": head})
     images.push(ecr, "acme/web", built, f"sha-{head}")
-    # verify-revision reads the config blob through the URL moto hands out, which the sandbox
-    # serves on loopback only (sandbox/ecr.py LayerDownloads): unreachable from a container on
-    # the bridge. The self-test under act checks the revision (the actions share the job's
-    # network there), and tests/promote_image the check itself.
+    # verify-revision (on by default) reads that config blob through the download URL ECR hands
+    # out, which the sandbox serves on its own address (the bridge's gateway here).
     result = run_product_action(engine, image, sandbox, seeded, tmp_path, "promote-image",
                                 {"repository": "acme/web", "tags": "{version}\nlatest",
-                                 "version": "1.1.0", "aws-region": "us-east-1",
-                                 "verify-revision": "false"})
+                                 "version": "1.1.0", "aws-region": "us-east-1"})
+    assert result["outputs"]["revision"] == head  # the label was read and checked
     assert json.loads(result["outputs"]["tags"]) == [
         {"tag": "1.1.0", "action": "created"}, {"tag": "latest", "action": "created"}]
     tagged = ecr.describe_images(repositoryName="acme/web")["imageDetails"]
@@ -497,6 +494,27 @@ def test_each_product_action_is_in_the_image(
         assert f"--{name}" in proc.stdout
 
 
+@pytest.mark.container
+@pytest.mark.timeout(900)
+def test_the_image_holds_the_product_and_not_its_sandbox(engine: Engine, image: BuiltImage) -> None:
+    """The image installs the product alone: its CLI lists what runs there (the actions and
+    eks-token), the sandbox's tools are unknown, and no sandbox module can be imported."""
+    listing = engine.run("run", "--rm", image.tag, timeout=120)
+    assert listing.returncode == 0, listing.stderr
+    tools = listing.stdout.split("tools:", 1)[1].split("\n\n", 1)[0].split()
+    assert tools == ["eks-token"]
+    for action in PRODUCT_ACTIONS:
+        assert f"  {action}\n" in listing.stdout
+    unknown = engine.run("run", "--rm", image.tag, "sandbox", timeout=120)
+    assert unknown.returncode == 2 and "unknown command 'sandbox'" in unknown.stderr
+    imports = engine.run("run", "--rm", "--entrypoint", "python", image.tag, "-c",
+                         "import importlib.util as u; import release_kit; "
+                         "print(u.find_spec('release_kit_sandbox'), u.find_spec('moto'))",
+                         timeout=120)
+    assert imports.returncode == 0, imports.stderr
+    assert imports.stdout.split() == ["None", "None"]
+
+
 # -- what the image holds (issue 15: small, no installers, no sandbox) ----------------------------
 
 INSPECT = r"""
@@ -516,7 +534,7 @@ print(json.dumps({
     "site": sorted(os.listdir(site)),
     "modules": {m: importlib.util.find_spec(m) is not None
                 for m in ("pip", "setuptools", "wheel", "uv", "aiohttp", "kubernetes.aio",
-                          "release_kit", "release_kit.sandbox", "release_kit.action.local_runner")},
+                          "release_kit")},
     "clients": clients,
     "caches": [p for p in ("/root/.cache", "/tmp/build-tools", "/tmp/pip-venv", "/tmp/requirements")
                if os.path.exists(p)],
@@ -535,9 +553,7 @@ def test_the_image_holds_the_product_and_its_dependencies_only(
     held = json.loads(proc.stdout)
     assert held["prefix"] == "/opt/venv"
     assert held["modules"] == {"pip": False, "setuptools": False, "wheel": False, "uv": False,
-                               "aiohttp": False, "kubernetes.aio": False, "release_kit": True,
-                               "release_kit.sandbox": False,
-                               "release_kit.action.local_runner": False}
+                               "aiohttp": False, "kubernetes.aio": False, "release_kit": True}
     assert not [name for name in held["site"]
                 if re.match(r"(pip|setuptools|wheel|uv|_distutils_hack)\b", name)]
     assert held["clients"] == {"ecr": True, "eks": True, "sts": True, "s3": False}

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from release_kit.sandbox.kube import FakeKubernetes
+from release_kit_sandbox.kube import FakeKubernetes
 from tests.deploy_helmfile.fakes import FakeHelmfile, install_fake_helmfile
 from tests.deploy_helmfile.scenario import Scenario, Seed
 

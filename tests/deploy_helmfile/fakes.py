@@ -1,6 +1,6 @@
 """The fake ``helmfile`` executable of the deploy tests: a spy at the process boundary.
 
-The Kubernetes API the tests deploy into is the sandbox's (``release_kit.sandbox.kube``), and
+The Kubernetes API the tests deploy into is the sandbox's (``release_kit_sandbox.kube``), and
 the spy changes releases there only through its ``Helm`` (as the rehearsal's simulated helmfile
 does), so there is one fake API and one notion of what a release leaves behind.
 """
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from release_kit.sandbox.kube import python_script
+from release_kit_sandbox.kube import python_script
 
 # The spy records every call (argv, env, the kubeconfig's text, the state values) as one JSON
 # line, and may run the kubeconfig's exec credential plugin (to prove it works):

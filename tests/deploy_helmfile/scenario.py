@@ -12,7 +12,7 @@ from github import Auth, Github
 from release_kit.environments.kinds import classify
 from release_kit.environments.namespaces import marks
 from release_kit.environments.naming import namespace_for
-from release_kit.sandbox.kube import FakeKubernetes
+from release_kit_sandbox.kube import FakeKubernetes
 from tests.deploy_helmfile.fakes import FakeHelmfile
 from tests.harness import ActionResult, run_action
 

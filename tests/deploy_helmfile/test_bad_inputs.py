@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from release_kit.helmfile import HELMFILE_VERSION
-from release_kit.sandbox.kube import FakeKubernetes
+from release_kit_sandbox.kube import FakeKubernetes
 from tests.deploy_helmfile.fakes import FakeHelmfile
 from tests.deploy_helmfile.scenario import BRANCHES, Scenario
 

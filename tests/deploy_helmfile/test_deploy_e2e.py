@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from release_kit.sandbox.kube import FakeKubernetes, helm_release_secret, ingress
+from release_kit_sandbox.kube import FakeKubernetes, helm_release_secret, ingress
 from tests.deploy_helmfile.scenario import Scenario, Seed
 from tests.harness import ActionResult
 

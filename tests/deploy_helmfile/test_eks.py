@@ -20,8 +20,15 @@ from moto import mock_aws
 from release_kit.aws import assume_role_chain
 from release_kit.eks import kubeconfig
 from release_kit.eks import token as eks_token_module
-from release_kit.eks.token import PREFIX, Token, TokenCache, get_token, read_cached, write_cached
-from release_kit.eks.token import main as eks_token
+from release_kit.eks.token import (
+    PREFIX,
+    Token,
+    TokenCache,
+    eks_token,
+    get_token,
+    read_cached,
+    write_cached,
+)
 from release_kit.errors import NotFoundError
 
 TRUST = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole"}]}'
@@ -85,7 +92,7 @@ def test_role_chain_second_role_uses_first_roles_credentials(aws: list[str]) -> 
 def test_describe_cluster_and_private_kubeconfig(aws: list[str], tmp_path: Path) -> None:
     cluster = kubeconfig.describe_cluster(boto3.Session(region_name=REGION), "apps", REGION)
     assert cluster.endpoint.startswith("https://") and cluster.certificate_authority
-    path = kubeconfig.write(kubeconfig.render(cluster, aws, "acme@web-1", "qa2"), str(tmp_path))
+    path = kubeconfig.write(kubeconfig.render_kubeconfig(cluster, aws, "acme@web-1", "qa2"), str(tmp_path))
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     doc = yaml.safe_load(path.read_text())
     assert doc["clusters"][0]["cluster"] == {"server": cluster.endpoint,

@@ -18,7 +18,7 @@ import yaml
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.eks.models import eks_backends
 
-from release_kit.sandbox.kube import FakeKubernetes
+from release_kit_sandbox.kube import FakeKubernetes
 from tests.deploy_helmfile.fakes import FakeHelmfile
 from tests.deploy_helmfile.scenario import Scenario
 

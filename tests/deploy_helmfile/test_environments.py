@@ -37,9 +37,9 @@ from release_kit.environments.naming import (
 )
 from release_kit.environments.plan import (
     DEFAULT_ENV_LABELS,
-    PullRequest,
+    LabelledPullRequest,
     parse_env_labels,
-    plan,
+    plan_environments,
 )
 from release_kit.environments.triggers import UntrustedTriggerError, check_trigger
 from release_kit.environments.urls import Ingress, UrlChoice, choose_url
@@ -135,8 +135,8 @@ def test_environment_that_is_not_a_namespace_is_an_input_error() -> None:
     assert info.value.input_name == "environment"
 
 
-def _pr(action: str, labels: set[str], state: str = "open") -> PullRequest:
-    pr = PullRequest.from_event("pull_request", {
+def _pr(action: str, labels: set[str], state: str = "open") -> LabelledPullRequest:
+    pr = LabelledPullRequest.from_event("pull_request", {
         "action": action,
         "number": 7,
         "pull_request": {"number": 7, "state": state, "head": {"ref": "feat/a", "sha": "abc"},
@@ -147,31 +147,31 @@ def _pr(action: str, labels: set[str], state: str = "open") -> PullRequest:
 
 
 def test_plan_opened_deploys_labelled_environments() -> None:
-    assert plan(_pr("opened", {"deploy", "bug"}), DEFAULT_ENV_LABELS, set()).deploy == ["preview"]
-    assert plan(_pr("opened", set()), DEFAULT_ENV_LABELS, set()).deploy == []
+    assert plan_environments(_pr("opened", {"deploy", "bug"}), DEFAULT_ENV_LABELS, set()).deploy == ["preview"]
+    assert plan_environments(_pr("opened", set()), DEFAULT_ENV_LABELS, set()).deploy == []
 
 
 def test_plan_labeled_adds_qa_and_keeps_preview() -> None:
-    result = plan(_pr("labeled", {"deploy", "deploy/qa2"}), DEFAULT_ENV_LABELS, {"preview"})
+    result = plan_environments(_pr("labeled", {"deploy", "deploy/qa2"}), DEFAULT_ENV_LABELS, {"preview"})
     assert result.deploy == ["preview", "qa2"] and result.destroy == []
 
 
 def test_plan_unlabeled_destroys_only_what_still_runs() -> None:
-    result = plan(_pr("unlabeled", {"deploy"}), DEFAULT_ENV_LABELS, {"preview", "qa2"})
+    result = plan_environments(_pr("unlabeled", {"deploy"}), DEFAULT_ENV_LABELS, {"preview", "qa2"})
     assert result.deploy == ["preview"] and result.destroy == ["qa2"]
     # qa3 lost its label but never ran this branch (or was replaced): nothing to destroy
-    assert plan(_pr("unlabeled", set()), DEFAULT_ENV_LABELS, set()).destroy == []
+    assert plan_environments(_pr("unlabeled", set()), DEFAULT_ENV_LABELS, set()).destroy == []
 
 
 def test_plan_closed_destroys_everything_active() -> None:
-    result = plan(_pr("closed", {"deploy", "deploy/qa1"}, state="closed"), DEFAULT_ENV_LABELS,
+    result = plan_environments(_pr("closed", {"deploy", "deploy/qa1"}, state="closed"), DEFAULT_ENV_LABELS,
                   {"preview", "qa1", "dev"})
     assert result.deploy == [] and result.destroy == ["preview", "qa1"]
 
 
 def test_plan_other_events_are_empty() -> None:
-    assert PullRequest.from_event("push", {"ref": "refs/heads/main"}) is None
-    result = plan(None, DEFAULT_ENV_LABELS, {"preview"})
+    assert LabelledPullRequest.from_event("push", {"ref": "refs/heads/main"}) is None
+    result = plan_environments(None, DEFAULT_ENV_LABELS, {"preview"})
     assert (result.deploy, result.destroy) == ([], [])
 
 
@@ -322,13 +322,13 @@ def test_active_environments_for_a_ref() -> None:
 def test_without_deployment_records_labels_stand_in_for_active_environments() -> None:
     from release_kit.environments.plan import assumed_active
 
-    pr = PullRequest.from_event("pull_request", {
+    pr = LabelledPullRequest.from_event("pull_request", {
         "action": "unlabeled", "label": {"name": "deploy/qa3"},
         "pull_request": {"number": 1, "state": "open", "head": {"ref": "f", "sha": "s"},
                          "labels": [{"name": "deploy"}]},
     })
     assert assumed_active(pr, DEFAULT_ENV_LABELS) == {"preview", "qa3"}
-    assert plan(pr, DEFAULT_ENV_LABELS, assumed_active(pr, DEFAULT_ENV_LABELS)).destroy == ["qa3"]
+    assert plan_environments(pr, DEFAULT_ENV_LABELS, assumed_active(pr, DEFAULT_ENV_LABELS)).destroy == ["qa3"]
     assert assumed_active(None, DEFAULT_ENV_LABELS) == set()
 
 

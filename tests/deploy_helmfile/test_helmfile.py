@@ -15,7 +15,7 @@ from release_kit.errors import ExternalServiceError, InputError, NotFoundError
 from release_kit.helmfile import HELM_DIFF_VERSION, HELM_VERSION, HELMFILE_VERSION
 from release_kit.helmfile.argv import Invocation, Operation, image_values, parse_set_lines
 from release_kit.helmfile.listing import release_names
-from release_kit.helmfile.runner import find_helmfile, run
+from release_kit.helmfile.runner import find_helmfile, run_streamed
 
 
 def test_apply_argv_has_globals_first_and_suppresses_secrets() -> None:
@@ -110,7 +110,7 @@ def test_runner_streams_output_in_a_group_and_keeps_the_tail(tmp_path: Path) -> 
     argv = _script(tmp_path, "import sys\nprint('one', flush=True)\nprint('two', file=sys.stderr)\nsys.exit(3)\n")
     out = io.StringIO()
     with redirect_stdout(out):
-        result = run(argv, env={}, timeout=30, title="helmfile apply (qa2)")
+        result = run_streamed(argv, env={}, timeout=30, title="helmfile apply (qa2)")
     lines = out.getvalue().splitlines()
     assert lines[0] == "::group::helmfile apply (qa2)" and lines[-1] == "::endgroup::"
     assert "one" in lines and "two" in lines
@@ -121,7 +121,7 @@ def test_runner_kills_on_timeout(tmp_path: Path) -> None:
     argv = _script(tmp_path, "import time\nprint('start', flush=True)\ntime.sleep(30)\n")
     started = time.monotonic()
     with redirect_stdout(io.StringIO()):
-        result = run(argv, env={}, timeout=1, title="t")
+        result = run_streamed(argv, env={}, timeout=1, title="t")
     assert result.timed_out and result.exit_code != 0
     assert time.monotonic() - started < 10
 

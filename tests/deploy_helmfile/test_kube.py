@@ -11,7 +11,7 @@ from release_kit.errors import ExternalServiceError
 from release_kit.kube.api import Kube
 from release_kit.kube.config import read_kubeconfig
 from release_kit.kube.diagnostics import one_line, pod_problems, summary_markdown, warning_events
-from release_kit.sandbox.kube import FakeKubernetes, Helm, helm_release_secret, ingress
+from release_kit_sandbox.kube import FakeKubernetes, Helm, helm_release_secret, ingress
 
 
 def pod(name: str, *, ready: bool = False, phase: str = "Running", **status: object) -> dict:

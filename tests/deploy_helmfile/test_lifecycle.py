@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from release_kit.sandbox.kube import FakeKubernetes
+from release_kit_sandbox.kube import FakeKubernetes
 from tests.deploy_helmfile.scenario import Scenario
 from tests.harness import start_action
 

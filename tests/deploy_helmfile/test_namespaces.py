@@ -17,7 +17,7 @@ from release_kit.environments.namespaces import (
     MANAGED_BY_LABEL,
 )
 from release_kit.environments.naming import preview_namespace
-from release_kit.sandbox.kube import FakeKubernetes, helm_release_secret
+from release_kit_sandbox.kube import FakeKubernetes, helm_release_secret
 from tests.deploy_helmfile.scenario import Scenario
 
 OWNED = {MANAGED_BY_LABEL: "release-kit"}

@@ -23,8 +23,8 @@ from typing import Any
 
 import requests
 
-from release_kit.sandbox import Sandbox
 from release_kit.tickets import parse
+from release_kit_sandbox import Sandbox
 from tests.harness import ActionResult, github_env, run_action
 from tests.release_ticket.helpers import ticket_action
 
@@ -198,7 +198,7 @@ def closable_setup(world: World) -> None:
 # -- deploy-helmfile ------------------------------------------------------------------------------
 
 def deploy_setup(world: World) -> None:
-    from release_kit.sandbox.kube import FakeKubernetes
+    from release_kit_sandbox.kube import FakeKubernetes
     from tests.deploy_helmfile.fakes import FakeHelmfile, install_fake_helmfile
 
     src = world.tmp / "src"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from release_kit.sandbox import Sandbox
+from release_kit_sandbox import Sandbox
 from tests.faults.matrix import FAULTS, OPERATIONS, Operation, World, record, slug, trial
 
 

@@ -30,7 +30,7 @@ from release_kit.github import (
     connect,
 )
 from release_kit.github.rest import api_url, rate_limit_wait
-from release_kit.sandbox import GitHubEmulator
+from release_kit_sandbox import GitHubEmulator
 
 REPO = "acme/web"
 QUICK = RetryPolicy(retries=3, backoff=0.01, secondary_wait=0.01, write_spacing=0)

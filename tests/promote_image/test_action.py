@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from release_kit.registry.provenance import BUILT_BY, BUILT_BY_BUILD, REVISION
-from release_kit.sandbox import Sandbox
+from release_kit_sandbox import Sandbox
 from tests.harness import ActionResult, run_action
 from tests.promote_image.conftest import REGION, SOURCE_ACCOUNT, TARGET_ACCOUNT, TARGET_ROLE
 from tests.promote_image.images import image, index, push, tags_of, upload_blob
@@ -247,15 +247,14 @@ def test_more_bad_inputs_fail_before_any_aws_call(
     """In process (no subprocess, no AWS endpoint or credentials at all): the runner reports
     one error naming the input, so the entrypoint never reached AWS."""
     from release_kit.action.inputs import env_name
-    from release_kit.action.local_runner import render_input
     from release_kit.action.runner import run
-    from release_kit.cli import load_entrypoint
+    from release_kit.promote import PromoteInputs, promote_image
+    from release_kit_sandbox.local_runner import render_input
     from tests.harness import ACTIONS_DIR, parse_commands
 
-    module: Any = load_entrypoint("promote-image")
     environ = {**RUN_ENV, "GITHUB_ACTIONS": "true"}
     environ.update({env_name(k): render_input(v) for k, v in {**BASE_INPUTS, **inputs}.items()})
-    code = run(module.Inputs, module.main, [], action_dir=ACTIONS_DIR / "promote-image",
+    code = run(PromoteInputs, promote_image, [], action_dir=ACTIONS_DIR / "promote-image",
                environ=environ)
     errors = [c for c in parse_commands(capsys.readouterr().out) if c.command == "error"]
     assert code == 1

@@ -14,7 +14,7 @@ import pytest
 from botocore.stub import Stubber
 
 from release_kit.errors import ConflictError, ExternalServiceError, NotFoundError
-from release_kit.registry.ecr import Repository
+from release_kit.registry.ecr import EcrRepository
 from release_kit.registry.references import ImageRef, Location
 from tests.promote_image.conftest import REGION, SOURCE_ACCOUNT
 from tests.promote_image.images import image
@@ -24,12 +24,12 @@ OTHER = "sha256:" + "e" * 64
 
 
 @pytest.fixture
-def stubbed(aws_env: None) -> Iterator[tuple[Repository, Stubber]]:
+def stubbed(aws_env: None) -> Iterator[tuple[EcrRepository, Stubber]]:
     import boto3
 
     client = boto3.client("ecr", region_name=REGION)
     with Stubber(client) as stub:
-        yield Repository(client, Location("acme/web", REGION, SOURCE_ACCOUNT)), stub
+        yield EcrRepository(client, Location("acme/web", REGION, SOURCE_ACCOUNT)), stub
         stub.assert_no_pending_responses()
 
 
@@ -49,7 +49,7 @@ def detail(digest: str, tag: str) -> dict[str, Any]:
                               "imageDigest": digest, "imageTags": [tag]}]}
 
 
-def test_put_sends_exact_bytes_media_type_and_digest(stubbed: tuple[Repository, Stubber]) -> None:
+def test_put_sends_exact_bytes_media_type_and_digest(stubbed: tuple[EcrRepository, Stubber]) -> None:
     repo, stub = stubbed
     stub.add_response("put_image", {"image": {"imageId": {"imageDigest": IMG.digest,
                                                           "imageTag": "1.0.0"}}},
@@ -57,7 +57,7 @@ def test_put_sends_exact_bytes_media_type_and_digest(stubbed: tuple[Repository, 
     assert repo.put(IMG.manifest, "1.0.0") is True
 
 
-def test_image_tag_already_exists_means_immutable(stubbed: tuple[Repository, Stubber]) -> None:
+def test_image_tag_already_exists_means_immutable(stubbed: tuple[EcrRepository, Stubber]) -> None:
     repo, stub = stubbed
     stub.add_client_error(
         "put_image", "ImageTagAlreadyExistsException",
@@ -71,7 +71,7 @@ def test_image_tag_already_exists_means_immutable(stubbed: tuple[Repository, Stu
 
 
 def test_immutable_tag_already_on_this_image_is_success(
-        stubbed: tuple[Repository, Stubber]) -> None:
+        stubbed: tuple[EcrRepository, Stubber]) -> None:
     """A concurrent run put the same image under the tag first."""
     repo, stub = stubbed
     stub.add_client_error("put_image", "ImageTagAlreadyExistsException", "immutable", 400,
@@ -81,7 +81,7 @@ def test_immutable_tag_already_on_this_image_is_success(
 
 
 def test_image_already_exists_on_the_same_digest_is_success(
-        stubbed: tuple[Repository, Stubber]) -> None:
+        stubbed: tuple[EcrRepository, Stubber]) -> None:
     repo, stub = stubbed
     stub.add_client_error(
         "put_image", "ImageAlreadyExistsException",
@@ -92,7 +92,7 @@ def test_image_already_exists_on_the_same_digest_is_success(
 
 
 def test_image_already_exists_on_another_digest_is_a_conflict(
-        stubbed: tuple[Repository, Stubber]) -> None:
+        stubbed: tuple[EcrRepository, Stubber]) -> None:
     repo, stub = stubbed
     stub.add_client_error("put_image", "ImageAlreadyExistsException", "exists", 400,
                           expected_params=put_params("1.0.0"))
@@ -102,7 +102,7 @@ def test_image_already_exists_on_another_digest_is_a_conflict(
     assert OTHER in err.value.message
 
 
-def test_batch_get_image_failure_means_absent(stubbed: tuple[Repository, Stubber]) -> None:
+def test_batch_get_image_failure_means_absent(stubbed: tuple[EcrRepository, Stubber]) -> None:
     repo, stub = stubbed
     stub.add_response("batch_get_image", {"images": [], "failures": [{
         "imageId": {"imageTag": "sha-x"}, "failureCode": "ImageNotFound",
@@ -114,7 +114,7 @@ def test_batch_get_image_learns_the_registry_and_checks_the_digest(aws_env: None
     import boto3
 
     client = boto3.client("ecr", region_name=REGION)
-    repo = Repository(client, Location("acme/web", REGION))
+    repo = EcrRepository(client, Location("acme/web", REGION))
     with Stubber(client) as stub:
         stub.add_response("batch_get_image", {"images": [{
             "registryId": SOURCE_ACCOUNT, "repositoryName": "acme/web",
@@ -126,7 +126,7 @@ def test_batch_get_image_learns_the_registry_and_checks_the_digest(aws_env: None
     assert repo.location.registry_id == SOURCE_ACCOUNT
 
 
-def test_missing_tag_lookup(stubbed: tuple[Repository, Stubber]) -> None:
+def test_missing_tag_lookup(stubbed: tuple[EcrRepository, Stubber]) -> None:
     repo, stub = stubbed
     stub.add_client_error("describe_images", "ImageNotFoundException", "not found", 400,
                           expected_params=describe_params("1.0.0"))
@@ -137,7 +137,7 @@ def test_missing_tag_lookup(stubbed: tuple[Repository, Stubber]) -> None:
         repo.tag_digest("1.0.0")
 
 
-def test_layer_already_exists_on_complete_is_success(stubbed: tuple[Repository, Stubber]) -> None:
+def test_layer_already_exists_on_complete_is_success(stubbed: tuple[EcrRepository, Stubber]) -> None:
     """Another writer finished the same blob first: ECR says LayerAlreadyExistsException."""
     repo, stub = stubbed
     digest = IMG.manifest.blobs[0].digest
@@ -150,7 +150,7 @@ def test_layer_already_exists_on_complete_is_success(stubbed: tuple[Repository, 
     stub.assert_no_pending_responses()  # and the documented call was really made
 
 
-def test_invalid_layer_on_complete_is_an_error(stubbed: tuple[Repository, Stubber]) -> None:
+def test_invalid_layer_on_complete_is_an_error(stubbed: tuple[EcrRepository, Stubber]) -> None:
     repo, stub = stubbed
     stub.add_client_error("complete_layer_upload", "InvalidLayerException",
                           "The layer digest calculation performed by Amazon ECR upon receipt "
@@ -161,14 +161,14 @@ def test_invalid_layer_on_complete_is_an_error(stubbed: tuple[Repository, Stubbe
 
 
 def test_initiate_upload_reports_the_part_size_ecr_asks_for(
-        stubbed: tuple[Repository, Stubber]) -> None:
+        stubbed: tuple[EcrRepository, Stubber]) -> None:
     repo, stub = stubbed
     stub.add_response("initiate_layer_upload", {"uploadId": "up-1", "partSize": 10485760},
                       {"registryId": SOURCE_ACCOUNT, "repositoryName": "acme/web"})
     assert repo.start_upload() == ("up-1", 10485760)
 
 
-def test_missing_blobs_from_batch_check(stubbed: tuple[Repository, Stubber]) -> None:
+def test_missing_blobs_from_batch_check(stubbed: tuple[EcrRepository, Stubber]) -> None:
     repo, stub = stubbed
     have, lack = (b.digest for b in IMG.manifest.blobs[:2])
     stub.add_response("batch_check_layer_availability", {

@@ -205,7 +205,7 @@ def test_copy_to_another_registry_streams_only_missing_blobs_in_chunks(
     src, dst = open_pair(
         Side(OciLocation(source.host, "acme/web")),
         Side(OciLocation(target.host, "acme/web"), credentials=Credentials(name, password)))
-    plan = promotion.plan(src, dst, ImageRef(tag="sha-abc"), ["1.4.0", "latest"],
+    plan = promotion.plan_promotion(src, dst, ImageRef(tag="sha-abc"), ["1.4.0", "latest"],
                           MovePolicy.parse(["latest"]))
     missing = set(img.all_blobs()) - set(img.children[1].blobs)
     assert {b.digest for b in plan.blobs} == missing
@@ -232,7 +232,7 @@ def test_copy_to_another_registry_streams_only_missing_blobs_in_chunks(
     rerun_src, rerun_dst = open_pair(
         Side(OciLocation(source.host, "acme/web")),
         Side(OciLocation(target.host, "acme/web"), credentials=Credentials(name, password)))
-    again = promotion.plan(rerun_src, rerun_dst, ImageRef(tag="sha-abc"), ["1.4.0"],
+    again = promotion.plan_promotion(rerun_src, rerun_dst, ImageRef(tag="sha-abc"), ["1.4.0"],
                            MovePolicy.parse([]))
     assert again.blobs == () and again.children == ()
     assert [str(c.action) for c in promotion.apply(again, rerun_src, rerun_dst).changes] == [

@@ -18,7 +18,7 @@ from botocore.stub import Stubber
 
 from release_kit.errors import ExternalServiceError
 from release_kit.registry import promotion
-from release_kit.registry.ecr import Repository
+from release_kit.registry.ecr import EcrRepository
 from release_kit.registry.references import ImageRef, Location
 from release_kit.registry.tags import MovePolicy
 from tests.promote_image.blobserver import BlobServer
@@ -44,20 +44,20 @@ def ecr_image(img: SampleImage, tag: str | None = None) -> dict[str, Any]:
 
 
 @pytest.fixture
-def source(aws_env: None) -> Iterator[tuple[Repository, Stubber]]:
+def source(aws_env: None) -> Iterator[tuple[EcrRepository, Stubber]]:
     import boto3
 
     client = boto3.client("ecr", region_name=REGION)
     with Stubber(client) as stub:
-        yield Repository(client, Location("acme/web", REGION)), stub
+        yield EcrRepository(client, Location("acme/web", REGION)), stub
         stub.assert_no_pending_responses()
 
 
 @pytest.fixture
-def target(moto: None) -> tuple[Repository, Any]:
+def target(moto: None) -> tuple[EcrRepository, Any]:
     client = client_for(TARGET_ROLE)
     client.create_repository(repositoryName="acme/web")
-    return Repository(client, Location("acme/web", REGION, TARGET_ACCOUNT)), client
+    return EcrRepository(client, Location("acme/web", REGION, TARGET_ACCOUNT)), client
 
 
 def expect_source_reads(stub: Stubber, img: SampleImage) -> None:
@@ -90,7 +90,7 @@ def assert_pullable(client: Any, img: SampleImage, tag: str) -> None:
 
 
 def test_copies_exactly_the_missing_blobs_then_children_then_tags(
-    source: tuple[Repository, Stubber], target: tuple[Repository, Any]
+    source: tuple[EcrRepository, Stubber], target: tuple[EcrRepository, Any]
 ) -> None:
     src, stub = source
     dst, client = target
@@ -103,7 +103,7 @@ def test_copies_exactly_the_missing_blobs_then_children_then_tags(
         expect_source_reads(stub, idx)
         expect_downloads(stub, server, missing)
         seeded = dst.writes  # the blob uploads above went through the same client
-        plan = promotion.plan(src, dst, ImageRef(tag="sha-abc"), ["1.4.0", "latest"], LATEST)
+        plan = promotion.plan_promotion(src, dst, ImageRef(tag="sha-abc"), ["1.4.0", "latest"], LATEST)
         assert [blob.digest for blob in plan.blobs] == missing
         assert {c.digest for c in plan.children} == {a.digest, b.digest}
         assert dst.writes == seeded  # planning (all a dry run does) only reads
@@ -120,7 +120,7 @@ def test_copies_exactly_the_missing_blobs_then_children_then_tags(
 
 
 def test_rerun_copies_nothing_and_writes_nothing(
-    source: tuple[Repository, Stubber], target: tuple[Repository, Any]
+    source: tuple[EcrRepository, Stubber], target: tuple[EcrRepository, Any]
 ) -> None:
     src, stub = source
     dst, client = target
@@ -128,13 +128,13 @@ def test_rerun_copies_nothing_and_writes_nothing(
     with BlobServer(img.all_blobs()) as server:
         expect_source_reads(stub, img)
         expect_downloads(stub, server, list(img.blobs))
-        first = promotion.plan(src, dst, ImageRef(tag="sha-abc"), ["1.0.0"], LATEST)
+        first = promotion.plan_promotion(src, dst, ImageRef(tag="sha-abc"), ["1.0.0"], LATEST)
         promotion.apply(first, src, dst, parallel=1, part_size=PART)
         assert_pullable(client, img, "1.0.0")
 
-        rerun_target = Repository(client, dst.location)
+        rerun_target = EcrRepository(client, dst.location)
         expect_source_reads(stub, img)
-        again = promotion.plan(src, rerun_target, ImageRef(tag="sha-abc"), ["1.0.0"], LATEST)
+        again = promotion.plan_promotion(src, rerun_target, ImageRef(tag="sha-abc"), ["1.0.0"], LATEST)
         result = promotion.apply(again, src, rerun_target)
         assert len(server.fetched) == len(img.blobs)  # nothing fetched the second time
     assert [str(c.action) for c in result.changes] == ["unchanged"]
@@ -144,7 +144,7 @@ def test_rerun_copies_nothing_and_writes_nothing(
 
 
 def test_corrupted_download_is_rejected_and_nothing_is_tagged(
-    source: tuple[Repository, Stubber], target: tuple[Repository, Any]
+    source: tuple[EcrRepository, Stubber], target: tuple[EcrRepository, Any]
 ) -> None:
     src, stub = source
     dst, client = target
@@ -155,7 +155,7 @@ def test_corrupted_download_is_rejected_and_nothing_is_tagged(
         server.corrupt.add(layer)
         expect_source_reads(stub, img)
         expect_downloads(stub, server, [img.manifest.blobs[0].digest, layer])
-        plan = promotion.plan(src, dst, ImageRef(tag="sha-abc"), ["1.0.0"], LATEST)
+        plan = promotion.plan_promotion(src, dst, ImageRef(tag="sha-abc"), ["1.0.0"], LATEST)
         with pytest.raises(ExternalServiceError) as err:
             promotion.apply(plan, src, dst, parallel=1, part_size=PART)
     assert layer in err.value.message and "corrupted" in err.value.message
@@ -165,7 +165,7 @@ def test_corrupted_download_is_rejected_and_nothing_is_tagged(
     assert dst.calls["PutImage"] == 0
 
 
-def test_blobs_are_copied_in_parallel_within_the_bound(target: tuple[Repository, Any]) -> None:
+def test_blobs_are_copied_in_parallel_within_the_bound(target: tuple[EcrRepository, Any]) -> None:
     """Source in moto (account 123456789012); only GetDownloadUrlForLayer, which moto lacks,
     is answered by a handler in ECR's documented shape, thread-safely, per requested digest."""
     import boto3
@@ -183,8 +183,8 @@ def test_blobs_are_copied_in_parallel_within_the_bound(target: tuple[Repository,
                                                     "layerDigest": digest}
 
         src_client.meta.events.register("before-call.ecr.GetDownloadUrlForLayer", download_url)
-        src = Repository(src_client, Location("acme/web", REGION))
-        plan = promotion.plan(src, dst, ImageRef(tag="sha-abc"), ["1.0.0"], LATEST)
+        src = EcrRepository(src_client, Location("acme/web", REGION))
+        plan = promotion.plan_promotion(src, dst, ImageRef(tag="sha-abc"), ["1.0.0"], LATEST)
         result = promotion.apply(plan, src, dst, parallel=3, part_size=PART)
         assert 2 <= server.max_active <= 3
     assert len(server.fetched) == 6  # config + 5 layers
@@ -193,7 +193,7 @@ def test_blobs_are_copied_in_parallel_within_the_bound(target: tuple[Repository,
 
 
 def test_failed_download_is_an_error_and_completes_nothing(
-        target: tuple[Repository, Any]) -> None:
+        target: tuple[EcrRepository, Any]) -> None:
     from release_kit.registry.blobs import copy_blob, open_url
 
     dst, client = target

@@ -8,7 +8,7 @@ import pytest
 
 from release_kit.errors import ConflictError, NotFoundError
 from release_kit.registry import promotion
-from release_kit.registry.ecr import Repository, open_repository
+from release_kit.registry.ecr import EcrRepository, open_repository
 from release_kit.registry.manifests import DOCKER_MANIFEST, OCI_INDEX
 from release_kit.registry.references import ImageRef, Location
 from release_kit.registry.tags import MovePolicy
@@ -18,14 +18,14 @@ from tests.promote_image.images import docker_image, image, index, push, tags_of
 LATEST = MovePolicy.parse(["latest"])
 
 
-def repo() -> Repository:
+def repo() -> EcrRepository:
     return open_repository(Location("acme/web", REGION))
 
 
 def promote(tags: list[str], source: str = "sha-abc",
-            policy: MovePolicy = LATEST) -> tuple[promotion.Result, Repository]:
+            policy: MovePolicy = LATEST) -> tuple[promotion.PromotionResult, EcrRepository]:
     r = repo()
-    plan = promotion.plan(r, r, ImageRef.parse(source, "source"), tags, policy)
+    plan = promotion.plan_promotion(r, r, ImageRef.parse(source, "source"), tags, policy)
     return promotion.apply(plan, r, r), r
 
 
@@ -102,7 +102,7 @@ def test_release_tag_is_not_moved_and_nothing_is_written(ecr: Any) -> None:
     before = tags_of(ecr, "acme/web")
     r = repo()
     with pytest.raises(ConflictError) as err:
-        promotion.plan(r, r, ImageRef(tag="sha-abc"), ["latest", "1.4.0"], LATEST)
+        promotion.plan_promotion(r, r, ImageRef(tag="sha-abc"), ["latest", "1.4.0"], LATEST)
     assert old.digest in err.value.message and new.digest in err.value.message
     assert "allow-move" in str(err.value.hint)
     assert tags_of(ecr, "acme/web") == before
@@ -116,7 +116,7 @@ def test_immutable_repository_refuses_before_writing(ecr: Any) -> None:
     push(ecr, "acme/locked", new, "sha-abc")
     r = open_repository(Location("acme/locked", REGION))
     with pytest.raises(ConflictError) as err:
-        promotion.plan(r, r, ImageRef(tag="sha-abc"), ["1.0.0", "latest"],
+        promotion.plan_promotion(r, r, ImageRef(tag="sha-abc"), ["1.0.0", "latest"],
                        MovePolicy.parse(["*"]))
     assert "immutable" in err.value.message
     assert r.writes == 0
@@ -129,7 +129,7 @@ def test_immutable_repository_accepts_new_and_unchanged_tags(ecr: Any) -> None:
     push(ecr, "acme/locked", img, "sha-abc")
     r = open_repository(Location("acme/locked", REGION))
     for expected in ("created", "unchanged"):
-        plan = promotion.plan(r, r, ImageRef(tag="sha-abc"), ["1.0.0"], LATEST)
+        plan = promotion.plan_promotion(r, r, ImageRef(tag="sha-abc"), ["1.0.0"], LATEST)
         assert str(promotion.apply(plan, r, r).changes[0].action) == expected
 
 
@@ -137,7 +137,7 @@ def test_missing_source_names_image_account_and_region(ecr: Any) -> None:
     push(ecr, "acme/web", image(1), "sha-abc")
     r = repo()
     with pytest.raises(NotFoundError) as err:
-        promotion.plan(r, r, ImageRef(tag="sha-nope"), ["1.0.0"], LATEST)
+        promotion.plan_promotion(r, r, ImageRef(tag="sha-nope"), ["1.0.0"], LATEST)
     assert "acme/web:sha-nope" in err.value.message
     assert f"account {SOURCE_ACCOUNT}" in err.value.message
     assert REGION in err.value.message
@@ -147,7 +147,7 @@ def test_missing_source_names_image_account_and_region(ecr: Any) -> None:
 def test_missing_repository(ecr: Any) -> None:
     r = open_repository(Location("acme/nothing", REGION))
     with pytest.raises(NotFoundError) as err:
-        promotion.plan(r, r, ImageRef(tag="sha-abc"), ["1.0.0"], LATEST)
+        promotion.plan_promotion(r, r, ImageRef(tag="sha-abc"), ["1.0.0"], LATEST)
     assert "acme/nothing" in err.value.message
 
 

@@ -21,7 +21,7 @@ from release_kit.errors import (
     PermissionDeniedError,
 )
 from release_kit.registry import promotion
-from release_kit.registry.ecr import Repository
+from release_kit.registry.ecr import EcrRepository
 from release_kit.registry.provenance import (
     BUILT_BY,
     REVISION,
@@ -96,12 +96,12 @@ def test_a_mismatch_wins_over_a_missing_label() -> None:
 
 
 @pytest.fixture
-def ecr(aws_env: None) -> Iterator[tuple[Repository, Stubber]]:
+def ecr(aws_env: None) -> Iterator[tuple[EcrRepository, Stubber]]:
     import boto3
 
     client = boto3.client("ecr", region_name=REGION)
     with Stubber(client) as stub:
-        yield Repository(client, Location("acme/web", REGION, SOURCE_ACCOUNT)), stub
+        yield EcrRepository(client, Location("acme/web", REGION, SOURCE_ACCOUNT)), stub
         stub.assert_no_pending_responses()
 
 
@@ -125,7 +125,7 @@ def expect_config(stub: Stubber, server: BlobServer, img: SampleImage) -> None:
 
 
 def test_ecr_every_platform_is_read_and_attestations_are_skipped(
-        ecr: tuple[Repository, Stubber]) -> None:
+        ecr: tuple[EcrRepository, Stubber]) -> None:
     repo, stub = ecr
     amd, arm = image(1, labels={REVISION: SHA}), image(2, labels={REVISION: OTHER})
     provenance = image(3, layers=1, config_type=IN_TOTO)
@@ -144,7 +144,7 @@ def test_ecr_every_platform_is_read_and_attestations_are_skipped(
         check_revision(found, SHA, image="acme/web:sha-x")
 
 
-def test_ecr_the_planned_manifest_is_the_one_checked(ecr: tuple[Repository, Stubber]) -> None:
+def test_ecr_the_planned_manifest_is_the_one_checked(ecr: tuple[EcrRepository, Stubber]) -> None:
     """The action checks the manifest the plan read (and will write), not a second read of the
     tag, which could have moved meanwhile: one BatchGetImage in all. (That nothing is written
     after a refusal is shown end to end in test_action.py.)"""
@@ -154,7 +154,7 @@ def test_ecr_the_planned_manifest_is_the_one_checked(ecr: tuple[Repository, Stub
         expect_manifest(stub, img)
         stub.add_response("describe_images", {"imageDetails": []})
         expect_config(stub, server, img)
-        plan = promotion.plan(repo, repo, ImageRef(tag="sha-x"), ["1.0.0"], MovePolicy.parse([]))
+        plan = promotion.plan_promotion(repo, repo, ImageRef(tag="sha-x"), ["1.0.0"], MovePolicy.parse([]))
         with pytest.raises(ConflictError) as err:
             check_revision(read_labels(repo, plan.manifest, plan.children), SHA,
                            image="acme/web:sha-x")
@@ -162,7 +162,7 @@ def test_ecr_the_planned_manifest_is_the_one_checked(ecr: tuple[Repository, Stub
 
 
 def test_ecr_a_config_that_does_not_match_its_digest_is_an_error(
-        ecr: tuple[Repository, Stubber]) -> None:
+        ecr: tuple[EcrRepository, Stubber]) -> None:
     repo, stub = ecr
     img = image(5, labels={REVISION: SHA})
     with BlobServer(img.all_blobs()) as server:
@@ -175,7 +175,7 @@ def test_ecr_a_config_that_does_not_match_its_digest_is_an_error(
 
 
 def test_ecr_an_unreadable_config_is_an_error_not_a_pass(
-        ecr: tuple[Repository, Stubber]) -> None:
+        ecr: tuple[EcrRepository, Stubber]) -> None:
     """Denied (the role lacks ecr:GetDownloadUrlForLayer), or the URL fails: the check cannot
     be made, so the promotion stops rather than pretend."""
     repo, stub = ecr

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from release_kit.sandbox import Sandbox
+from release_kit_sandbox import Sandbox
 from tests.reintegrate_pr.world import World
 
 

@@ -7,30 +7,35 @@ import pytest
 from release_kit.errors import InputError
 from release_kit.reintegration import content
 from release_kit.reintegration.branching import (
+    branch_prefix_problem,
     intermediate_branch,
     plan_branch,
-    prefix_problem,
 )
 from release_kit.reintegration.guidance import (
     ACTIONS_SETTING,
-    compare_url,
     conflict_steps,
+    new_pull_url,
     permission_denied_hint,
 )
 from release_kit.reintegration.mergeability import poll_delays, poll_mergeable, wait_budget
-from release_kit.reintegration.model import Commit, Comparison, Desired, Pull, unique_names
-from release_kit.reintegration.plan import Facts, Settings, plan_reintegration, up_to_date
+from release_kit.reintegration.model import ComparedCommit, Comparison, Desired, Pull, unique_names
+from release_kit.reintegration.plan import (
+    Facts,
+    PullRequestSettings,
+    plan_reintegration,
+    up_to_date,
+)
 from release_kit.reintegration.pulls import conflict_label_change, pull_update
-from release_kit.reintegration.report import Outcome, summary
+from release_kit.reintegration.report import TargetReport, target_summary
 from release_kit.reintegration.reviewers import candidates, choose_reviewers
 
 
-def commit(sha: str, message: str, author: str | None = "alice") -> Commit:
-    return Commit(sha=sha * 40 if len(sha) == 1 else sha, message=message, author=author,
+def commit(sha: str, message: str, author: str | None = "alice") -> ComparedCommit:
+    return ComparedCommit(sha=sha * 40 if len(sha) == 1 else sha, message=message, author=author,
                   url=f"https://github.com/acme/web/commit/{sha}")
 
 
-def compared(ahead: int, behind: int = 0, commits: tuple[Commit, ...] = ()) -> Comparison:
+def compared(ahead: int, behind: int = 0, commits: tuple[ComparedCommit, ...] = ()) -> Comparison:
     return Comparison("main", "release/1.4.0", ahead, behind, commits,
                       "https://github.com/acme/web/compare/main...release/1.4.0")
 
@@ -68,7 +73,7 @@ def test_intermediate_branch_name():
 
 @pytest.mark.parametrize("prefix", ["reintegrate/", "sync-", "hotfix/back-to-main/", "x"])
 def test_valid_prefixes(prefix):
-    assert prefix_problem(prefix) is None
+    assert branch_prefix_problem(prefix) is None
 
 
 @pytest.mark.parametrize(
@@ -88,7 +93,7 @@ def test_valid_prefixes(prefix):
     ],
 )
 def test_invalid_prefixes_say_why(prefix, why):
-    problem = prefix_problem(prefix)
+    problem = branch_prefix_problem(prefix)
     assert problem is not None and why in problem
 
 
@@ -140,7 +145,7 @@ def test_default_templates_render():
     pulls = (Pull(12, "Fix crash", "alice"),)
     assert content.render_title(content.DEFAULT_TITLE, source="release/1.4.0",
                                 target="main") == "Reintegrate release/1.4.0 into main"
-    body = content.render_body(content.DEFAULT_BODY, source="release/1.4.0", target="main",
+    body = content.render_pull_body(content.DEFAULT_BODY, source="release/1.4.0", target="main",
                                commits=commits, pulls=pulls)
     assert "Brings the hotfixes of `release/1.4.0` back into `main`." in body
     assert "- #12 Fix crash (alice)" in body
@@ -256,8 +261,8 @@ def test_wait_budget_from_the_environment():
 # -- guidance ---------------------------------------------------------------------------------
 
 
-def test_compare_url():
-    assert compare_url("https://github.com/", "acme/web", "main", "reintegrate/release/1.4.0") \
+def test_new_pull_url():
+    assert new_pull_url("https://github.com/", "acme/web", "main", "reintegrate/release/1.4.0") \
         == "https://github.com/acme/web/compare/main...reintegrate/release/1.4.0?expand=1"
 
 
@@ -307,7 +312,7 @@ def test_plan_reintegration():
         closed_pulls=(Pull(12, "Fix crash", "alice", merged=True),
                       Pull(13, "Fix typo", "bob", merged=True)),
     )
-    plan = plan_reintegration(facts, Settings(labels=("reintegration", "Reintegration", "x")))
+    plan = plan_reintegration(facts, PullRequestSettings(labels=("reintegration", "Reintegration", "x")))
     assert plan.branch.action == "create" and plan.branch.source_sha == "b" * 40
     assert plan.desired.title == "Reintegrate release/1.4.0 into main"
     assert "- #12 Fix crash (alice)\n- #13 Fix typo (bob)" in plan.desired.body
@@ -318,12 +323,12 @@ def test_plan_reintegration():
 
 
 def test_summary_and_outputs():
-    outcome = Outcome("release/1.4.0", "main", "reintegrate/release/1.4.0", 2,
+    outcome = TargetReport("release/1.4.0", "main", "reintegrate/release/1.4.0", 2,
                       "https://github.com/acme/web/compare/main...release/1.4.0",
                       result="created", pr_number=5, pr_url="https://github.com/acme/web/pull/5",
                       conflicts=True, mergeable=False, reviewers=("alice",),
                       done=["opened pull request #5"])
-    text = summary(outcome)
+    text = target_summary(outcome)
     assert "[#5](https://github.com/acme/web/pull/5)" in text
     assert "[`main...release/1.4.0`](https://github.com/acme/web/compare/main...release/1.4.0)" \
         in text
@@ -332,7 +337,7 @@ def test_summary_and_outputs():
     assert outcome.outputs() == {"result": "created", "pr-number": 5,
                                  "pr-url": "https://github.com/acme/web/pull/5",
                                  "issue-number": None, "conflicts": True}
-    idle = Outcome("release/1.4.0", "main", "reintegrate/release/1.4.0", 0, "",
+    idle = TargetReport("release/1.4.0", "main", "reintegrate/release/1.4.0", 0, "",
                    result="up-to-date")
-    assert "nothing to bring back" in summary(idle)
-    assert "nothing: everything was already as it should be" in summary(idle)
+    assert "nothing to bring back" in target_summary(idle)
+    assert "nothing: everything was already as it should be" in target_summary(idle)

@@ -15,11 +15,11 @@ import pytest
 from release_kit.errors import ConflictError, PermissionDeniedError
 from release_kit.github.errors import ActionsCannotCreatePullRequests, GitHubValidationFailed
 from release_kit.github.issues import Issue, NewIssue
+from release_kit.reintegrate.steps import Options, reintegrate
 from release_kit.reintegration.branching import BranchStep
 from release_kit.reintegration.model import Comparison, Desired, Pull
-from release_kit.reintegration.plan import Plan
-from release_kit.reintegration.report import Outcome
-from release_kit.reintegration.steps import Options, reintegrate
+from release_kit.reintegration.plan import ReintegrationPlan
+from release_kit.reintegration.report import TargetReport
 
 SOURCE_SHA = "s" * 40
 
@@ -111,8 +111,8 @@ class Repo:
         return NewIssue(Issue(9, "title", "body", "open", "https://x/issues/9"), True)
 
 
-def plan(action: str = "create", reviewers: tuple[str, ...] = ("alice",)) -> Plan:
-    return Plan(
+def plan(action: str = "create", reviewers: tuple[str, ...] = ("alice",)) -> ReintegrationPlan:
+    return ReintegrationPlan(
         source="release/1.4.0",
         target="main",
         head="reintegrate/release/1.4.0",
@@ -126,8 +126,8 @@ def plan(action: str = "create", reviewers: tuple[str, ...] = ("alice",)) -> Pla
     )
 
 
-def run(repo: Repo, the_plan: Plan | None = None, **options: Any) -> Outcome:
-    outcome = Outcome("release/1.4.0", "main", "reintegrate/release/1.4.0", 1,
+def run(repo: Repo, the_plan: ReintegrationPlan | None = None, **options: Any) -> TargetReport:
+    outcome = TargetReport("release/1.4.0", "main", "reintegrate/release/1.4.0", 1,
                       Comparison("main", "release/1.4.0", 1, 0).html_url)
     wait = options.pop("wait", 1.0)
     reintegrate(repo, the_plan or plan(), outcome,

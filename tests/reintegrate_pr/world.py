@@ -12,7 +12,7 @@ from typing import Any
 
 from github import Auth, Github
 
-from release_kit.sandbox import RequestRecord, Sandbox
+from release_kit_sandbox import RequestRecord, Sandbox
 from tests.harness import ActionResult, run_action
 
 REPOSITORY = "acme/web"

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from release_kit.action.local_runner import render_input
-from release_kit.sandbox import Sandbox
 from release_kit.tickets import TicketState, parse
 from release_kit.tickets.render import read_backup
+from release_kit_sandbox import Sandbox
+from release_kit_sandbox.local_runner import render_input
 from tests.harness import ActionResult, github_env, run_action
 
 TICKETS = "acme/releases"

@@ -13,18 +13,17 @@ import contextlib
 import io
 import os
 from pathlib import Path
-from typing import Any
 from unittest import mock
 
-from release_kit.action import Context, Outputs, Runtime, Summary
+from release_kit.action.context import Context
 from release_kit.action.inputs import env_name
 from release_kit.action.metadata import ActionMetadata
-from release_kit.action.runner import run
-from release_kit.cli import actions_dir, load_entrypoint
-from tests.harness import ActionResult, parse_commands, parse_file_command
+from release_kit.action.outputs import Outputs, Summary
+from release_kit.action.runner import Runtime, run
+from release_kit.ticketing import TicketInputs, release_ticket
+from tests.harness import ACTIONS_DIR, ActionResult, parse_commands, parse_file_command
 
-ACTION: Any = load_entrypoint("release-ticket")
-METADATA = ActionMetadata.load(actions_dir() / "release-ticket" / "action.yml")
+METADATA = ActionMetadata.load(ACTIONS_DIR / "release-ticket" / "action.yml")
 
 
 def run_inline(inputs: dict[str, str], env: dict[str, str], tmp: Path) -> ActionResult:
@@ -43,21 +42,21 @@ def run_inline(inputs: dict[str, str], env: dict[str, str], tmp: Path) -> Action
     # The client factory reads GITHUB_API_URL from the process environment.
     api = {"GITHUB_API_URL": environ.get("GITHUB_API_URL", "")}
     with contextlib.redirect_stdout(stdout), mock.patch.dict(os.environ, api):
-        code = run(ACTION.Inputs, ACTION.main, [], action_dir=actions_dir() / "release-ticket",
+        code = run(TicketInputs, release_ticket, [], action_dir=ACTIONS_DIR / "release-ticket",
                    environ=environ)
     return ActionResult(exit_code=code, outputs=parse_file_command(output.read_text("utf-8")),
                         summary="", annotations=parse_commands(stdout.getvalue()),
                         stdout=stdout.getvalue(), stderr="")
 
 
-def parse_inputs(inputs: dict[str, str]) -> Any:
+def parse_inputs(inputs: dict[str, str]) -> TicketInputs:
     """The Inputs model from input values (action.yml defaults for the rest); not thread-safe."""
     environ = {env_name(name): value for name, value in METADATA.evaluated_defaults({}).items()}
     environ.update({env_name(name): value for name, value in inputs.items()})
-    return ACTION.Inputs.from_environ(environ)
+    return TicketInputs.from_environ(environ)
 
 
-def run_operation(parsed: Any, *, repository: str, run_id: str, server_url: str,
+def run_operation(parsed: TicketInputs, *, repository: str, run_id: str, server_url: str,
                   environ: dict[str, str] | None = None) -> dict[str, str]:
     """Run one operation with parsed inputs (thread-safe); returns the outputs."""
     outputs = Outputs("", declared=METADATA.outputs)
@@ -69,5 +68,5 @@ def run_operation(parsed: Any, *, repository: str, run_id: str, server_url: str,
         metadata=METADATA,
         environ=environ or {},
     )
-    ACTION.main(parsed, runtime)
+    release_ticket(parsed, runtime)
     return outputs.values

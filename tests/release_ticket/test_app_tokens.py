@@ -12,7 +12,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from release_kit.sandbox import Sandbox
+from release_kit_sandbox import Sandbox
 from tests.release_ticket.helpers import TICKETS, issues, setup, ticket_action
 
 APP_ID = 41

@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from release_kit.sandbox import Sandbox
+from release_kit_sandbox import Sandbox
 from tests.release_ticket.helpers import RELEASE, TICKETS, setup, state_of, ticket_action
 from tests.release_ticket.inprocess import parse_inputs, run_operation
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from release_kit.sandbox import Sandbox
 from release_kit.tickets.render import BEGIN, END, release_marker
+from release_kit_sandbox import Sandbox
 from tests.release_ticket.helpers import (
     TICKETS,
     backup_of,

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from release_kit.sandbox import Sandbox
+from release_kit_sandbox import Sandbox
 from tests.release_ticket.helpers import RELEASE, TICKETS, issues, setup, state_of, ticket_action
 
 CHANNELS = ("slack", "teams", "webhook")

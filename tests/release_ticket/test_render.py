@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from release_kit.text import ZERO_WIDTH_SPACE, hidden_json, inline
-from release_kit.tickets import Report, TicketState, normalise_time, parse, render_body
+from release_kit.tickets import Report, TicketState, normalise_time, parse, render_ticket_body
 from release_kit.tickets.render import BEGIN, BODY_LIMIT, END, split
 from tests.release_ticket.test_state import report
 
@@ -21,7 +21,7 @@ def test_render_and_parse_round_trip_with_all_parts() -> None:
                run_url="https://github.com/acme/web/actions/runs/7"),
         report(repo="acme/api", stage="dev", status="failure", message="boom"),
     ])
-    body = render_body(None, state, SERVER)
+    body = render_ticket_body(None, state, SERVER)
     assert parse(body) == state
     assert "<!-- release-kit:release-ticket 1.4.0 -->" in body
     assert "| Repository | build | dev |" in body
@@ -33,25 +33,25 @@ def test_render_and_parse_round_trip_with_all_parts() -> None:
 
 
 def test_human_part_outside_the_markers_is_kept_byte_for_byte() -> None:
-    first = render_body(None, TicketState("1"), SERVER)
+    first = render_ticket_body(None, TicketState("1"), SERVER)
     _, machine, _ = split(first)  # type: ignore[misc]
     edited = "Intro by a human\r\n\n" + machine + "\n\n- [ ] checklist @carol\n"
     state = TicketState("1").merge([report()])
-    updated = render_body(edited, state, SERVER)
+    updated = render_ticket_body(edited, state, SERVER)
     assert updated.startswith("Intro by a human\r\n\n" + BEGIN)
     assert updated.endswith(END + "\n\n- [ ] checklist @carol\n")
     assert parse(updated) == state
 
 
 def test_body_without_markers_gets_the_machine_part_on_top() -> None:
-    updated = render_body("written by hand", TicketState("1"), SERVER)
+    updated = render_ticket_body("written by hand", TicketState("1"), SERVER)
     assert updated.startswith(BEGIN) and updated.endswith("\n\nwritten by hand")
 
 
 def test_input_text_is_escaped_and_cannot_mention_or_escape_the_comment() -> None:
     nasty = "@alice <script>x</script> | **bold** [x](y) --> @org/team\nnext"
     state = TicketState("1").merge([report(status="failure", message=nasty, version="@v1`x")])
-    body = render_body(None, state, SERVER)
+    body = render_ticket_body(None, state, SERVER)
     assert re.search(r"@\w", body) is None
     assert "@" + ZERO_WIDTH_SPACE + "alice" in body
     assert "<script>" not in body
@@ -73,7 +73,7 @@ def test_size_limit_collapses_the_oldest_detail_first() -> None:
                       run_url=f"https://github.com/acme/repo-{i:03d}/actions/runs/{i}")
                for i in range(60) for stage in ("build", "dev")]
     state = TicketState("1").merge(reports)
-    body = render_body("human notes", state, SERVER)
+    body = render_ticket_body("human notes", state, SERVER)
     assert len(body) < BODY_LIMIT
     stored = parse(body)
     assert stored is not None and len(stored.cells) == len(state.cells)
@@ -104,19 +104,19 @@ _reports = st.builds(
 def test_every_order_of_a_set_of_reports_renders_the_identical_body(
     reports: list[Report], data: st.DataObject
 ) -> None:
-    expected = render_body(None, TicketState("1.4.0").merge(reports), SERVER)
+    expected = render_ticket_body(None, TicketState("1.4.0").merge(reports), SERVER)
     shuffled = data.draw(st.permutations(reports))
     # Apply one report per write, reading the state back from the body each time, as the action does.
-    body = render_body(None, TicketState("1.4.0"), SERVER)
+    body = render_ticket_body(None, TicketState("1.4.0"), SERVER)
     for item in shuffled:
         current = parse(body)
         assert current is not None
-        body = render_body(body, current.merge([item]), SERVER)
+        body = render_ticket_body(body, current.merge([item]), SERVER)
     assert body == expected
     # and again: re-delivery changes nothing
     again = parse(body)
     assert again is not None
-    assert render_body(body, again.merge(shuffled), SERVER) == expected
+    assert render_ticket_body(body, again.merge(shuffled), SERVER) == expected
 
 
 @settings(max_examples=100, deadline=None)
@@ -134,7 +134,7 @@ def test_merge_is_commutative_associative_and_idempotent(first: list[Report],
 
 def test_a_cell_shows_the_start_of_its_message() -> None:
     long = "deploy of the payments service timed out after 600 seconds waiting for rollout"
-    body = render_body(None, TicketState("1").merge([report(status="failure", message=long)]),
+    body = render_ticket_body(None, TicketState("1").merge([report(status="failure", message=long)]),
                        SERVER)
     cell_line = next(line for line in body.splitlines() if line.startswith("| acme/web |"))
     assert "<br><sub>deploy of the payments service timed out after 600 seconds…</sub>" in cell_line

@@ -11,7 +11,8 @@ from tests.harness import parse_commands, parse_file_command
 
 from release_kit.action import commands
 from release_kit.action.context import Context
-from release_kit.action.outputs import Outputs, Summary, heredoc, markdown_table
+from release_kit.action.outputs import Outputs, Summary, heredoc
+from release_kit.text import markdown_table
 
 
 def capture(fn, *args, **kwargs) -> str:  # type: ignore[no-untyped-def]

@@ -66,13 +66,12 @@ def test_crash_is_short_and_traceback_only_under_debug() -> None:
 
 def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     base = {k: v for k, v in os.environ.items() if not k.startswith(("INPUT_", "GITHUB_"))}
-    base["RELEASE_KIT_ACTIONS_DIR"] = str(ECHO.parent)
     return subprocess.run([sys.executable, "-m", "release_kit", *args], capture_output=True,
                           text=True, env={**base, **(env or {})}, check=False)
 
 
 def test_cli_flags_override_environment_and_apply_defaults_locally() -> None:
-    proc = _cli("echo", "--aws-region", "ap-south-1", "--dry-run",
+    proc = _cli(str(ECHO), "--aws-region", "ap-south-1", "--dry-run",
                 env={"INPUT_AWS-REGION": "ignored", "GITHUB_REPOSITORY": "acme/local"})
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "region=ap-south-1" in proc.stdout
@@ -81,7 +80,7 @@ def test_cli_flags_override_environment_and_apply_defaults_locally() -> None:
 
 
 def test_cli_help_lists_inputs_from_action_yml() -> None:
-    proc = _cli("echo", "--help")
+    proc = _cli(str(ECHO), "--help")
     assert proc.returncode == 0
     assert "--aws-region VALUE" in proc.stdout
     assert "A hyphenated input. (required)" in proc.stdout
@@ -91,18 +90,17 @@ def test_cli_help_lists_inputs_from_action_yml() -> None:
 def test_cli_unknown_command_lists_commands() -> None:
     proc = _cli("nope")
     assert proc.returncode == 2
-    assert "echo" in proc.stderr
+    assert "semver-bump" in proc.stderr
 
 
 def test_local_output_printing_without_github_output(tmp_path: Path) -> None:
-    proc = _cli("echo", "--aws-region", "x")
+    proc = _cli(str(ECHO), "--aws-region", "x")
     assert "multiline<<ghadelimiter_" in proc.stdout
 
 
 def test_output_piped_into_a_closed_reader_exits_quietly() -> None:
     base = {k: v for k, v in os.environ.items() if not k.startswith(("INPUT_", "GITHUB_"))}
-    base["RELEASE_KIT_ACTIONS_DIR"] = str(ECHO.parent)
-    producer = subprocess.Popen([sys.executable, "-m", "release_kit", "echo", "--aws-region", "x"],
+    producer = subprocess.Popen([sys.executable, "-m", "release_kit", str(ECHO), "--aws-region", "x"],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=base)
     assert producer.stdout is not None
     producer.stdout.close()  # like `| head -n 0`: the reader is gone before anything is written
@@ -110,3 +108,16 @@ def test_output_piped_into_a_closed_reader_exits_quietly() -> None:
     assert producer.returncode == 141
     assert b"Traceback" not in stderr
     assert b"BrokenPipeError" not in stderr
+
+
+def test_a_secret_is_not_echoed_as_a_mask_outside_a_runner() -> None:
+    """On a terminal there is no runner to redact anything: `::add-mask::<token>` would only
+    print the token. On a runner (GITHUB_ACTIONS=true) it is masked before anything else. (The
+    echo fixture prints its token on purpose: what matters here is the mask line.)"""
+    secret = "ghs_local_terminal_secret"
+    local = _cli(str(ECHO), "--aws-region", "x", "--github-token", secret)
+    assert local.returncode == 0, local.stdout + local.stderr
+    assert "::add-mask::" not in local.stdout + local.stderr
+    on_runner = _cli(str(ECHO), "--aws-region", "x", "--github-token", secret,
+                     env={"GITHUB_ACTIONS": "true"})
+    assert f"::add-mask::{secret}" in on_runner.stdout.splitlines()

@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from release_kit.sandbox.github.server import RequestRecord
+from release_kit_sandbox.github.server import RequestRecord
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)

@@ -13,7 +13,7 @@ from typing import Any
 
 from github import Auth, Github
 
-from release_kit.sandbox import GitHubEmulator
+from release_kit_sandbox import GitHubEmulator
 
 ENV = {
     **{k: v for k, v in os.environ.items() if not k.startswith("GIT_")},

@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from github import Auth
 
-from release_kit.sandbox import GitHubEmulator
+from release_kit_sandbox import GitHubEmulator
 from tests.sandbox.test_protocol import call
 
 NOT_IN_INSTALLATION = ("There is at least one repository that does not exist or is not "

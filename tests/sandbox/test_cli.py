@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import signal
+import socket
 import subprocess
 import sys
+import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 
-from release_kit.sandbox.cli import exports, main
+from release_kit_sandbox.cli import exports, main
 
 from .gitutil import api, commit, git
 
 RELEASE_KIT = Path(sys.executable).parent / "release-kit"
+EXPORTS = 14  # with AWS and the Kubernetes API: the 8 of GitHub and AWS, and 6 more
 
 
 def read_exports(proc: subprocess.Popen[str], lines: int = 8) -> dict[str, str]:
@@ -43,13 +47,16 @@ def test_cli_serves_github_and_aws(tmp_path: Path) -> None:
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     try:
-        env = read_exports(proc, lines=10)
+        env = read_exports(proc, lines=EXPORTS)
         assert set(env) == {
             "GITHUB_API_URL", "GITHUB_SERVER_URL", "GITHUB_TOKEN", "AWS_ENDPOINT_URL",
             "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION", "AWS_REGION",
-            "RELEASE_KIT_GITHUB_WRITE_SPACING", "SANDBOX_KUBE_SERVER",
+            "RELEASE_KIT_GITHUB_WRITE_SPACING", "SANDBOX_KUBE_SERVER", "SANDBOX_KUBECONFIG",
+            "SANDBOX_BIN", "SANDBOX_PID", "PATH",
         }
-        assert (tmp_path / "sandbox.env").read_text().count("export ") == 10
+        # the helmfile first on this caller's own PATH, as a literal value
+        assert env["PATH"] == f"{env['SANDBOX_BIN']}:{os.environ['PATH']}"
+        assert (tmp_path / "sandbox.env").read_text().count("export ") == EXPORTS
         with urllib.request.urlopen(f"{env['SANDBOX_KUBE_SERVER']}/api/v1/namespaces") as resp:
             assert json.loads(resp.read())["kind"] == "NamespaceList"
         headers = {"Authorization": f"token {env['GITHUB_TOKEN']}"}
@@ -165,7 +172,7 @@ def test_host_is_where_both_listen_and_what_the_urls_name(tmp_path: Path) -> Non
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     try:
-        env = read_exports(proc, lines=10)
+        env = read_exports(proc, lines=EXPORTS)
         assert env["SANDBOX_KUBE_SERVER"].startswith("http://127.0.0.2:")
         assert env["GITHUB_API_URL"].startswith("http://127.0.0.2:")
         assert env["GITHUB_SERVER_URL"].startswith("http://127.0.0.2:")
@@ -201,3 +208,141 @@ def test_a_host_clients_cannot_use_is_a_usage_error(
         main(["--host", host])
     assert exc.value.code == 2
     assert message in capsys.readouterr().err
+
+
+# -- start-up failures: the reason, a non-zero exit, and no export line -------------------------
+
+
+def sandbox_cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(RELEASE_KIT), "sandbox", *args], capture_output=True, text=True,
+                          timeout=timeout, check=False)
+
+
+@pytest.mark.parametrize("mode", [[], ["--background"]])
+def test_a_repo_path_that_is_no_repository_fails_before_any_export(
+        tmp_path: Path, mode: list[str]) -> None:
+    """The README recipe's `--repo acme/api=../api` where ../api is no clone: it says so."""
+    proc = sandbox_cli(*mode, "--repo", "acme/web", "--repo", f"acme/api={tmp_path / 'api'}",
+                       "--env-file", str(tmp_path / "sandbox.env"))
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    assert f"{str(tmp_path / 'api')!r} is not a git repository" in proc.stderr
+    assert not (tmp_path / "sandbox.env").exists()
+
+
+@pytest.mark.parametrize("mode", [[], ["--background"]])
+def test_a_seed_that_cannot_be_made_fails_before_any_export(
+        tmp_path: Path, mode: list[str]) -> None:
+    started = time.monotonic()
+    proc = sandbox_cli(*mode, "--no-aws", "--repo", "acme/web", "--pr",
+                       "acme/web:feature/x:base=nope", "--env-file", str(tmp_path / "env"))
+    assert proc.returncode == 1
+    assert proc.stdout == ""
+    assert ("could not start: --pr acme/web:feature/x: base branch nope: GitHub answered 404 "
+            "Branch not found") in proc.stderr
+    assert not (tmp_path / "env").exists()
+    assert time.monotonic() - started < 30  # nothing kept serving
+
+
+def test_a_port_in_use_fails_before_any_export() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        proc = sandbox_cli("--no-aws", "--no-kube", "--port", str(port))
+    assert proc.returncode == 1 and proc.stdout == ""
+    assert "could not start:" in proc.stderr and "Address already in use" in proc.stderr
+
+
+@pytest.mark.parametrize(("argv", "says"), [
+    (["--pr", "acme/web"], "expected REPO:HEAD"),
+    (["--pr", "acme/web:x:colour=red"], "options are base=BRANCH"),
+    (["--pr", "nope:x"], "--pr: expected OWNER/NAME first"),
+    (["--pr", "acme/api:x"], "--pr acme/api: no such --repo"),
+    (["--token", "alice"], "expected LOGIN=TOKEN"),
+    (["--token", "ci=t:contents=all"], "is not PERMISSION=read|write|admin"),
+    (["--ecr-image", "acme/web:a:b"], "expected REPO[:TAG]"),
+    (["--ecr-image", "acme/api"], "--ecr-image acme/api: no such --repo"),
+    (["--ecr-image", "acme/web", "--no-aws"], "--ecr-image needs AWS"),
+    (["--log", "x.log"], "--log is for --background"),
+])
+def test_bad_seeds_are_usage_errors(argv: list[str], says: str,
+                                    capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["--repo", "acme/web", *argv])
+    assert exc.value.code == 2
+    assert says in capsys.readouterr().err
+
+
+# -- the background and what is seeded ----------------------------------------------------------
+
+
+@pytest.mark.timeout(120)
+def test_background_seeds_what_the_actions_need_and_stops_on_sigterm(tmp_path: Path) -> None:
+    proc = sandbox_cli(
+        "--background", "--repo", "acme/web", "--user", "alice",
+        "--token", "ci=ghs_ci:contents=read,issues=write",
+        "--pr", "acme/web:feature/login:labels=deploy,minor",
+        "--pr", "acme/web:fix/crash:title=Fix the crash:labels=patch:merged",
+        "--ecr-image", "acme/web", "--ecr-image", "acme/web:latest")
+    assert proc.returncode == 0, proc.stderr
+    env = dict(line.removeprefix("export ").split("=", 1) for line in proc.stdout.splitlines())
+    env = {name: shlex.split(value)[0] for name, value in env.items()}
+    pid = int(env["SANDBOX_PID"])
+    try:
+        url, token = env["GITHUB_API_URL"], env["GITHUB_TOKEN"]
+        _, _, pulls = api(url, "GET", "/repos/acme/web/pulls?state=all", token=token)
+        seen = {p["head"]["ref"]: p for p in pulls}
+        assert [label["name"] for label in seen["feature/login"]["labels"]] == ["deploy",
+                                                                               "minor"]
+        assert seen["feature/login"]["state"] == "open"
+        assert seen["fix/crash"]["title"] == "Fix the crash"
+        assert seen["fix/crash"]["merged_at"] is not None
+        _, _, main_branch = api(url, "GET", "/repos/acme/web/branches/main", token=token)
+        head = main_branch["commit"]["sha"]
+        assert api(url, "GET", "/user", token="ghs_ci")[2]["login"] == "ci"
+        status, _, _ = api(url, "POST", "/repos/acme/web/git/refs",
+                           {"ref": "refs/heads/x", "sha": head}, token="ghs_ci")
+        assert status == 403  # contents: read
+        assert api(url, "GET", "/repos/acme/web/assignees/alice", token=token)[0] == 204
+
+        import boto3
+
+        ecr = boto3.client("ecr", endpoint_url=env["AWS_ENDPOINT_URL"], region_name="us-east-1",
+                           aws_access_key_id="testing", aws_secret_access_key="testing")
+        images = ecr.describe_images(repositoryName="acme/web")["imageDetails"]
+        assert sorted(t for i in images for t in i.get("imageTags", [])) == [
+            "latest", f"sha-{head}"]
+        (found,) = ecr.batch_get_image(repositoryName="acme/web",
+                                       imageIds=[{"imageTag": f"sha-{head}"}])["images"]
+        config_digest = json.loads(found["imageManifest"])["config"]["digest"]
+        layer = ecr.get_download_url_for_layer(repositoryName="acme/web",
+                                               layerDigest=config_digest)
+        with urllib.request.urlopen(layer["downloadUrl"], timeout=10) as resp:
+            labels = json.loads(resp.read())["config"]["Labels"]
+        assert labels["org.opencontainers.image.revision"] == head
+
+        helmfile = Path(env["SANDBOX_BIN"]) / "helmfile"
+        version = subprocess.run([str(helmfile), "--version"], capture_output=True, text=True,
+                                 timeout=30, check=True)
+        assert "simulated" in version.stdout
+        kubeconfig = json.loads(Path(env["SANDBOX_KUBECONFIG"]).read_text())
+        assert kubeconfig["clusters"][0]["cluster"]["server"] == env["SANDBOX_KUBE_SERVER"]
+        log = Path(env["SANDBOX_LOG"]).read_text()
+        assert "seeded acme/web#2 from fix/crash [patch] merged" in log
+        _, _, requests = api(url, "GET", "/_sandbox/requests")
+        assert all(r["login"] != "github-actions[bot]" or r["path"] != "/repos/acme/web/pulls"
+                   or r["method"] != "POST" for r in requests)  # seeding left no log behind
+    finally:
+        os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.2)
+    else:
+        os.kill(pid, signal.SIGKILL)
+        pytest.fail("the background sandbox did not stop on SIGTERM")
+    assert not Path(env["SANDBOX_BIN"]).exists()  # its working folder went with it

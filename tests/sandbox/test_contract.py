@@ -20,8 +20,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from github import Auth
 
-from release_kit.sandbox import GitHubEmulator, Sandbox
-from release_kit.sandbox.github.routes import router
+from release_kit_sandbox import GitHubEmulator, Sandbox
+from release_kit_sandbox.github.routes import router
 
 from .contract import CONTRACT, problems
 from .gitutil import branch, clone, commit, push

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from release_kit.sandbox import Fault, FaultSpecError, GitHubEmulator
+from release_kit_sandbox import Fault, FaultSpecError, GitHubEmulator
 
 from .contract import problems
 from .gitutil import api

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from release_kit.sandbox import GitHubEmulator
+from release_kit_sandbox import GitHubEmulator
 
 from .contract import problems
 from .gitutil import api, branch, clone, commit, push

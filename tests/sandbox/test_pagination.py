@@ -7,7 +7,7 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
-from release_kit.sandbox.github.http import Request, paginate
+from release_kit_sandbox.github.http import Request, paginate
 
 LINK = re.compile(r'<([^>]+)>; rel="(\w+)"')
 

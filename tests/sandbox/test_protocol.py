@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from github import Auth, Github, GithubException, GithubIntegration
 
-from release_kit.sandbox import GitHubEmulator
+from release_kit_sandbox import GitHubEmulator
 
 from .gitutil import pygithub
 

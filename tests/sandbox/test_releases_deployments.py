@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from github import Github, GithubException
 
-from release_kit.sandbox import GitHubEmulator
+from release_kit_sandbox import GitHubEmulator
 
 from .gitutil import branch, clone, commit, push, pygithub
 

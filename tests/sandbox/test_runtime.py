@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import boto3
 
-from release_kit.sandbox import GitHubEmulator, Sandbox
+from release_kit_sandbox import GitHubEmulator, Sandbox
 
 
 def _ecr(box: Sandbox):  # type: ignore[no-untyped-def]

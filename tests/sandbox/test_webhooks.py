@@ -7,7 +7,7 @@ import json
 import pytest
 import requests
 
-from release_kit.sandbox import GitHubEmulator
+from release_kit_sandbox import GitHubEmulator
 
 
 def post(emu: GitHubEmulator, name: str, body: object, **headers: str) -> requests.Response:

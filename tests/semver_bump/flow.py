@@ -12,8 +12,8 @@ from pathlib import Path
 from github import Auth, Github
 from github.Repository import Repository
 
-from release_kit.sandbox import GitHubEmulator, Sandbox
-from release_kit.sandbox.github.state import Issue, Label, PullInfo
+from release_kit_sandbox import GitHubEmulator, Sandbox
+from release_kit_sandbox.github.state import Issue, Label, PullInfo
 from tests.harness import ActionResult, github_env, run_action
 from tests.sandbox.gitutil import ENV, clone, git
 

@@ -10,9 +10,9 @@ from release_kit.changelog import (
     DEFAULT_SECTIONS,
     DEFAULT_SECTIONS_YAML,
     Entry,
-    compare_url,
     parse_sections,
-    render,
+    release_compare_url,
+    render_changelog,
 )
 
 
@@ -28,7 +28,7 @@ def test_render_sections_in_order_first_match_wins_other_changes_last() -> None:
         Entry("Misc", frozenset({"question"}), 15, "dan"),
         Entry("Direct push", frozenset(), None, "", "abcdef1234567"),
     ]
-    text = render(entries, DEFAULT_SECTIONS, "https://github.com/acme/web/compare/v1.0.0...v2.0.0")
+    text = render_changelog(entries, DEFAULT_SECTIONS, "https://github.com/acme/web/compare/v1.0.0...v2.0.0")
     assert text == (
         "### Breaking changes\n\n- Drop py3.8 (#13) @bob\n\n"
         "### Features\n\n- Add login (#12) @alice\n\n"
@@ -39,21 +39,21 @@ def test_render_sections_in_order_first_match_wins_other_changes_last() -> None:
 
 
 def test_render_nothing() -> None:
-    assert render([], DEFAULT_SECTIONS) == "No changes.\n"
+    assert render_changelog([], DEFAULT_SECTIONS) == "No changes.\n"
 
 
 def test_conventional_sections() -> None:
     entries = [Entry("x", frozenset({"feat", "breaking"}), 1), Entry("y", frozenset({"fix"})),
                Entry("z", frozenset({"docs"}))]
-    text = render(entries, CONVENTIONAL_SECTIONS)
+    text = render_changelog(entries, CONVENTIONAL_SECTIONS)
     assert text.index("### Breaking changes") < text.index("### Fixes") < text.index("### Other")
     assert "### Features" not in text
 
 
-def test_compare_url() -> None:
-    assert compare_url("https://ghe.acme", "acme/web", "v1.0.0", "v1.1.0") == \
+def test_release_compare_url() -> None:
+    assert release_compare_url("https://ghe.acme", "acme/web", "v1.0.0", "v1.1.0") == \
         "https://ghe.acme/acme/web/compare/v1.0.0...v1.1.0"
-    assert compare_url("https://github.com", "acme/web", None, "v0.1.0") == \
+    assert release_compare_url("https://github.com", "acme/web", None, "v0.1.0") == \
         "https://github.com/acme/web/commits/v0.1.0"
 
 

@@ -8,7 +8,7 @@ from release_kit.versioning.bump import Bump
 from release_kit.versioning.changes import (
     PR_RECOGNITION,
     LabelRules,
-    PullRequest,
+    MergedPullRequest,
     Seen,
     conventional_changes,
     label_changes,
@@ -91,9 +91,9 @@ def test_label_changes_from_merge_and_squash_commits() -> None:
         commit("Hotfix pushed directly", sha="d" * 40),
     ]
     pulls = {
-        3: PullRequest(3, "Breaking API", "alice", ("major", "feature")),
-        2: PullRequest(2, "Fix crash", "bob", ("bug",)),
-        1: PullRequest(1, "Add docs", "carol", ("docs", "no-release")),
+        3: MergedPullRequest(3, "Breaking API", "alice", ("major", "feature")),
+        2: MergedPullRequest(2, "Fix crash", "bob", ("bug",)),
+        1: MergedPullRequest(1, "Add docs", "carol", ("docs", "no-release")),
     }
     assert referenced_pull_requests(mainline) == {1, 2, 3}
     seen = Seen()
@@ -107,7 +107,7 @@ def test_label_changes_from_merge_and_squash_commits() -> None:
 
 def test_pr_without_bump_label_counts_as_default_bump() -> None:
     changes = list(label_changes([commit("Tidy (#5)")],
-                                 {5: PullRequest(5, "Tidy", "x", ("chore",))}, RULES))
+                                 {5: MergedPullRequest(5, "Tidy", "x", ("chore",))}, RULES))
     assert changes[0].bump is Bump.MINOR and "default-bump `minor`" in changes[0].reason
 
 
@@ -216,7 +216,7 @@ def test_release_as_is_carried_by_the_change() -> None:
     changes = list(conventional_changes([commit("chore: prepare 1.0", "Release-As: 1.0.0")],
                                         TYPES))
     assert (changes[0].bump, changes[0].release_as) == (Bump.NONE, "1.0.0")
-    pr = PullRequest(7, "Prepare", "al", ("chore",), body="Release-As: 2.0.0")
+    pr = MergedPullRequest(7, "Prepare", "al", ("chore",), body="Release-As: 2.0.0")
     labelled = list(label_changes([commit("Prepare (#7)")], {7: pr}, RULES))
     assert labelled[0].release_as == "2.0.0"
 

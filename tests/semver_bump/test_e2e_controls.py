@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from release_kit.sandbox import Sandbox
+from release_kit_sandbox import Sandbox
 from tests.semver_bump.flow import Flow
 
 CONVENTIONAL = {"strategy": "conventional-commits"}

@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from release_kit.sandbox import Sandbox
+from release_kit_sandbox import Sandbox
 from tests.harness import ROOT
 from tests.sandbox.gitutil import ENV, git
 from tests.semver_bump.flow import Flow
@@ -139,8 +139,7 @@ def test_local_dry_run_needs_no_github_at_all(tmp_path: Path) -> None:
     git(repo, "tag", "v0.9.0")
     git(repo, "commit", "--quiet", "--allow-empty", "-m", "fix: the thing (#3)")
     env = {k: v for k, v in ENV.items() if not k.startswith(("GITHUB_", "INPUT_", "RUNNER_"))}
-    env.update({"PYTHONPATH": str(ROOT / "shared"), "GITHUB_API_URL": "http://127.0.0.1:9",
-                "RELEASE_KIT_ACTIONS_DIR": str(ROOT / "actions")})
+    env.update({"PYTHONPATH": str(ROOT / "shared"), "GITHUB_API_URL": "http://127.0.0.1:9"})
     proc = subprocess.run(
         [sys.executable, "-m", "release_kit", "semver-bump", "--strategy",
          "conventional-commits", "--dry-run"],

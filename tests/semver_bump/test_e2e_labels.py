@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from release_kit.sandbox import Sandbox
 from release_kit.text import ZERO_WIDTH_SPACE
+from release_kit_sandbox import Sandbox
 from tests.semver_bump.flow import Flow
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from release_kit.release.preview import MARK
-from release_kit.sandbox import Sandbox
+from release_kit_sandbox import Sandbox
 from tests.sandbox.gitutil import git
 from tests.semver_bump.flow import Flow
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from release_kit.sandbox import Sandbox
+from release_kit_sandbox import Sandbox
 from tests.sandbox.gitutil import git
 from tests.semver_bump.flow import Flow
 

@@ -12,10 +12,10 @@ from release_kit.github.releases import (
     TAG_MARKER,
     DraftRelease,
     GitHubRepository,
-    Outcome,
+    WriteOutcome,
     draft_marker,
 )
-from release_kit.sandbox import GitHubEmulator
+from release_kit_sandbox import GitHubEmulator
 from tests.sandbox.gitutil import clone, commit, git, push
 from tests.semver_bump.flow import add_merged_pulls
 
@@ -78,20 +78,20 @@ def test_draft_is_created_left_alone_then_updated_in_place(
         github_emulator: GitHubEmulator, repo: GitHubRepository) -> None:
     sha = git(github_emulator.repo("acme/web").git_dir, "rev-parse", "main")
     outcome, created, _ = repo.ensure_draft(draft(sha=sha))
-    assert outcome is Outcome.CREATED and created["draft"] is True
+    assert outcome is WriteOutcome.CREATED and created["draft"] is True
     assert draft_marker("main") in created["body"]
 
     writes = len(github_emulator.writes())
     outcome, same, _ = repo.ensure_draft(draft(sha=sha))
-    assert outcome is Outcome.UNCHANGED and same["id"] == created["id"]
+    assert outcome is WriteOutcome.UNCHANGED and same["id"] == created["id"]
     assert len(github_emulator.writes()) == writes
 
     outcome, updated, _ = repo.ensure_draft(draft("new notes", sha=sha))
-    assert outcome is Outcome.UPDATED and updated["id"] == created["id"]
+    assert outcome is WriteOutcome.UPDATED and updated["id"] == created["id"]
     assert "new notes" in updated["body"] and "notes\n" not in updated["body"].split("new")[0]
 
     outcome, other, _ = repo.ensure_draft(draft(sha=sha, branch="release/1.0.0"))
-    assert outcome is Outcome.CREATED and other["id"] != created["id"]
+    assert outcome is WriteOutcome.CREATED and other["id"] != created["id"]
     assert len([r for r in github_emulator.repo("acme/web").releases.values() if r.draft]) == 2
 
 
@@ -104,7 +104,7 @@ def test_a_draft_made_by_a_person_is_left_alone(
         "tag_name": "v1.1.0", "target_commitish": "main", "draft": True, "body": "by hand"}).data
     sha = git(github_emulator.repo("acme/web").git_dir, "rev-parse", "main")
     outcome, ours, left_alone = repo.ensure_draft(draft(sha=sha))
-    assert outcome is Outcome.CREATED and ours["id"] != existing["id"]
+    assert outcome is WriteOutcome.CREATED and ours["id"] != existing["id"]
     assert [r["id"] for r in left_alone] == [existing["id"]]
     assert github_emulator.repo("acme/web").releases[existing["id"]].body == "by hand"
 
@@ -117,7 +117,7 @@ def test_our_draft_edited_by_hand_is_adopted_and_the_edit_kept(
     repo.api.write("PATCH", f"/repos/acme/web/releases/{created['id']}", doing="editing",
                    json={"body": "Highlights: faster builds."})
     outcome, adopted, _ = repo.ensure_draft(draft("notes v2", sha=sha))
-    assert outcome is Outcome.UPDATED and adopted["id"] == created["id"]
+    assert outcome is WriteOutcome.UPDATED and adopted["id"] == created["id"]
     assert adopted["body"].startswith("Highlights: faster builds.")
     assert "notes v2" in adopted["body"] and draft_marker("main") in adopted["body"]
     drafts = [r for r in github_emulator.repo("acme/web").releases.values() if r.draft]
@@ -133,13 +133,13 @@ def test_tags(github_emulator: GitHubEmulator, repo: GitHubRepository, tmp_path:
     git(work, "tag", "-a", "-m", "annotated", "v0.9.0", first)
     git(work, "push", "--quiet", "origin", "v0.9.0")
 
-    assert repo.ensure_tag("v1.0.0", second) is Outcome.CREATED
+    assert repo.ensure_tag("v1.0.0", second) is WriteOutcome.CREATED
     assert git(bare, "rev-parse", "v1.0.0^{commit}") == second
     assert TAG_MARKER in git(bare, "tag", "-l", "--format=%(contents)", "v1.0.0")
-    assert repo.ensure_tag("v1.0.0", second) is Outcome.UNCHANGED
-    assert repo.ensure_tag("v1.0.0", first) is Outcome.EXISTS_ELSEWHERE
+    assert repo.ensure_tag("v1.0.0", second) is WriteOutcome.UNCHANGED
+    assert repo.ensure_tag("v1.0.0", first) is WriteOutcome.EXISTS_ELSEWHERE
     assert repo.tag_commit("v0.9.0") == first  # annotated: peeled to its commit
-    assert repo.ensure_tag("v0.9.0", first) is Outcome.UNCHANGED
+    assert repo.ensure_tag("v0.9.0", first) is WriteOutcome.UNCHANGED
     assert repo.tag_commit("v7.0.0") is None
 
 
@@ -153,13 +153,13 @@ def test_pyproject_version_is_committed_once(
 
     outcome, sha = repo.set_pyproject_version("packages/core/pyproject.toml", "0.2.0", "main",
                                               "chore(release): core 0.2.0")
-    assert outcome is Outcome.UPDATED and git(bare, "rev-parse", "main") == sha
+    assert outcome is WriteOutcome.UPDATED and git(bare, "rev-parse", "main") == sha
     assert git(bare, "show", "main:packages/core/pyproject.toml") == \
         '[project]\nname = "core"  # keep me\nversion = "0.2.0"'
     writes = len(github_emulator.writes())
     outcome, again = repo.set_pyproject_version("packages/core/pyproject.toml", "0.2.0", "main",
                                                 "chore(release): core 0.2.0")
-    assert (outcome, again) == (Outcome.UNCHANGED, sha)
+    assert (outcome, again) == (WriteOutcome.UNCHANGED, sha)
     assert len(github_emulator.writes()) == writes
     content = base64.b64decode(repo.api.get(
         "/repos/acme/web/contents/packages/core/pyproject.toml", doing="reading")["content"])

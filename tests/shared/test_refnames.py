@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from release_kit.git.refnames import prefix_problem, ref_name_problem
+from release_kit.refnames import prefix_problem, ref_name_problem
 from release_kit.versioning.tags import check_ref_fragment
 
 

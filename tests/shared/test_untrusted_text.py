@@ -20,9 +20,9 @@ from html.parser import HTMLParser
 import pytest
 from cmarkgfm import cmark
 
-from release_kit.changelog import DEFAULT_SECTIONS, Entry, render
+from release_kit.changelog import DEFAULT_SECTIONS, Entry, render_changelog
 from release_kit.reintegration import content
-from release_kit.reintegration.model import Commit, Pull
+from release_kit.reintegration.model import ComparedCommit, Pull
 from release_kit.text import ZERO_WIDTH_SPACE, code, inline, mention, slack, slack_code
 
 PAYLOADS = {
@@ -118,7 +118,7 @@ def test_code_stays_one_code_span(payload: str) -> None:
 
 @pytest.mark.parametrize("payload", PAYLOADS.values(), ids=PAYLOADS.keys())
 def test_a_changelog_entry_is_one_list_item_of_text(payload: str) -> None:
-    markdown = render([Entry(payload, frozenset({"bug"}), 7, "alice"),
+    markdown = render_changelog([Entry(payload, frozenset({"bug"}), 7, "alice"),
                        Entry(payload, frozenset(), None, "", "a" * 40)], DEFAULT_SECTIONS)
     page = parse(to_html(markdown))
     assert written(page) == ["h3", "ul", "li", "h3", "ul", "li"]
@@ -144,10 +144,10 @@ def test_an_author_that_is_not_a_login_mentions_nobody(author: str) -> None:
 @pytest.mark.parametrize("payload", PAYLOADS.values(), ids=PAYLOADS.keys())
 def test_the_reintegration_body_lists_titles_and_subjects_as_text(payload: str) -> None:
     sha = "b" * 40
-    commits = (Commit(sha, f"{payload}\n\nthe body is not listed", "alice",
+    commits = (ComparedCommit(sha, f"{payload}\n\nthe body is not listed", "alice",
                       f"https://github.com/acme/web/commit/{sha}"),)
     pulls = (Pull(12, payload, "bob"),)
-    body = content.render_body(content.DEFAULT_BODY, source="release/1.4.0", target="main",
+    body = content.render_pull_body(content.DEFAULT_BODY, source="release/1.4.0", target="main",
                                commits=commits, pulls=pulls)
     page = parse(to_html(body))
     assert written(page) == [

@@ -21,9 +21,9 @@ from typing import Any
 
 import pytest
 
-from release_kit.action.local_runner import Annotation, parse_commands, parse_file_command
 from release_kit.registry.provenance import BUILT_BY, BUILT_BY_BUILD, REVISION, SOURCE
-from release_kit.sandbox import Sandbox
+from release_kit_sandbox import Sandbox
+from release_kit_sandbox.local_runner import Annotation, parse_commands, parse_file_command
 from tests.promote_image.images import IN_TOTO, image, index, push, tags_of
 from tests.workflows.model import jobs, load, workflow_path
 
@@ -165,11 +165,11 @@ def step(sandbox: Sandbox, tmp_path: Path) -> Any:
 
 def labels_in_ecr(ecr: Any, tag: str) -> dict[str, str]:
     """The labels of the image under ``tag``, read straight from moto (manifest, config)."""
-    from release_kit.registry.ecr import Repository
+    from release_kit.registry.ecr import EcrRepository
     from release_kit.registry.provenance import read_labels
     from release_kit.registry.references import ImageRef, Location
 
-    repo = Repository(ecr, Location("web", "us-east-1", ACCOUNT))
+    repo = EcrRepository(ecr, Location("web", "us-east-1", ACCOUNT))
     manifest = repo.get_manifest(ImageRef(tag=tag))
     assert manifest is not None
     [found] = read_labels(repo, manifest)

@@ -26,7 +26,7 @@ from typing import Any
 
 import pytest
 
-from release_kit.action.local_runner import parse_file_command, run_action
+from release_kit_sandbox.local_runner import parse_file_command, run_action
 from tests.workflows.model import ACTIONS, ROOT, jobs, load, suite_action, workflow_path
 
 ACTIONS_UNDER_TEST = ("semver-bump", "release-ticket", "reintegrate-pr", "deploy-helmfile",

@@ -1,22 +1,13 @@
-"""The runtime contract with the GitHub Actions runner, used by every entrypoint."""
+"""The runtime contract with the GitHub Actions runner, used by every entrypoint.
 
-from release_kit.action import commands
-from release_kit.action.context import Context
-from release_kit.action.inputs import ActionInputs, Bool, JsonValue, Lines, YamlMapping
-from release_kit.action.outputs import Outputs, Summary, markdown_table
-from release_kit.action.runner import Runtime, run
+- :mod:`.inputs`: the inputs model's base and value types (``INPUT_*``, @actions/core rules).
+- :mod:`.runner`: ``run`` (inputs -> the action -> exit code) and the ``Runtime`` it hands over.
+- :mod:`.context`: the ``GITHUB_*`` context and the event payload.
+- :mod:`.outputs`: step outputs and the step summary.
+- :mod:`.commands`: workflow commands (groups, masks, annotations): the one writer of the log.
+- :mod:`.cancel`: SIGTERM as a cancellation the action winds down from.
+- :mod:`.metadata` and :mod:`.folders`: an action's ``action.yml``, and where actions are.
 
-__all__ = [
-    "ActionInputs",
-    "Bool",
-    "Context",
-    "JsonValue",
-    "Lines",
-    "Outputs",
-    "Runtime",
-    "Summary",
-    "YamlMapping",
-    "commands",
-    "markdown_table",
-    "run",
-]
+Import the module you need: this package imports none of them, so ``commands`` (used by
+adapters and by the ``eks-token`` plugin) costs nothing of pydantic.
+"""

@@ -221,8 +221,19 @@ def debug(message: str) -> None:
 _masked: set[str] = set()
 
 
+def on_runner() -> bool:
+    """Whether a runner reads this output (``GITHUB_ACTIONS=true``, as GitHub and act set it)."""
+    return os.environ.get("GITHUB_ACTIONS") == "true"
+
+
 def add_mask(secret: str) -> None:
-    """Ask the runner to redact ``secret`` (every line of it) from all later log output."""
+    """Ask the runner to redact ``secret`` (every line of it) from all later log output.
+
+    Outside a runner nothing reads the request: the line would only print the secret on the
+    terminal, so nothing is written.
+    """
+    if not on_runner():
+        return
     for part in {p.strip() for p in (secret, *secret.splitlines())}:
         if part and part not in _masked:
             _masked.add(part)

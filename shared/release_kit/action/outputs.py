@@ -2,24 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import os
 import uuid
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from release_kit.action import commands
-
-
-def render_value(value: object) -> str:
-    """Outputs are strings: booleans as ``true|false``, containers as JSON, None as empty."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (dict, list, tuple)):
-        return json.dumps(value, separators=(",", ":"), sort_keys=False)
-    return str(value)
+from release_kit.text import render_value
 
 
 def heredoc(name: str, value: str) -> str:
@@ -73,14 +62,3 @@ class Summary:
     @property
     def text(self) -> str:
         return "".join(self.parts)
-
-
-def markdown_table(headers: list[str], rows: Iterable[Iterable[object]]) -> str:
-    """A Markdown table; ``|`` and newlines inside cells are escaped."""
-
-    def cell(value: object) -> str:
-        return render_value(value).replace("|", "\\|").replace("\n", "<br>")
-
-    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
-    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
-    return "\n".join(lines) + "\n"

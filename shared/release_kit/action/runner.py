@@ -1,8 +1,9 @@
 """Run an action entrypoint: parse inputs, call ``main``, turn errors into annotations.
 
-An entrypoint is ``actions/<name>/main.py`` defining ``Inputs`` (an ``ActionInputs``) and
-``main(inputs, rt)``; it ends with ``raise SystemExit(run(Inputs, main))``. The same function
-serves the container, the ``release-kit <action>`` CLI and the test harness.
+An entrypoint is ``actions/<name>/main.py``: a script that names the action's inputs model (an
+``ActionInputs``) and the function ``f(inputs, rt)`` that runs it, and ends with
+``raise SystemExit(run(Inputs, f))``. The same function serves the container, the
+``release-kit <action>`` CLI (which runs that script) and the test harness.
 """
 
 from __future__ import annotations
@@ -37,9 +38,9 @@ class Runtime:
     environ: Mapping[str, str]
 
 
-def action_dir_of(inputs_cls: type[ActionInputs]) -> Path:
-    module = sys.modules[inputs_cls.__module__]
-    return Path(str(module.__file__)).resolve().parent
+def script_dir() -> Path:
+    """The folder of the script being run (``main.py``: the action folder)."""
+    return Path(str(sys.modules["__main__"].__file__)).resolve().parent
 
 
 def run(
@@ -67,7 +68,7 @@ def _run(
     action_dir: Path | None,
     environ: Mapping[str, str] | None,
 ) -> int:
-    action_dir = action_dir or action_dir_of(inputs_cls)
+    action_dir = action_dir or script_dir()
     metadata = ActionMetadata.load(action_dir / "action.yml")
     env = dict(os.environ if environ is None else environ)
     args = list(sys.argv[1:] if argv is None else argv)

@@ -1,6 +1,12 @@
 """Changelog: sections chosen by labels, rendered as Markdown. Pure logic, no I/O."""
 
-from release_kit.changelog.render import MAX_CHARS, Changelog, Entry, compare_url, render
+from release_kit.changelog.render import (
+    MAX_CHARS,
+    Changelog,
+    Entry,
+    release_compare_url,
+    render_changelog,
+)
 from release_kit.changelog.sections import (
     CONVENTIONAL_SECTIONS,
     DEFAULT_SECTIONS,
@@ -19,7 +25,7 @@ __all__ = [
     "Changelog",
     "Entry",
     "Section",
-    "compare_url",
     "parse_sections",
-    "render",
+    "release_compare_url",
+    "render_changelog",
 ]

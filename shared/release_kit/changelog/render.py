@@ -67,7 +67,8 @@ def _section(labels: frozenset[str], sections: Sequence[Section]) -> str:
     return OTHER_CHANGES
 
 
-def compare_url(server_url: str, repository: str, previous_tag: str | None, tag: str) -> str:
+def release_compare_url(server_url: str, repository: str, previous_tag: str | None,
+                        tag: str) -> str:
     if previous_tag:
         return f"{server_url}/{repository}/compare/{previous_tag}...{tag}"
     return f"{server_url}/{repository}/commits/{tag}"
@@ -150,7 +151,7 @@ class Changelog:
         return "\n\n".join(parts) + "\n"
 
 
-def render(entries: Iterable[Item], sections: Sequence[Section], link: str = "",
+def render_changelog(entries: Iterable[Item], sections: Sequence[Section], link: str = "",
            limit: int = MAX_CHARS) -> str:
     """Markdown: sections in configured order, "Other changes" last, then ``link``."""
     return Changelog(sections, limit).extend(entries).render(link)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from release_kit.aws import aws_errors, client
 from release_kit.eks.token import EXEC_API_VERSION, plugin_args
 
 if TYPE_CHECKING:
@@ -32,8 +33,6 @@ class Cluster:
 
 def describe_cluster(session: boto3.Session, name: str, region: str) -> Cluster:
     """Endpoint and CA of ``name``; a missing cluster is a NotFoundError that says where."""
-    from release_kit.aws import aws_errors, client  # noqa: PLC0415
-
     eks = client(session, "eks", region)
     with aws_errors(f"describing EKS cluster {name!r} in {region}"):
         info = eks.describe_cluster(name=name)["cluster"]
@@ -50,7 +49,7 @@ def plugin_command() -> list[str]:
     return [sys.executable, "-m", "release_kit"]
 
 
-def render(cluster: Cluster, role_arns: Sequence[str], session_name: str,
+def render_kubeconfig(cluster: Cluster, role_arns: Sequence[str], session_name: str,
            namespace: str = "", token_cache: Path | None = None) -> dict[str, Any]:
     """The kubeconfig document (pure; no secrets in it)."""
     command, *prefix = plugin_command()
@@ -79,7 +78,7 @@ def render(cluster: Cluster, role_arns: Sequence[str], session_name: str,
 
 def write(document: dict[str, Any], directory: str | None = None) -> Path:
     """Write the kubeconfig to a new temporary file readable by its owner only (0600)."""
-    import yaml  # noqa: PLC0415
+    import yaml  # noqa: PLC0415 - YAML: only the EKS path writes a kubeconfig
 
     fd, name = tempfile.mkstemp(prefix="release-kit-kubeconfig-", suffix=".yaml", dir=directory)
     try:

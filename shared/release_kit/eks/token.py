@@ -34,6 +34,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from release_kit.action import commands
+from release_kit.aws import assume_role_chain, aws_errors
+from release_kit.errors import ReleaseKitError
 
 if TYPE_CHECKING:
     import boto3
@@ -76,15 +78,14 @@ class Token:
 def get_token(session: boto3.Session, cluster: str, region: str,
               now: datetime | None = None) -> Token:
     """Sign the token with ``session``'s credentials (masked before it is returned)."""
-    from botocore.model import ServiceId  # noqa: PLC0415
-    from botocore.signers import RequestSigner  # noqa: PLC0415
+    from botocore.model import ServiceId  # noqa: PLC0415 - botocore: only when a token is signed
+    from botocore.signers import RequestSigner  # noqa: PLC0415 - as ServiceId
 
-    from release_kit.aws import aws_errors  # noqa: PLC0415
 
     with aws_errors("signing the EKS token"):
         credentials = session.get_credentials()
         if credentials is None:
-            from botocore.exceptions import NoCredentialsError  # noqa: PLC0415
+            from botocore.exceptions import NoCredentialsError  # noqa: PLC0415 - as ServiceId
 
             raise NoCredentialsError
         signer = RequestSigner(ServiceId("sts"), region, "sts", "v4", credentials, session.events)
@@ -206,7 +207,7 @@ def plugin_args(
     return args
 
 
-def main(argv: Sequence[str]) -> int:
+def eks_token(argv: Sequence[str]) -> int:
     """``release-kit eks-token``: print an ExecCredential on stdout (nothing else goes there)."""
     parser = argparse.ArgumentParser(
         prog="release-kit eks-token",
@@ -234,9 +235,6 @@ def main(argv: Sequence[str]) -> int:
             return 1
         sys.stdout.write(json.dumps(cached.exec_credential()) + "\n")
         return 0
-
-    from release_kit.aws import assume_role_chain  # noqa: PLC0415
-    from release_kit.errors import ReleaseKitError  # noqa: PLC0415
 
     # stdout belongs to the ExecCredential; masks (and anything else) go to stderr, which
     # kubectl and helm pass through to the log.

@@ -23,13 +23,13 @@ DEFAULT_ENV_LABELS: dict[str, str] = {
 
 
 @dataclass(frozen=True)
-class Plan:
+class EnvironmentPlan:
     deploy: list[str]
     destroy: list[str]
 
 
 @dataclass(frozen=True)
-class PullRequest:
+class LabelledPullRequest:
     """What the controller needs from a ``pull_request`` payload."""
 
     number: int
@@ -40,7 +40,7 @@ class PullRequest:
     unlabeled: str = ""  # the label an ``unlabeled`` event took off
 
     @classmethod
-    def from_event(cls, event_name: str, payload: Mapping[str, Any]) -> PullRequest | None:
+    def from_event(cls, event_name: str, payload: Mapping[str, Any]) -> LabelledPullRequest | None:
         """The PR of a ``pull_request`` event; a payload of the wrong shape is an input error
         naming the field (``GITHUB_EVENT_PATH``: the event file the runner wrote)."""
         pr = payload.get("pull_request")
@@ -103,19 +103,20 @@ def parse_env_labels(mapping: Mapping[str, Any], input_name: str = "env-labels")
     return result
 
 
-def plan(pr: PullRequest | None, env_labels: Mapping[str, str], active: Collection[str]) -> Plan:
+def plan_environments(pr: LabelledPullRequest | None, env_labels: Mapping[str, str],
+                      active: Collection[str]) -> EnvironmentPlan:
     """Deploy/destroy lists (in ``env_labels`` order) for a PR given its active environments."""
     if pr is None:
-        return Plan([], [])
+        return EnvironmentPlan([], [])
     if not pr.open:
-        return Plan([], [env for env in env_labels if env in active])
+        return EnvironmentPlan([], [env for env in env_labels if env in active])
     deploy = [env for env, label in env_labels.items() if label in pr.labels]
     destroy = [env for env, label in env_labels.items()
                if label not in pr.labels and env in active]
-    return Plan(deploy, destroy)
+    return EnvironmentPlan(deploy, destroy)
 
 
-def assumed_active(pr: PullRequest | None, env_labels: Mapping[str, str]) -> set[str]:
+def assumed_active(pr: LabelledPullRequest | None, env_labels: Mapping[str, str]) -> set[str]:
     """Without deployment records: what the PR's labels (and the one just removed) deployed."""
     if pr is None:
         return set()

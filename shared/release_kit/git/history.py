@@ -214,7 +214,7 @@ class GitHistory:
         if key not in _STARTED:
             _STARTED[key] = self._spawn(args)
             if len(_STARTED) == 1:
-                import atexit  # noqa: PLC0415
+                import atexit  # noqa: PLC0415 - only when a log is abandoned
 
                 atexit.register(discard_started)
 

@@ -23,6 +23,7 @@ class GitHubAuthInputs(ActionInputs):
     def github(self, repository: str, permissions: Mapping[str, str] | None = None) -> GitHubApi:
         """A client that can act on ``repository``: the token, or an App installation token for
         that repository alone with ``permissions``."""
+        # requests: paid once the inputs are valid
         from release_kit.github.client import connect  # noqa: PLC0415
 
         return connect(

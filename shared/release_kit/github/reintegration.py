@@ -15,7 +15,7 @@ from typing import Any, Literal
 from release_kit.github.errors import GitHubConflict, GitHubNotFound
 from release_kit.github.issues import Issues, NewIssue
 from release_kit.github.rest import GitHubApi
-from release_kit.reintegration.model import Commit, Comparison, Pull
+from release_kit.reintegration.model import ComparedCommit, Comparison, Pull
 from release_kit.reintegration.plan import Facts
 
 MergeResult = Literal["merged", "nothing-to-merge", "conflict"]
@@ -29,8 +29,8 @@ def _login(user: Any) -> str | None:
     return str(user["login"]) if isinstance(user, dict) and user.get("login") else None
 
 
-def to_commit(data: dict[str, Any]) -> Commit:
-    return Commit(
+def to_commit(data: dict[str, Any]) -> ComparedCommit:
+    return ComparedCommit(
         sha=str(data["sha"]),
         message=str((data.get("commit") or {}).get("message") or ""),
         author=_login(data.get("author")),

@@ -26,7 +26,7 @@ from release_kit.errors import ConflictError, NotFoundError, PermissionDeniedErr
 from release_kit.github.errors import GitHubNotFound, GitHubValidationFailed
 from release_kit.github.rest import PER_PAGE, GitHubApi
 from release_kit.markers import Block, marker
-from release_kit.versioning.changes import PullRequest
+from release_kit.versioning.changes import MergedPullRequest
 from release_kit.versioning.pyproject import with_version
 
 NOTES = Block("release-notes")
@@ -82,7 +82,7 @@ class DraftRelease:
         }
 
 
-class Outcome(enum.Enum):
+class WriteOutcome(enum.Enum):
     CREATED = "created"
     UPDATED = "updated"
     UNCHANGED = "unchanged"
@@ -113,14 +113,14 @@ class GitHubRepository:
 
     def merged_pull_requests(
         self, base: str, wanted: Collection[int], since: str | None
-    ) -> dict[int, PullRequest]:
+    ) -> dict[int, MergedPullRequest]:
         """The merged PRs among ``wanted``, by listing closed PRs into ``base``.
 
         Sorted by last update, newest first, 100 per page; stops as soon as every wanted PR
         was seen, or the page reaches PRs last updated before ``since`` (the previous tag's
         commit date: a PR merged after it was updated after it too), or the list ends.
         """
-        found: dict[int, PullRequest] = {}
+        found: dict[int, MergedPullRequest] = {}
         remaining = set(wanted)
         if not remaining:
             return found
@@ -133,7 +133,7 @@ class GitHubRepository:
             number = int(row["number"])
             if number in remaining and row.get("merged_at"):
                 remaining.discard(number)
-                found[number] = PullRequest(
+                found[number] = MergedPullRequest(
                     number=number,
                     title=str(row.get("title") or ""),
                     author=str((row.get("user") or {}).get("login") or ""),
@@ -178,7 +178,7 @@ class GitHubRepository:
         return DraftLookup(ours, tuple(people))
 
     def ensure_draft(self, draft: DraftRelease
-                     ) -> tuple[Outcome, dict[str, Any], tuple[dict[str, Any], ...]]:
+                     ) -> tuple[WriteOutcome, dict[str, Any], tuple[dict[str, Any], ...]]:
         """Create the branch's draft release, or update it in place when it differs.
 
         Returns the outcome, the release, and the drafts people made for the same tag, which
@@ -190,15 +190,15 @@ class GitHubRepository:
             created = self.api.create(
                 f"{self.base}/releases", draft.payload(), doing=f"creating the draft release "
                 f"{draft.name}", find=lambda: self.find_draft(draft).ours)
-            return Outcome.CREATED, dict(created), lookup.by_people
+            return WriteOutcome.CREATED, dict(created), lookup.by_people
         wanted = draft.payload(str(existing.get("body") or ""))
         if all(existing.get(key) == value for key, value in wanted.items()):
-            return Outcome.UNCHANGED, existing, lookup.by_people
+            return WriteOutcome.UNCHANGED, existing, lookup.by_people
         updated = self.api.write("PATCH", f"{self.base}/releases/{existing['id']}", json=wanted,
                                  doing=f"updating the draft release {draft.name}")
-        return Outcome.UPDATED, dict(updated), lookup.by_people
+        return WriteOutcome.UPDATED, dict(updated), lookup.by_people
 
-    def publish(self, tag: str) -> tuple[Outcome, dict[str, Any]]:
+    def publish(self, tag: str) -> tuple[WriteOutcome, dict[str, Any]]:
         """Publish the draft release of ``tag`` that release-kit wrote; one already published
         is left as it is. ``make_latest=legacy``: a hotfix of an older line does not become
         "latest" over a newer release. A draft a person made is not published for them.
@@ -210,7 +210,7 @@ class GitHubRepository:
                 hint="Publish after the job that drafts it (semver-bump with draft-release: "
                 "true), and pass its tag output.")
         if not release.get("draft"):
-            return Outcome.UNCHANGED, release
+            return WriteOutcome.UNCHANGED, release
         if DRAFT_KIND not in str(release.get("body") or "") and not made_by_a_bot(release):
             raise PermissionDeniedError(
                 f"The draft release {tag} ({release.get('html_url')}) was not written by "
@@ -219,7 +219,7 @@ class GitHubRepository:
         published = self.api.write("PATCH", f"{self.base}/releases/{release['id']}",
                                    json={"draft": False, "make_latest": "legacy"},
                                    doing=f"publishing the release {tag}")
-        return Outcome.UPDATED, dict(published)
+        return WriteOutcome.UPDATED, dict(published)
 
     def tag_commit(self, tag: str) -> str | None:
         """The commit a tag points to (annotated tags peeled), or None when there is none."""
@@ -234,7 +234,7 @@ class GitHubRepository:
                                   doing=f"reading the annotated tag {tag}")["object"]
         return str(target["sha"])
 
-    def ensure_tag(self, tag: str, sha: str) -> Outcome:
+    def ensure_tag(self, tag: str, sha: str) -> WriteOutcome:
         """Create ``tag`` at ``sha``; one already there is success, one elsewhere is reported.
 
         The tag is annotated, its message marked (:func:`tag_message`): a later run tells the
@@ -253,19 +253,19 @@ class GitHubRepository:
                     doing=f"creating the tag {tag}", find=lambda: self.tag_commit(tag),
                     adopt=lambda landed: {"landed": landed})
                 if "landed" not in ref:
-                    return Outcome.CREATED
+                    return WriteOutcome.CREATED
                 current = str(ref["landed"])  # the answer was lost: what is there now
                 if current == sha:
-                    return Outcome.CREATED
+                    return WriteOutcome.CREATED
             except GitHubValidationFailed as exc:
                 if not exc.mentions("already exists"):
                     raise
                 current = self.tag_commit(tag)  # created concurrently: look again
-        return Outcome.UNCHANGED if current == sha else Outcome.EXISTS_ELSEWHERE
+        return WriteOutcome.UNCHANGED if current == sha else WriteOutcome.EXISTS_ELSEWHERE
 
     def set_pyproject_version(
         self, path: str, version: str, branch: str, message: str
-    ) -> tuple[Outcome, str]:
+    ) -> tuple[WriteOutcome, str]:
         """Commit ``[project].version = version`` to ``path`` on ``branch`` (Contents API).
 
         Returns the outcome and the commit that has the file at that version (the new commit,
@@ -275,7 +275,7 @@ class GitHubRepository:
         current, text = self._read_text(path, branch)
         updated = with_version(text, version)
         if updated == text:
-            return Outcome.UNCHANGED, self._head(branch)
+            return WriteOutcome.UNCHANGED, self._head(branch)
         try:
             written = self.api.write(
                 "PUT", f"{self.base}/contents/{quote(path)}",
@@ -287,8 +287,8 @@ class GitHubRepository:
             _, now = self._read_text(path, branch)
             if with_version(now, version) != now:
                 raise
-            return Outcome.UPDATED, self._head(branch)  # our earlier attempt landed
-        return Outcome.UPDATED, str(written["commit"]["sha"])
+            return WriteOutcome.UPDATED, self._head(branch)  # our earlier attempt landed
+        return WriteOutcome.UPDATED, str(written["commit"]["sha"])
 
     def _read_text(self, path: str, branch: str) -> tuple[dict[str, Any], str]:
         data = self.api.get(f"{self.base}/contents/{quote(path)}", params={"ref": branch},

@@ -40,7 +40,7 @@ from release_kit.tickets.render import (
     parse,
     read_backup,
     release_marker,
-    render_body,
+    render_ticket_body,
     restore,
 )
 from release_kit.tickets.targets import Target, dispatch_payload
@@ -157,7 +157,7 @@ class TicketDesk:
         """Create the ticket; when concurrent ``open``s created several, keep the oldest."""
         issues = self.issues(self.ticket_repo)
         state = TicketState(self.release, driver)
-        body = render_body(None, state, self.server_url)
+        body = render_ticket_body(None, state, self.server_url)
         made: NewIssue = issues.create(title=title, body=body,
                                        mark=release_marker(self.release), labels=self.labels,
                                        assignees=assignable(driver))
@@ -289,7 +289,7 @@ class TicketDesk:
                 body = restore(body)
                 ticket.restored = True
             wanted = known(body, seen).merge(reports).with_notified(notified)
-            return render_body(body, wanted, self.server_url)
+            return render_ticket_body(body, wanted, self.server_url)
 
         def complete(body: str, seen: Sequence[str]) -> bool:
             if _damaged(body):

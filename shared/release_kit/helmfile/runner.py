@@ -28,14 +28,14 @@ TAIL_LINES = 20
 
 
 @dataclass(frozen=True)
-class Result:
+class ProcessResult:
     exit_code: int
     tail: list[str]
     timed_out: bool = False
 
 
 @dataclass(frozen=True)
-class Outcome:
+class HelmfileOutcome:
     """How a helmfile invocation ended: ``changed`` (exit 2 of --detailed-exitcode), or why it
     failed (``failure`` is "" on success)."""
 
@@ -60,7 +60,8 @@ def find_helmfile(path: str | None = None) -> str:
     return found
 
 
-def run(argv: Sequence[str], *, env: Mapping[str, str], timeout: float, title: str) -> Result:
+def run_streamed(argv: Sequence[str], *, env: Mapping[str, str], timeout: float,
+                 title: str) -> ProcessResult:
     """Run ``argv`` inside a log group; kill its whole process group after ``timeout`` s, or
     at once (after a short grace) when the run is cancelled or anything else interrupts it."""
     tail: deque[str] = deque(maxlen=TAIL_LINES)
@@ -83,7 +84,7 @@ def run(argv: Sequence[str], *, env: Mapping[str, str], timeout: float, title: s
             _kill_group(proc, CANCEL_GRACE)
             raise
         reader.join(timeout=5)
-    return Result(proc.returncode, list(tail), timed_out)
+    return ProcessResult(proc.returncode, list(tail), timed_out)
 
 
 def _pump(proc: subprocess.Popen[str], tail: deque[str]) -> None:
@@ -120,18 +121,18 @@ def _env(kubeconfig: Path) -> dict[str, str]:
     return env
 
 
-def run_invocation(invocation: Invocation, kubeconfig: Path, timeout: float) -> Outcome:
+def run_invocation(invocation: Invocation, kubeconfig: Path, timeout: float) -> HelmfileOutcome:
     """Run helmfile against ``kubeconfig``, its output streamed into a log group."""
     what = f"helmfile {invocation.operation.value}"
-    result = run(invocation.argv(find_helmfile()), env=_env(kubeconfig), timeout=timeout,
-                 title=f"{what} ({invocation.namespace})")
+    result = run_streamed(invocation.argv(find_helmfile()), env=_env(kubeconfig),
+                          timeout=timeout, title=f"{what} ({invocation.namespace})")
     if result.timed_out:
-        return Outcome(result.exit_code, f"{what} did not finish within {timeout:g} s")
+        return HelmfileOutcome(result.exit_code, f"{what} did not finish within {timeout:g} s")
     ok = {0} if invocation.operation is Operation.DESTROY else {0, DETAILED_CHANGES}
     if result.exit_code not in ok:
         last = next((line for line in reversed(result.tail) if line.strip()), "")
-        return Outcome(result.exit_code, f"{what} failed (exit {result.exit_code}): {last}")
-    return Outcome(result.exit_code)
+        return HelmfileOutcome(result.exit_code, f"{what} failed (exit {result.exit_code}): {last}")
+    return HelmfileOutcome(result.exit_code)
 
 
 def list_releases(invocation: Invocation, kubeconfig: Path, timeout: float) -> list[str]:

@@ -9,6 +9,7 @@ strict about fields a failing pod may lack, and the generated API classes are sl
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -51,9 +52,7 @@ class Kube:
 
     @classmethod
     def from_token(cls, endpoint: str, ca_data_b64: str, token: str) -> Kube:
-        import base64  # noqa: PLC0415
-
-        from kubernetes import client  # noqa: PLC0415
+        from kubernetes import client  # noqa: PLC0415 - as in from_kubeconfig
 
         try:
             ca = base64.b64decode(ca_data_b64, validate=True).decode() if ca_data_b64 else None
@@ -73,6 +72,7 @@ class Kube:
                  body: Any = None, absent: tuple[int, ...] = (404,)) -> Any:
         """One request; a status in ``absent`` (404: not there) is None, other failures are
         typed errors. ``path`` has ``{name}`` placeholders filled (and quoted) from ``params``."""
+        # as in from_kubeconfig
         from kubernetes.client.exceptions import ApiException  # noqa: PLC0415
 
         headers = {"Accept": "application/json"}

@@ -52,7 +52,7 @@ def _named(document: Mapping[str, Any], key: str, name: str, input_name: str
 
 def check_kubeconfig(text: str, input_name: str = "kubeconfig") -> KubeconfigSummary:
     """What the kubeconfig ``text`` connects to; an InputError naming the problem otherwise."""
-    import yaml  # noqa: PLC0415
+    import yaml  # noqa: PLC0415 - YAML: only a given kubeconfig is read
 
     try:
         document = yaml.safe_load(text)

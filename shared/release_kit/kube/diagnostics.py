@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from release_kit.action import markdown_table
+from release_kit.text import markdown_table
 
 MAX_MESSAGE = 160
 

@@ -43,7 +43,7 @@ class BlobTarget(Protocol):
 
 def open_url(url: str) -> IO[bytes]:
     """GET a pre-signed URL as a stream (no credentials: the URL carries its own signature)."""
-    import urllib.request  # noqa: PLC0415
+    import urllib.request  # noqa: PLC0415 - only a blob download pays for it
 
     return urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT)  # type: ignore[no-any-return]
 

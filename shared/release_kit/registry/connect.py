@@ -14,7 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from release_kit.registry import auth, oci
-from release_kit.registry.promotion import Repository
+from release_kit.registry.ecr import open_repository
+from release_kit.registry.promotion import ImageRepository
 from release_kit.registry.references import AnyLocation, Location
 
 
@@ -29,7 +30,7 @@ class Side:
 
 def open_pair(source: Side, target: Side,
               session_name: Callable[[str], str] = lambda side: "release-kit",
-              ) -> tuple[Repository, Repository]:
+              ) -> tuple[ImageRepository, ImageRepository]:
     """The source and target repositories; the very same object when they are one repository
     seen with the same credentials (a retag)."""
     if target.location == source.location and not target.role_to_assume \
@@ -40,19 +41,19 @@ def open_pair(source: Side, target: Side,
     if isinstance(target.location, Location):
         role = target.role_to_assume or source.role_to_assume
         return src, _open(Side(target.location, role), session_name("target"), push=True)
-    shared = (isinstance(src, oci.Repository) and target.credentials in (None, source.credentials)
+    shared = (isinstance(src, oci.OciRepository)
+              and target.credentials in (None, source.credentials)
               and src.location.registry == target.location.registry)
-    if shared and isinstance(src, oci.Repository):
-        dst = oci.Repository(src.client, target.location, push=True)
+    if shared and isinstance(src, oci.OciRepository):
+        dst = oci.OciRepository(src.client, target.location, push=True)
         dst.also_pull(src.location.repository)  # a mount needs both scopes in one token
         return src, dst
     return src, _open(target, session_name("target"), push=True)
 
 
-def _open(side: Side, session_name: str, *, push: bool) -> Repository:
+def _open(side: Side, session_name: str, *, push: bool) -> ImageRepository:
     if isinstance(side.location, Location):
-        from release_kit.registry.ecr import open_repository  # noqa: PLC0415 - boto3: ECR only
 
         return open_repository(side.location, side.role_to_assume, session_name)
     credentials = side.credentials or auth.from_docker_config(side.location.registry)
-    return oci.Repository(oci.Client(side.location, credentials), side.location, push=push)
+    return oci.OciRepository(oci.Client(side.location, credentials), side.location, push=push)

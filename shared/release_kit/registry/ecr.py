@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import IO, Any
 
 from release_kit import aws
+from release_kit.action import commands
 from release_kit.aws import aws_errors
 from release_kit.errors import ConflictError, ExternalServiceError, NotFoundError, ReleaseKitError
 from release_kit.registry import blobs as blob_copy
@@ -30,7 +31,7 @@ _ABSENT = {"ImageNotFound", "ImageTagDoesNotMatchDigest"}
 _ALREADY_EXISTS = {"ImageAlreadyExistsException", "ImageTagAlreadyExistsException"}
 
 
-class Repository:
+class EcrRepository:
     """One ECR repository through one client."""
 
     api = "ECR API"
@@ -115,8 +116,6 @@ class Repository:
                 hint="Only Docker v2 / OCI manifests and indexes can be promoted.") from None
         reported = (image.get("imageId") or {}).get("imageDigest")
         if reported and reported != manifest.digest:
-            from release_kit.action import commands  # noqa: PLC0415 - see aws.assume_role_chain
-
             commands.warning(
                 f"ECR reported digest {reported} for {what}, but the sha256 of its bytes is "
                 f"{manifest.digest}; using the latter.", title="Digest mismatch")
@@ -297,11 +296,11 @@ class Repository:
 
 def open_repository(
     location: Location, role_arn: str = "", session_name: str = "release-kit"
-) -> Repository:
+) -> EcrRepository:
     """A repository through the environment's credentials, or through ``role_arn`` assumed
     with them (session name from the repository and run id, for CloudTrail)."""
     session = aws.assume_role_chain(location.region, [role_arn] if role_arn else [], session_name)
-    return Repository(aws.client(session, "ecr", location.region), location)
+    return EcrRepository(aws.client(session, "ecr", location.region), location)
 
 
 def _raise_unexpected(failures: Iterable[dict[str, Any]], doing: str) -> None:

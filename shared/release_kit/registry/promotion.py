@@ -16,6 +16,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from release_kit.action import commands
 from release_kit.registry import blobs as blob_copy
 from release_kit.registry.manifests import Blob, Manifest
 from release_kit.registry.plan import (
@@ -50,7 +51,7 @@ class Attachment:
     tag: str | None = None
 
 
-class Repository(Protocol):
+class ImageRepository(Protocol):
     """What promotion needs of a repository: ``ecr.Repository`` and ``oci.Repository``."""
 
     api: str
@@ -99,7 +100,7 @@ class Promotion:
 
 
 @dataclass
-class Result:
+class PromotionResult:
     promotion: Promotion
     changes: list[TagChange] = field(default_factory=list)  # as applied
     bytes_copied: int = 0
@@ -107,9 +108,9 @@ class Result:
     attachments_put: int = 0
 
 
-def plan(
-    source: Repository,
-    target: Repository,
+def plan_promotion(
+    source: ImageRepository,
+    target: ImageRepository,
     ref: ImageRef,
     tags: list[str],
     policy: MovePolicy,
@@ -143,7 +144,7 @@ def plan(
                      tuple(children), tuple(missing_blobs(target, to_copy)), tuple(attachments))
 
 
-def lacking_attachments(target: Repository, found: list[Attachment]) -> list[Attachment]:
+def lacking_attachments(target: ImageRepository, found: list[Attachment]) -> list[Attachment]:
     """The attachments the target does not hold yet. A cosign-style tag the target already has
     on another digest belongs to the target (its own signatures): left alone, with a warning."""
     if not found:
@@ -160,8 +161,6 @@ def lacking_attachments(target: Repository, found: list[Attachment]) -> list[Att
         if current is None:
             lacking.append(attachment)
         elif current != attachment.manifest.digest:
-            from release_kit.action import commands  # noqa: PLC0415 - as in ecr._manifest
-
             commands.warning(
                 f"Tag {attachment.tag} in {target.location.describe()} already points at "
                 f"{current}, not at the source's {attachment.manifest.digest}; it was left as "
@@ -169,7 +168,7 @@ def lacking_attachments(target: Repository, found: list[Attachment]) -> list[Att
     return lacking
 
 
-def missing_blobs(target: Repository, manifests: Sequence[Manifest]) -> list[Blob]:
+def missing_blobs(target: ImageRepository, manifests: Sequence[Manifest]) -> list[Blob]:
     """Blobs of ``manifests`` the target lacks (each once)."""
     wanted: dict[str, Blob] = {}
     for manifest in manifests:
@@ -183,12 +182,12 @@ def missing_blobs(target: Repository, manifests: Sequence[Manifest]) -> list[Blo
 
 def apply(
     promotion: Promotion,
-    source: Repository,
-    target: Repository,
+    source: ImageRepository,
+    target: ImageRepository,
     *,
     parallel: int = blob_copy.DEFAULT_PARALLEL,
     part_size: int = blob_copy.DEFAULT_PART_SIZE,
-) -> Result:
+) -> PromotionResult:
     """Write the plan: blobs, child manifests, attachments, then the tags that change.
 
     Attachments go after the image is stored (untagged) and before any tag, so a tag never
@@ -196,7 +195,7 @@ def apply(
     registry that enforces immutable tags on its own (the OCI API cannot be asked up front)
     then refuses the move before any new tag exists.
     """
-    result = Result(promotion)
+    result = PromotionResult(promotion)
     result.bytes_copied = blob_copy.copy_blobs(
         source, target, promotion.blobs, parallel=parallel, part_size=part_size)
     result.children_put = sum(target.put(child) for child in promotion.children)

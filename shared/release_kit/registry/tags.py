@@ -27,7 +27,7 @@ def template_values(version: str, *, sha: str, ref_name: str) -> dict[str, str |
     """
     values: dict[str, str | None] = dict.fromkeys(FIELDS)
     if version:
-        import semver  # noqa: PLC0415
+        import semver  # noqa: PLC0415 - only a {version} template needs semver
 
         text = version[1:] if version[:1] in {"v", "V"} else version
         try:
@@ -63,7 +63,7 @@ def expand_tags(
         missing = [name for name in used if values.get(name) is None]
         if missing:
             raise _missing(template, missing[0], input_name)
-        tag = templates.render(template, values, input_name)
+        tag = templates.render_template(template, values, input_name)
         problem = tag_problem(tag)
         if problem:
             raise InputError(input_name, f"{template!r} expands to an invalid tag: {problem}.",

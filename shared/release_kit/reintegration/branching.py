@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from release_kit.git.refnames import prefix_problem as ref_prefix_problem
+from release_kit.refnames import prefix_problem as ref_prefix_problem
 from release_kit.reintegration.model import Comparison
 
 BranchAction = Literal["create", "fast-forward", "merge-source", "keep"]
@@ -72,7 +72,7 @@ def plan_branch(
     return BranchStep(action, branch, source, source_sha)
 
 
-def prefix_problem(prefix: str) -> str | None:
+def branch_prefix_problem(prefix: str) -> str | None:
     """Why ``<prefix><any branch>`` cannot be a branch name, or None."""
     if not prefix:
         return "it is empty, so the PR's head would be the release branch itself"

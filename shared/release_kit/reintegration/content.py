@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable, Sequence
 
 from release_kit import templates
-from release_kit.reintegration.model import Commit, Pull
+from release_kit.reintegration.model import ComparedCommit, Pull
 from release_kit.text import code, inline
 
 DEFAULT_TITLE = "Reintegrate {source} into {target}"
@@ -35,7 +35,7 @@ MAX_LISTED = 100
 _PULL_REFERENCE = re.compile(r"\(#(\d+)\)\s*$|^Merge pull request #(\d+)\b")
 
 
-def referenced_pull_numbers(commits: Iterable[Commit]) -> set[int]:
+def referenced_pull_numbers(commits: Iterable[ComparedCommit]) -> set[int]:
     """PR numbers that the commits' subjects name the way GitHub's merge buttons write them."""
     numbers: set[int] = set()
     for commit in commits:
@@ -45,7 +45,7 @@ def referenced_pull_numbers(commits: Iterable[Commit]) -> set[int]:
     return numbers
 
 
-def hotfix_pulls(commits: Sequence[Commit], closed_pulls: Iterable[Pull]) -> list[Pull]:
+def hotfix_pulls(commits: Sequence[ComparedCommit], closed_pulls: Iterable[Pull]) -> list[Pull]:
     """The merged PRs (listed with base = source) whose changes are among ``commits``.
 
     A PR belongs when its merge commit is one of the commits (merge, squash and the last commit
@@ -72,7 +72,7 @@ def _capped(lines: list[str], more_url: str) -> str:
     return "\n".join(lines)
 
 
-def commit_list(commits: Sequence[Commit], more_url: str = "") -> str:
+def commit_list(commits: Sequence[ComparedCommit], more_url: str = "") -> str:
     """Markdown list: ``- [`abc1234`](url) subject (author)``."""
     lines = []
     for commit in commits:
@@ -95,15 +95,15 @@ def check_templates(title: str, body: str) -> None:
 
 
 def render_title(title: str, *, source: str, target: str) -> str:
-    return templates.render(title, {"source": source, "target": target}, "title").strip()
+    return templates.render_template(title, {"source": source, "target": target}, "title").strip()
 
 
-def render_body(
+def render_pull_body(
     body: str,
     *,
     source: str,
     target: str,
-    commits: Sequence[Commit],
+    commits: Sequence[ComparedCommit],
     pulls: Sequence[Pull],
     compare_url: str = "",
 ) -> str:
@@ -113,4 +113,4 @@ def render_body(
         "commits": commit_list(commits, compare_url),
         "pulls": pull_list(pulls, compare_url),
     }
-    return templates.render(body, values, "body").strip()
+    return templates.render_template(body, values, "body").strip()

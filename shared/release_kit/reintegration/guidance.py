@@ -10,7 +10,7 @@ ACTIONS_SETTING = (
 )
 
 
-def compare_url(server_url: str, repository: str, target: str, head: str) -> str:
+def new_pull_url(server_url: str, repository: str, target: str, head: str) -> str:
     """The page that opens a PR from ``head`` into ``target`` (``expand=1``: the form shown)."""
     base, head = (urllib.parse.quote(name, safe="/") for name in (target, head))
     return f"{server_url.rstrip('/')}/{repository}/compare/{base}...{head}?expand=1"

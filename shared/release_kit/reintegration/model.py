@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
-class Commit:
+class ComparedCommit:
     """One commit of a comparison: what the PR body lists, and how hotfix PRs are found."""
 
     sha: str
@@ -32,7 +32,7 @@ class Comparison:
     head: str
     ahead_by: int  # commits in head that base lacks
     behind_by: int  # commits in base that head lacks
-    commits: tuple[Commit, ...] = ()
+    commits: tuple[ComparedCommit, ...] = ()
     html_url: str = ""
 
     @property

@@ -6,13 +6,13 @@ from dataclasses import dataclass, replace
 
 from release_kit.reintegration import content
 from release_kit.reintegration.branching import BranchStep, plan_branch
-from release_kit.reintegration.guidance import compare_url
-from release_kit.reintegration.model import Commit, Comparison, Desired, Pull, unique_names
+from release_kit.reintegration.guidance import new_pull_url
+from release_kit.reintegration.model import ComparedCommit, Comparison, Desired, Pull, unique_names
 from release_kit.reintegration.reviewers import candidates
 
 
 @dataclass(frozen=True)
-class Settings:
+class PullRequestSettings:
     """The inputs that shape the PR (already validated)."""
 
     title: str = content.DEFAULT_TITLE
@@ -37,19 +37,19 @@ class Facts:
 
 
 @dataclass(frozen=True)
-class Plan:
+class ReintegrationPlan:
     source: str
     target: str
     head: str
     branch: BranchStep
     desired: Desired
-    commits: tuple[Commit, ...]
+    commits: tuple[ComparedCommit, ...]
     pulls: tuple[Pull, ...]
     reviewers: tuple[str, ...]  # candidates; see reviewers.choose_reviewers
     compare_url: str  # the "open a pull request" page for target...head
     known_users: frozenset[str] = frozenset()  # the candidates that exist on GitHub
 
-    def with_known_users(self, known: frozenset[str]) -> Plan:
+    def with_known_users(self, known: frozenset[str]) -> ReintegrationPlan:
         """The plan once the reviewer candidates were looked up (a read after planning)."""
         return replace(self, known_users=known)
 
@@ -59,14 +59,14 @@ def up_to_date(source_vs_target: Comparison) -> bool:
     return not source_vs_target.head_has_news
 
 
-def plan_reintegration(facts: Facts, settings: Settings) -> Plan:
+def plan_reintegration(facts: Facts, settings: PullRequestSettings) -> ReintegrationPlan:
     commits = facts.source_vs_target.commits
     pulls = content.hotfix_pulls(commits, facts.closed_pulls)
-    url = compare_url(facts.server_url, facts.repository, facts.target, facts.head)
+    url = new_pull_url(facts.server_url, facts.repository, facts.target, facts.head)
     source_compare = facts.source_vs_target.html_url
     desired = Desired(
         title=content.render_title(settings.title, source=facts.source, target=facts.target),
-        body=content.render_body(
+        body=content.render_pull_body(
             settings.body,
             source=facts.source,
             target=facts.target,
@@ -76,7 +76,7 @@ def plan_reintegration(facts: Facts, settings: Settings) -> Plan:
         ),
         labels=unique_names(settings.labels),
     )
-    return Plan(
+    return ReintegrationPlan(
         source=facts.source,
         target=facts.target,
         head=facts.head,

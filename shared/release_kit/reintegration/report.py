@@ -5,15 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from release_kit.action.outputs import markdown_table
-from release_kit.text import inline
+from release_kit.text import inline, markdown_table
 
 Result = Literal["created", "updated", "unchanged", "up-to-date", "issue-created",
                  "fast-forwarded", "failed"]
 
 
 @dataclass
-class Outcome:
+class TargetReport:
     """Filled in as the steps run; ``done`` lists every write in plain words."""
 
     source: str
@@ -60,7 +59,7 @@ def _link(text: str, url: str) -> str:
     return f"[{text}]({url})" if url else text
 
 
-def summary(outcome: Outcome) -> str:
+def target_summary(outcome: TargetReport) -> str:
     """Markdown: what was compared, what was done, and links."""
     compared = _link(f"`{outcome.target}...{outcome.source}`", outcome.source_compare_url)
     bring = (f"{outcome.ahead_by} commit(s) to bring back" if outcome.ahead_by
@@ -99,7 +98,7 @@ def summary(outcome: Outcome) -> str:
     return text + "\n**Done:**\n\n" + "\n".join(f"- {line}" for line in done) + "\n"
 
 
-def overview(outcomes: list[Outcome]) -> str:
+def overview(outcomes: list[TargetReport]) -> str:
     """Markdown: one row per target (several targets), before each target's own section."""
     rows = []
     for o in outcomes:

@@ -51,8 +51,9 @@ def _start(argv: Sequence[str], environ: Mapping[str, str]) -> None:
     if operation != "release" or inputs["packages"] or \
             inputs["strategy"] not in {"labels", "conventional-commits"}:
         return
+    # the early start must not pay before it guesses
     from release_kit.git import GitHistory  # noqa: PLC0415
-    from release_kit.versioning.tags import TagFormat, versions  # noqa: PLC0415
+    from release_kit.versioning.tags import TagFormat, versions  # noqa: PLC0415 - as GitHistory
 
     workspace = Path((environ.get("GITHUB_WORKSPACE") or "").strip() or os.getcwd())
     git = GitHistory(workspace)

@@ -14,12 +14,14 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from release_kit.action import Runtime, commands, markdown_table
+from release_kit.action import commands
+from release_kit.action.runner import Runtime
 from release_kit.changelog import Changelog
 from release_kit.errors import InputError, PermissionDeniedError, ReleaseKitError
 from release_kit.markers import marker
 from release_kit.release.run import Release, Subject, decided_by
 from release_kit.release.settings import Settings
+from release_kit.text import markdown_table
 from release_kit.versioning.changes import Change, conventional_changes
 from release_kit.versioning.commits import parse_conventional, release_as
 from release_kit.versioning.plan import ReleasePlan, Tally, headline
@@ -63,7 +65,7 @@ def preview(settings: Settings, rt: Runtime) -> None:
     after = merged.plan(subjects, pending=pending)
     added = [own_lines(merged, subject, base_tip, pr_head, pending) for subject in subjects]
 
-    text = render(settings, merged, event, before=before, after=after, added=added,
+    text = render_preview(settings, merged, event, before=before, after=after, added=added,
                   packages=bool(packages))
     top = headline(after)
     rt.outputs.update({
@@ -116,7 +118,7 @@ def own_lines(release: Release, subject: Subject, base_tip: str, pr_head: str,
                                              entries_in_body=release.settings.entries_in_body))
 
 
-def render(settings: Settings, release: Release, event: PullRequestEvent, *,
+def render_preview(settings: Settings, release: Release, event: PullRequestEvent, *,
            before: Sequence[ReleasePlan], after: Sequence[ReleasePlan], added: Sequence[Tally],
            packages: bool) -> str:
     top = headline(after)
@@ -177,6 +179,7 @@ def comment(settings: Settings, release: Release, number: int, text: str) -> str
     """Keep the PR's one preview comment up to date; its URL ("" when none was written)."""
     if settings.dry_run:
         return ""
+    # requests: a dry run never talks to GitHub
     from release_kit.github.issues import Issues  # noqa: PLC0415
 
     issues = Issues(release.github().api, release.repository)

@@ -16,15 +16,17 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from release_kit.action import Runtime, commands, markdown_table
-from release_kit.changelog import Changelog, compare_url
+from release_kit.action import commands
+from release_kit.action.runner import Runtime
+from release_kit.changelog import Changelog, release_compare_url
 from release_kit.errors import InputError
 from release_kit.git import GitHistory
 from release_kit.release.history import Ranges
 from release_kit.release.settings import Settings
+from release_kit.text import markdown_table
 from release_kit.versioning.changes import (
     Change,
-    PullRequest,
+    MergedPullRequest,
     conventional_changes,
     label_changes,
     referenced_pull_requests,
@@ -32,7 +34,7 @@ from release_kit.versioning.changes import (
     why_not_labels,
 )
 from release_kit.versioning.commits import Commit
-from release_kit.versioning.plan import UNCHANGED, ReleasePlan, Tally, decide, headline
+from release_kit.versioning.plan import TAG_EXISTS, UNCHANGED, ReleasePlan, Tally, decide, headline
 from release_kit.versioning.tags import (
     TagFormat,
     TaggedVersion,
@@ -101,7 +103,7 @@ class Release:
     def github(self) -> GitHubRepository:
         if self._github is None:
             from release_kit.github import connect  # noqa: PLC0415 - only when GitHub is used
-            from release_kit.github.releases import GitHubRepository  # noqa: PLC0415
+            from release_kit.github.releases import GitHubRepository  # noqa: PLC0415 - as connect
 
             if not self.repository:
                 self.context.require_repository()  # explains how to set it
@@ -220,7 +222,7 @@ class Release:
         dates = {t.name: t.date for t in self.tags}
         return min((dates[t] for t in tags if t is not None), default=None)
 
-    def pull_requests(self, numbers: set[int], since: str | None) -> dict[int, PullRequest]:
+    def pull_requests(self, numbers: set[int], since: str | None) -> dict[int, MergedPullRequest]:
         if not numbers:
             return {}
         if self.settings.dry_run and not self.settings.token:
@@ -239,6 +241,7 @@ class Release:
         if (len(plans) != 1 or plan.skipped != UNCHANGED or plan.previous is None
                 or not (self.settings.writes and self.settings.draft_release)):
             return None
+        # requests: a dry run never talks to GitHub
         from release_kit.github.releases import made_by_release_kit  # noqa: PLC0415
 
         tag = plan.previous.tag
@@ -253,7 +256,7 @@ class Release:
     def changelog(self, plan: ReleasePlan) -> str:
         link = ""
         if self.repository and plan.version is not None:
-            link = compare_url(self.context.server_url, self.repository,
+            link = release_compare_url(self.context.server_url, self.repository,
                                plan.previous_tag or None, plan.tag)
         notes = plan.changelog or Changelog(self.settings.sections)
         return notes.render(link)
@@ -275,8 +278,8 @@ class Release:
         return [self.write(p, by_path.get(p.path)) if p.releases else p for p in plans]
 
     def write(self, plan: ReleasePlan, package: Package | None) -> ReleasePlan:
-        from release_kit.github.releases import Outcome  # noqa: PLC0415
-        from release_kit.versioning.plan import TAG_EXISTS  # noqa: PLC0415
+        # requests: as made_by_release_kit
+        from release_kit.github.releases import WriteOutcome  # noqa: PLC0415
 
         sha = self.head
         if package is not None and self.settings.update_pyproject:
@@ -287,7 +290,7 @@ class Release:
             commands.info(f"{package.pyproject}: version {plan.version} ({outcome.value})")
         if self.settings.create_tags:
             tagged = self.github().ensure_tag(plan.tag, sha)
-            if tagged is Outcome.EXISTS_ELSEWHERE:
+            if tagged is WriteOutcome.EXISTS_ELSEWHERE:
                 commands.warning(f"The tag {plan.tag} already exists on another commit; "
                                  "left as it is.", title="semver-bump")
                 return replace(plan, skipped=TAG_EXISTS,
@@ -297,6 +300,7 @@ class Release:
 
     def draft(self, plan: ReleasePlan, changelog: str) -> dict[str, Any] | None:
         """Create or update the branch's single draft release (skipped when nothing changed)."""
+        # requests: as made_by_release_kit
         from release_kit.github.releases import DraftRelease  # noqa: PLC0415
 
         if not plan.releases:
@@ -324,7 +328,7 @@ def decided_by(top: ReleasePlan) -> list[str]:
     return []
 
 
-def summary(release: Release, top: ReleasePlan, plans: list[ReleasePlan], changelog: str,
+def release_summary(release: Release, top: ReleasePlan, plans: list[ReleasePlan], changelog: str,
             packages: bool) -> str:
     previous = top.previous_version or "(none)"
     lines = [f"## semver-bump: {previous} → {top.version or '(none)'} ({top.bump})", ""]
@@ -380,4 +384,4 @@ def release(settings: Settings, rt: Runtime) -> None:
         "release-url": draft.get("html_url", "") if draft else "",
         "packages": [p.as_output() for p in plans] if packages else [],
     })
-    rt.summary.write(summary(run, top, plans, changelog, bool(packages)))
+    rt.summary.write(release_summary(run, top, plans, changelog, bool(packages)))

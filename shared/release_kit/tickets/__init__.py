@@ -14,7 +14,7 @@ from release_kit.tickets.model import (
     TicketState,
     normalise_time,
 )
-from release_kit.tickets.render import parse, release_marker, render_body
+from release_kit.tickets.render import parse, release_marker, render_ticket_body
 from release_kit.tickets.targets import (
     DISPATCH_INPUT,
     Target,
@@ -40,6 +40,6 @@ __all__ = [
     "parse",
     "parse_targets",
     "release_marker",
-    "render_body",
+    "render_ticket_body",
     "started",
 ]

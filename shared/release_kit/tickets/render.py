@@ -327,7 +327,7 @@ def _longest_backtick_run(text: str) -> int:
     return max((len(run) for run in re.findall(r"`+", text)), default=0)
 
 
-def render_body(body: str | None, state: TicketState, server_url: str) -> str:
+def render_ticket_body(body: str | None, state: TicketState, server_url: str) -> str:
     """``body`` with its machine part replaced by ``state``'s (added on top when missing)."""
     parts = split(body or "")
     if parts is None:

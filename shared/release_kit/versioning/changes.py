@@ -35,7 +35,7 @@ from release_kit.versioning.types import ReleaseTypes
 
 
 @dataclass(frozen=True)
-class PullRequest:
+class MergedPullRequest:
     """The metadata of a merged PR the changelog and the labels strategy need."""
 
     number: int
@@ -129,7 +129,7 @@ def referenced_pull_requests(commits: Iterable[Commit]) -> set[int]:
 
 
 def label_changes(
-    mainline: Iterable[Commit], pulls: Mapping[int, PullRequest], rules: LabelRules,
+    mainline: Iterable[Commit], pulls: Mapping[int, MergedPullRequest], rules: LabelRules,
     seen: Seen | None = None,
 ) -> Iterator[Change]:
     """Changes of the PRs the first-parent commits merged; PRs with a skip label are left out."""
@@ -300,7 +300,7 @@ def why_not_conventional(seen: Seen, since: str, types: ReleaseTypes) -> str:
 __all__ = [
     "Change",
     "LabelRules",
-    "PullRequest",
+    "MergedPullRequest",
     "Seen",
     "commit_title",
     "conventional_changes",

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from semver import Version
 
-from release_kit.git.refnames import prefix_problem
+from release_kit.refnames import prefix_problem
 
 
 def parse_version(text: str) -> Version | None:

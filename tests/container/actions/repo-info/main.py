@@ -2,7 +2,8 @@
 
 from pydantic import SecretStr
 
-from release_kit.action import ActionInputs, Runtime, run
+from release_kit.action.inputs import ActionInputs
+from release_kit.action.runner import Runtime, run
 from release_kit.github import connect
 
 
