@@ -50,9 +50,11 @@ RUN if ! command -v git >/dev/null; then \
 # thirds of that package) and botocore's models of the AWS services other than the ones the
 # product calls (BOTOCORE_SERVICES; tests/container/test_image_build.py keeps the list in step
 # with the code). release-kit.pth puts the product's folder (the next layer) on the venv's path.
+# UV_LINK_MODE=hardlink: uv unpacks each wheel into its temporary cache (UV_NO_CACHE: removed when
+# it exits) and links the files into the venv instead of copying them (5 s less here).
 COPY requirements/build.txt requirements/image.txt /tmp/requirements/
 RUN export PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 UV_NO_CACHE=1 \
-      UV_PYTHON_DOWNLOADS=never UV_LINK_MODE=copy UV_SYSTEM_CERTS=1; \
+      UV_PYTHON_DOWNLOADS=never UV_LINK_MODE=hardlink UV_SYSTEM_CERTS=1; \
     pip() { python3 -m pip "$@"; }; \
     if ! python3 -m pip --version > /dev/null 2>&1; then \
       python3 -m venv /tmp/pip-venv && pip() { /tmp/pip-venv/bin/python -m pip "$@"; }; \
