@@ -7,6 +7,9 @@ Dockerfile) and with a release (the runner pulls the published image by digest):
 - ``image.build_time_no_cache``: ``build --no-cache`` with the base image present, as a runner
   builds a Dockerfile action at the start of every job that uses it (median of 3: each build
   downloads the dependencies from PyPI again; target <= 20 s).
+- ``image.build_time_code_change``: a build with the layers of the no-cache build in the cache,
+  of a copy of the build context where one module of the product changed: what a developer's
+  rebuild (and act's, on a machine that built once) pays; the dependencies are not installed again.
 - ``image.size``, and ``image.dependency_layer``: the layer of the locked dependencies (the part
   a code change neither rebuilds nor ships again; target <= 120 MB).
 - ``image.compressed_size``: the bytes a pull downloads (the registry's layer and config sizes).
@@ -42,7 +45,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))  # run as a script: make `tests.*` importable
 
-from tests.container.engine import Engine, build_args, find_engine, image_size  # noqa: E402
+from tests.container.engine import (  # noqa: E402
+    BUILD_INPUTS,
+    Engine,
+    build_args,
+    find_engine,
+    image_size,
+)
 
 BENCH_TAG = "localhost/release-kit-bench:latest"
 DEPENDENCY_LAYER = "requirements/image.txt"  # the step that installs the lock
@@ -125,6 +134,29 @@ def empty_engine() -> Iterator[str]:
         for target in sorted((m for m in mounts if m.startswith(f"{folder}/")), reverse=True):
             subprocess.run(["umount", target], capture_output=True, check=False)
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def code_change(engine: Engine, argv: list[str]) -> None:
+    """Rebuild, with the cache, a copy of the context whose product changed by one line."""
+    cached = [a for a in argv if a != "--no-cache"]
+    with tempfile.TemporaryDirectory() as tmp:
+        context = Path(tmp)
+        for name in BUILD_INPUTS:
+            source = ROOT / name
+            if source.is_dir():
+                shutil.copytree(source, context / name, symlinks=True,
+                                ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+            else:
+                shutil.copy2(source, context / name)
+        module = context / "shared" / "release_kit" / "__init__.py"
+        module.write_text(module.read_text(encoding="utf-8") + "# changed\n", encoding="utf-8")
+        started = time.monotonic()
+        proc = engine.run(*cached, str(context), timeout=900)
+        seconds = time.monotonic() - started
+    if proc.returncode != 0:
+        raise SystemExit(f"the rebuild after a code change failed:\n{proc.stderr[-3000:]}")
+    print(f"image.build_time_code_change: {seconds:.1f} s (one module changed, the dependency "
+          "layer from the cache)")
 
 
 def pull_figures(engine: Engine) -> None:
@@ -219,6 +251,7 @@ def main() -> int:
         print(f"image.run_to_exit: {median:.2f} s (semver-bump --help, median of {RUNS}, "
               f"min {min(runs):.2f} s; target <= {RUN_TARGET_S} s: "
               f"{verdict(median <= RUN_TARGET_S)})")
+        code_change(engine, argv)
         pull_figures(engine)
     finally:
         engine.run("rmi", BENCH_TAG, timeout=120)
