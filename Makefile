@@ -12,6 +12,12 @@
 #                  until Ctrl-C
 #   make act       .github/workflows/test-actions.yml under act, against a Docker engine (one
 #                  that answers, else dockerd started and stopped here; root), offline
+#   make act-release  the same with the release variant: the image pushed to a local registry,
+#                  the actions pinned to it by digest (release-tree), act pulls it, builds nothing
+#   make release-tree OUT=<dir> IMAGE=<registry>/<path>:<tag> [PLATFORMS="linux/amd64 ..."]
+#                  the suite with every action.yml naming IMAGE by digest (docs/image.md)
+#   make lock      requirements/*.txt from pyproject.toml and requirements/*.in, and the base image's
+#                  digest in the Dockerfile (UPGRADE=1: newest versions; BASE=keep: digest as it is)
 
 SHELL := bash
 .SHELLFLAGS := -euo pipefail -c
@@ -34,7 +40,7 @@ ACTION_MAINS := $(wildcard actions/*/main.py)
 ACTION_METADATA := $(wildcard actions/*/action.yml tools/act/*/action.yml)
 WORKFLOWS := $(wildcard .github/workflows/*.yml .github/workflows/*.yaml)
 
-.PHONY: test lint pytest bench rehearse sandbox venv clean act
+.PHONY: test lint pytest bench rehearse sandbox venv clean act act-release release-tree lock
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "error: Python 3.11+ not found on PATH (make PYTHON=...)" >&2; exit 1; }
@@ -57,8 +63,9 @@ pytest: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check shared sandbox actions tests
+	$(BIN)/ruff check shared sandbox actions tests tools
 	$(BIN)/mypy shared/release_kit sandbox/release_kit_sandbox
+	$(BIN)/mypy tools/lock.py tools/release_tree.py
 	@# .importlinter: the layers of the product, the sandbox apart from it, no cycles
 	$(BIN)/lint-imports --no-cache --no-logo
 	@# actions/<name>/main.py are scripts in folders with hyphens: every one is a module named
@@ -89,6 +96,33 @@ $(ACT_STAMP): pyproject.toml | $(STAMP)
 
 act: $(ACT_STAMP)
 	tools/docker-engine.sh run -- tools/act-selftest.sh $(BIN)/act
+
+act-release: $(ACT_STAMP)
+	tools/docker-engine.sh run -- tools/act-selftest.sh --release $(BIN)/act
+
+# The release variant of the suite (tools/release_tree.py: standard library and skopeo only, so the
+# release workflow runs it without a venv).
+OUT ?=
+IMAGE ?=
+PLATFORMS ?=
+release-tree:
+	@test -n "$(PYTHON)" || { echo "error: Python 3.11+ not found on PATH (make PYTHON=...)" >&2; exit 1; }
+	$(PYTHON) tools/release_tree.py --out "$(OUT)" --image "$(IMAGE)" \
+	  $(foreach platform,$(PLATFORMS),--require-platform $(platform))
+
+# uv from requirements/build.txt (hash-checked, as the Dockerfile installs it), for `make lock`.
+UV_STAMP := $(VENV)/.uv-stamp
+$(UV_STAMP): requirements/build.txt | $(BIN)/python
+	rm -rf $(VENV)/build-tools
+	$(BIN)/python -m pip install --quiet --no-deps --only-binary :all: --require-hashes \
+	  --target $(VENV)/build-tools --requirement requirements/build.txt
+	@touch $@
+
+UPGRADE ?=
+BASE ?=
+lock: $(UV_STAMP)
+	$(BIN)/python tools/lock.py --uv $(VENV)/build-tools/bin/uv $(if $(UPGRADE),--upgrade) \
+	  $(if $(filter keep,$(BASE)),--keep-base-digest)
 
 sandbox: $(STAMP)
 	@$(BIN)/release-kit sandbox --repo acme/web

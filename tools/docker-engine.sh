@@ -16,24 +16,33 @@
 # never stopped. Otherwise (root needed) Debian's docker.io is installed when dockerd is missing,
 # and dockerd is started with everything of its own under $RELEASE_KIT_DOCKER_DIR (default
 # /var/tmp/release-kit-docker): data root (the image cache, kept between runs), exec root, pid file,
-# the socket docker.sock, and its own bridge rkdocker0, so that it coexists with any other dockerd.
+# the socket docker.sock, and its own bridge $RELEASE_KIT_DOCKER_BRIDGE_NAME (default rkdocker0) with
+# the address $RELEASE_KIT_DOCKER_BRIDGE (default 172.31.213.1/24), so that it coexists with any
+# other dockerd (two engines of this script at once need a directory, bridge name and address each).
 #
 # The images (kept in the engine, made only when missing):
-#   python:3.12-slim   the Dockerfile's default base, which act builds FROM (act cannot pass build
-#                      arguments). Pulled when a registry answers; else a stand-in: Debian bookworm
-#                      (Python 3.11, venv, git, CA certificates) made by debootstrap and
-#                      `docker import`-ed, labelled io.release-kit.stand-in=true.
+#   the base           the Dockerfile's default BASE_IMAGE (python:3.12-slim pinned by digest),
+#                      pulled when a registry answers. Else a stand-in, $STAND_IN_IMAGE: Debian
+#                      bookworm (Python 3.11, pip, venv, git, CA certificates) made by debootstrap
+#                      and `docker import`-ed, labelled io.release-kit.stand-in=<version>. A digest
+#                      names content, so no local image can answer to the pinned reference: builds
+#                      here pass `--build-arg BASE_IMAGE=$STAND_IN_IMAGE` (engine_base_image prints
+#                      which base to pass; docs/image.md).
 #   localhost/release-kit-act-job   act's job image for `ubuntu-latest` (tools/act-job.Dockerfile:
 #                      the base plus git).
 set -euo pipefail
 
 ENGINE_DIR=${RELEASE_KIT_DOCKER_DIR:-/var/tmp/release-kit-docker}
 ENGINE_SOCKET="unix://$ENGINE_DIR/docker.sock"
-ENGINE_BRIDGE=rkdocker0
+ENGINE_BRIDGE=${RELEASE_KIT_DOCKER_BRIDGE_NAME:-rkdocker0}
 ENGINE_BRIDGE_ADDRESS=${RELEASE_KIT_DOCKER_BRIDGE:-172.31.213.1/24}
-BASE_IMAGE=python:3.12-slim
 JOB_IMAGE=localhost/release-kit-act-job:latest
 TOOLS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# The Dockerfile's default base (the one line `ARG BASE_IMAGE=...`), and the offline stand-in.
+PINNED_BASE=$(sed -n 's/^ARG BASE_IMAGE=//p' "$TOOLS_DIR/../Dockerfile")
+STAND_IN_IMAGE=localhost/release-kit-base:stand-in
+# Bumped when the stand-in's contents change: an older stand-in is made again.
+STAND_IN_VERSION=2
 ENGINE_STARTED=0
 
 engine_log() { printf 'docker-engine: %s\n' "$*" >&2; }
@@ -119,16 +128,16 @@ engine_down() {
   fi
 }
 
-# Debian bookworm with Python, venv, git and CA certificates, imported as $BASE_IMAGE.
+# Debian bookworm with Python, pip, venv, git and CA certificates, imported as $STAND_IN_IMAGE.
 make_stand_in_base() {
   command -v debootstrap > /dev/null || apt_install debootstrap
   local work mirror
   mkdir -p "$ENGINE_DIR"
   work=$(mktemp -d "$ENGINE_DIR/rootfs.XXXXXX")
   mirror=$(sed -n 's/^URIs: *//p' /etc/apt/sources.list.d/debian.sources 2> /dev/null | head -n 1)
-  engine_log "making a stand-in for $BASE_IMAGE with debootstrap (no registry answers)"
+  engine_log "making the stand-in base $STAND_IN_IMAGE with debootstrap (no registry answers)"
   if ! debootstrap --variant=minbase \
-      --include=python3,python3-venv,python-is-python3,ca-certificates,git \
+      --include=python3,python3-pip,python3-venv,python-is-python3,ca-certificates,git \
       bookworm "$work/rootfs" "${mirror:-http://deb.debian.org/debian}" > "$work/log" 2>&1; then
     tail -n 20 "$work/log" >&2
     rm -rf "$work"
@@ -141,33 +150,49 @@ make_stand_in_base() {
   local imported=0
   tar -C "$work/rootfs" -c . | docker import \
     --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
-    --change 'LABEL io.release-kit.stand-in=true' \
+    --change "LABEL io.release-kit.stand-in=$STAND_IN_VERSION" \
     --change 'CMD ["python3"]' \
-    --message "release-kit: Debian bookworm standing in for $BASE_IMAGE" - "$BASE_IMAGE" > /dev/null \
-    && imported=1
+    --message "release-kit: Debian bookworm standing in for $PINNED_BASE" - "$STAND_IN_IMAGE" \
+    > /dev/null && imported=1
   rm -rf "$work"
   [[ $imported == 1 ]]
 }
 
-engine_images() {
-  if docker image inspect "$BASE_IMAGE" > /dev/null 2>&1; then
-    :
-  elif timeout 120 docker pull --quiet "$BASE_IMAGE" > /dev/null 2>&1; then
-    engine_log "pulled $BASE_IMAGE"
+stand_in_version() {
+  docker image inspect --format '{{index .Config.Labels "io.release-kit.stand-in"}}' "$1" 2> /dev/null
+}
+
+# The BASE_IMAGE to build with: the pinned base when the engine has it, else the stand-in.
+engine_base_image() {
+  if docker image inspect "$PINNED_BASE" > /dev/null 2>&1; then
+    echo "$PINNED_BASE"
   else
-    make_stand_in_base
+    echo "$STAND_IN_IMAGE"
   fi
-  if [[ $(docker image inspect --format '{{index .Config.Labels "io.release-kit.stand-in"}}' "$BASE_IMAGE") == true ]]; then
-    engine_log "$BASE_IMAGE is the local stand-in ($(docker run --rm "$BASE_IMAGE" python3 --version))"
+}
+
+engine_images() {
+  local base
+  if docker image inspect "$PINNED_BASE" > /dev/null 2>&1; then
+    :
+  elif timeout 120 docker pull --quiet "$PINNED_BASE" > /dev/null 2>&1; then
+    engine_log "pulled $PINNED_BASE"
+  elif [[ $(stand_in_version "$STAND_IN_IMAGE") != "$STAND_IN_VERSION" ]]; then
+    make_stand_in_base || return 1
+  fi
+  base=$(engine_base_image)
+  if [[ $base == "$STAND_IN_IMAGE" ]]; then
+    engine_log "$PINNED_BASE cannot be pulled: builds use the stand-in $STAND_IN_IMAGE" \
+      "($(docker run --rm "$STAND_IN_IMAGE" python3 --version))"
   fi
   # Cached layers make this a no-op when nothing changed.
   local output
-  if ! output=$(docker build --tag "$JOB_IMAGE" --file "$TOOLS_DIR/act-job.Dockerfile" \
-                  "$TOOLS_DIR" 2>&1); then
+  if ! output=$(docker build --tag "$JOB_IMAGE" --build-arg "BASE_IMAGE=$base" \
+                  --file "$TOOLS_DIR/act-job.Dockerfile" "$TOOLS_DIR" 2>&1); then
     printf '%s\n' "$output" >&2
     return 1
   fi
-  engine_log "images ready: $BASE_IMAGE, $JOB_IMAGE"
+  engine_log "images ready: $base, $JOB_IMAGE"
 }
 
 if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
@@ -194,6 +219,7 @@ if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
       engine_up
       engine_images
       echo "export DOCKER_HOST=${DOCKER_HOST:-unix:///var/run/docker.sock}"
+      echo "export BASE_IMAGE=$(engine_base_image)"
       ;;
     stop)
       engine_down

@@ -3,12 +3,14 @@
 moto keeps only the size of an uploaded layer; this keeps its bytes too (on moto's repository
 object, so ``/moto-api/reset`` drops them with it) and answers ``GetDownloadUrlForLayer`` the way
 ECR does: a URL, valid for a while, that serves the layer's bytes with no credentials (ECR's is
-a pre-signed S3 URL; here a loopback HTTP server). A layer the repository does not hold is
+a pre-signed S3 URL; here an HTTP server on the sandbox's address, so that whoever reaches moto
+reaches the URL too, a container on a bridge included). A layer the repository does not hold is
 ``LayersNotFoundException``, as in ECR.
 
 moto's backends are process-wide, so this is too: :func:`install` patches moto's classes once
 per process, and the downloads server of the most recently started :class:`~release_kit_sandbox.
-Sandbox` answers. Without a started sandbox the call fails as moto's own did.
+Sandbox` still running answers (a sandbox started and stopped inside another's life hands the
+calls back to it). Without a started sandbox the call fails as moto's own did.
 """
 
 from __future__ import annotations
@@ -22,17 +24,17 @@ from typing import Any
 URLS_KEPT = 4096  # download URLs remembered (each refers to bytes moto holds anyway)
 _BLOBS = "release_kit_blobs"  # the attribute on moto's Repository: digest -> bytes
 _lock = threading.Lock()
-_active: LayerDownloads | None = None
+_started: list[LayerDownloads] = []  # the running sandboxes' servers, the last one answers
 _installed = False
 
 
 class LayerDownloads:
-    """The loopback server behind the download URLs: each URL serves one layer's bytes."""
+    """The server behind the download URLs (on ``host``): each URL serves one layer's bytes."""
 
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1") -> None:
         self._urls: OrderedDict[str, bytes] = OrderedDict()
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server = ThreadingHTTPServer((host, 0), self._handler())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever,
                                         name="sandbox-ecr-downloads", daemon=True)
@@ -85,19 +87,18 @@ class LayerDownloads:
 
 def install(downloads: LayerDownloads) -> None:
     """Answer GetDownloadUrlForLayer with ``downloads`` (moto is patched on the first call)."""
-    global _active, _installed  # noqa: PLW0603 - moto's backends are process-wide state too
+    global _installed  # noqa: PLW0603 - moto's backends are process-wide state too
     with _lock:
-        _active = downloads
+        _started.append(downloads)
         if not _installed:
             _patch_moto()
             _installed = True
 
 
 def uninstall(downloads: LayerDownloads) -> None:
-    global _active  # noqa: PLW0603
     with _lock:
-        if _active is downloads:
-            _active = None
+        if downloads in _started:
+            _started.remove(downloads)
 
 
 def _patch_moto() -> None:
@@ -124,7 +125,8 @@ def _patch_moto() -> None:
         code = "LayersNotFoundException"
 
     def get_download_url_for_layer(self: Any) -> Any:
-        downloads = _active
+        with _lock:
+            downloads = _started[-1] if _started else None
         if downloads is None:
             raise NotImplementedError("ECR.get_download_url_for_layer needs a started Sandbox")
         digest = str(self._get_param("layerDigest"))

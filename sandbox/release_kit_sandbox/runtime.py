@@ -46,7 +46,7 @@ class Sandbox:
             self._moto = ThreadedMotoServer(ip_address=self.host, port=self._aws_port,
                                             verbose=False)
             self._moto.start()
-            self._downloads = ecr.LayerDownloads().start()
+            self._downloads = ecr.LayerDownloads(self.host).start()
             ecr.install(self._downloads)
         return self
 

@@ -10,7 +10,9 @@ Environment:
 - ``RELEASE_KIT_CONTAINER_TESTS=required``: no working engine fails the container tests instead
   of skipping them (.ci/run sets it: CI starts an engine, tools/docker-engine.sh).
 - ``CONTAINER``: the engine command ``../shared/tools/container-engine.sh env`` exports.
-- ``BASE_IMAGE``: the image to build FROM (no registry reachable: a local base image).
+- ``BASE_IMAGE``: the image to build FROM. Unset: the Dockerfile's pinned default when the engine
+  has it, else the stand-in tools/docker-engine.sh makes where no registry answers (a digest names
+  content, so no local image can answer to the pinned reference; docs/image.md).
 - ``RELEASE_KIT_IMAGE_HELM_TOOLS``: the Dockerfile's INSTALL_HELM_TOOLS (default ``auto``, the
   Dockerfile's own default, which runners and act use: offline the helm tools are skipped).
 """
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -32,12 +35,16 @@ REQUIRED_ENV = "RELEASE_KIT_CONTAINER_TESTS"
 # docker before podman: podman resolves the Dockerfile's short base-image name only where
 # registries.conf has search registries (see base_image for how that is avoided).
 CANDIDATES = ("podman-local", "docker", "podman")
-# The Debian base image that ../shared/tools/container-engine.sh imports on machines where no
-# registry is reachable; used when BASE_IMAGE is not set and the Dockerfile's default is absent.
-LOCAL_BASE_IMAGE = "localhost/python-base:3.11-bookworm"
-DEFAULT_BASE_IMAGE = "python:3.12-slim"
+# The Dockerfile's default base: python:3.12-slim pinned by digest (`make lock` updates it).
+DEFAULT_BASE_IMAGE = re.search(r"^ARG BASE_IMAGE=(\S+)$", (ROOT / "Dockerfile").read_text(),
+                               re.MULTILINE)[1]  # type: ignore[index]
+# Local Debian bases for machines where no registry is reachable, used when BASE_IMAGE is not set
+# and the engine lacks the default: tools/docker-engine.sh's stand-in (docker), and the one
+# ../shared/tools/container-engine.sh imports (podman).
+STAND_IN_IMAGE = "localhost/release-kit-base:stand-in"
+LOCAL_BASE_IMAGES = (STAND_IN_IMAGE, "localhost/python-base:3.11-bookworm")
 DOCKERFILE_DEFAULTS = {"BASE_IMAGE": DEFAULT_BASE_IMAGE, "INSTALL_HELM_TOOLS": "auto"}
-BUILD_INPUTS = ("Dockerfile", ".dockerignore", "pyproject.toml", "README.md", "shared", "actions")
+BUILD_INPUTS = ("Dockerfile", ".dockerignore", "requirements", "shared", "actions")
 
 
 @dataclass(frozen=True)
@@ -111,15 +118,16 @@ def engine_required(environ: Mapping[str, str] | None = None) -> bool:
 
 def base_image(engine: Engine, environ: Mapping[str, str] | None = None) -> str | None:
     """The BASE_IMAGE build argument: $BASE_IMAGE, else the Dockerfile default when present
-    locally, else the local Debian base image when present; else the build pulls the default
+    locally, else a local Debian base image when present; else the build pulls the default
     (fully qualified for podman, which may have no search registries for short names)."""
     env = os.environ if environ is None else environ
     if env.get("BASE_IMAGE"):
         return env["BASE_IMAGE"]
     if engine.has_image(DEFAULT_BASE_IMAGE):
         return DEFAULT_BASE_IMAGE
-    if engine.has_image(LOCAL_BASE_IMAGE):
-        return LOCAL_BASE_IMAGE
+    for local in LOCAL_BASE_IMAGES:
+        if engine.has_image(local):
+            return local
     return f"docker.io/library/{DEFAULT_BASE_IMAGE}" if engine.is_podman else None
 
 

@@ -15,7 +15,6 @@ makes that a failure; the detection itself is tested below, engine or not.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -30,14 +29,17 @@ import pytest
 
 from release_kit.action.inputs import env_name
 from release_kit.action.metadata import ActionMetadata
+from release_kit.registry.manifests import DOCKER_MANIFEST
 from release_kit_sandbox import Sandbox
+from release_kit_sandbox.kube import FakeKubernetes
 from release_kit_sandbox.local_runner import github_env, parse_commands, parse_file_command
 from tests.container.engine import (
     DEFAULT_BASE_IMAGE,
     DOCKERFILE_DEFAULTS,
     ENGINE_ENV,
-    LOCAL_BASE_IMAGE,
+    LOCAL_BASE_IMAGES,
     REQUIRED_ENV,
+    STAND_IN_IMAGE,
     BuiltImage,
     Engine,
     base_image,
@@ -46,6 +48,7 @@ from tests.container.engine import (
     engine_required,
     find_engine,
 )
+from tests.promote_image import images
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURE_ACTIONS = ROOT / "tests" / "fixtures" / "actions"
@@ -109,13 +112,17 @@ def engine_with_images(folder: Path, images: list[str], *, is_podman: bool) -> E
 
 
 def test_base_image_choice(tmp_path: Path) -> None:
+    assert re.fullmatch(r"python:3\.\d+-slim@sha256:[0-9a-f]{64}", DEFAULT_BASE_IMAGE)
     bare_podman = engine_with_images(tmp_path, [], is_podman=True)
-    assert base_image(bare_podman, {}) == "docker.io/library/python:3.12-slim"
+    assert base_image(bare_podman, {}) == f"docker.io/library/{DEFAULT_BASE_IMAGE}"
     assert base_image(bare_podman, {"BASE_IMAGE": "my/base:1"}) == "my/base:1"
     bare_docker = engine_with_images(tmp_path, [], is_podman=False)
     assert base_image(bare_docker, {}) is None  # the Dockerfile's default, pulled by docker
-    offline = engine_with_images(tmp_path, [LOCAL_BASE_IMAGE], is_podman=True)
-    assert base_image(offline, {}) == LOCAL_BASE_IMAGE
+    pinned = engine_with_images(tmp_path, [DEFAULT_BASE_IMAGE, STAND_IN_IMAGE], is_podman=False)
+    assert base_image(pinned, {}) == DEFAULT_BASE_IMAGE  # the real base first, when it is there
+    for local in LOCAL_BASE_IMAGES:
+        offline = engine_with_images(tmp_path, [local], is_podman=True)
+        assert base_image(offline, {}) == local
 
 
 def test_build_args_leave_out_the_dockerfiles_defaults(tmp_path: Path) -> None:
@@ -126,8 +133,8 @@ def test_build_args_leave_out_the_dockerfiles_defaults(tmp_path: Path) -> None:
     assert build_args(with_base, {}) == {}
     assert build_args(with_base, {"RELEASE_KIT_IMAGE_HELM_TOOLS": "false"}) == {
         "INSTALL_HELM_TOOLS": "false"}
-    offline = engine_with_images(tmp_path, [LOCAL_BASE_IMAGE], is_podman=False)
-    assert build_args(offline, {}) == {"BASE_IMAGE": LOCAL_BASE_IMAGE}
+    offline = engine_with_images(tmp_path, [STAND_IN_IMAGE], is_podman=False)
+    assert build_args(offline, {}) == {"BASE_IMAGE": STAND_IN_IMAGE}
 
 
 def engine_or_skip(environ: Mapping[str, str] | None = None) -> Engine:
@@ -420,19 +427,20 @@ def test_deploy_helmfile_records_the_deployment_in_the_sandbox(
                     'case " $* " in *" apply "*) exit 2;; esac\nexit 0\n', encoding="utf-8")
     stub.chmod(0o755)
     (checkout / ".selftest" / "helmfile.yaml").write_text("releases: []\n", encoding="utf-8")
-    (checkout / ".selftest" / "kubeconfig").write_text(
-        "apiVersion: v1\nkind: Config\ncurrent-context: t\n"
-        "clusters: [{name: t, cluster: {server: 'http://127.0.0.1:9'}}]\n"
-        "users: [{name: t, user: {token: t}}]\n"
-        "contexts: [{name: t, context: {cluster: t, user: t}}]\n", encoding="utf-8")
-    result = run_product_action(
-        engine, image, sandbox, seeded, tmp_path, "deploy-helmfile",
-        {"operation": "deploy", "environment": "dev", "kubeconfig": ".selftest/kubeconfig",
-         "helmfile": ".selftest/helmfile.yaml", "image": "acme/web", "image-tag": "1.1.0",
-         "url": "https://{namespace}.example"},
-        env={"PATH": ".selftest/bin:/opt/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:"
-                     "/usr/bin:/sbin:/bin"},
-    )
+    # The action checks the namespace's owner and creates it through the Kubernetes API: the
+    # sandbox's (what `release-kit sandbox` serves as SANDBOX_KUBE_SERVER), listening on the
+    # bridge's gateway like the GitHub emulator, so that the container reaches it.
+    with FakeKubernetes(host=engine.bridge_gateway()) as kube:
+        kube.write_kubeconfig(checkout / ".selftest" / "kubeconfig")
+        result = run_product_action(
+            engine, image, sandbox, seeded, tmp_path, "deploy-helmfile",
+            {"operation": "deploy", "environment": "dev", "kubeconfig": ".selftest/kubeconfig",
+             "helmfile": ".selftest/helmfile.yaml", "image": "acme/web", "image-tag": "1.1.0",
+             "url": "https://{namespace}.example"},
+            env={"PATH": ".selftest/bin:/opt/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:"
+                         "/usr/bin:/sbin:/bin"},
+        )
+        assert "dev" in kube.namespaces
     outputs = result["outputs"]
     assert (outputs["result"], outputs["namespace"], outputs["url"]) == (
         "deployed", "dev", "https://dev.example")
@@ -452,20 +460,16 @@ def test_promote_image_tags_the_image_in_moto(
     ecr = boto3.client("ecr", endpoint_url=sandbox.aws_endpoint, region_name="us-east-1",
                        aws_access_key_id="testing", aws_secret_access_key="testing")
     ecr.create_repository(repositoryName="acme/web")
-
-    def blob(data: bytes, media_type: str) -> dict[str, Any]:
-        return {"mediaType": media_type, "size": len(data),
-                "digest": "sha256:" + hashlib.sha256(data).hexdigest()}
-
-    manifest = {"schemaVersion": 2,
-                "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
-                "config": blob(b"{}", "application/vnd.docker.container.image.v1+json"),
-                "layers": [blob(b"layer", "application/vnd.docker.image.rootfs.diff.tar.gzip")]}
-    ecr.put_image(repositoryName="acme/web", imageManifest=json.dumps(manifest),
-                  imageManifestMediaType=manifest["mediaType"], imageTag=f"sha-{head}")
+    # Labelled as build.yml labels it: promote-image checks the revision against the commit.
+    built = images.image(7, media_type=DOCKER_MANIFEST,
+                         labels={"org.opencontainers.image.revision": head})
+    images.push(ecr, "acme/web", built, f"sha-{head}")
+    # verify-revision (on by default) reads that config blob through the download URL ECR hands
+    # out, which the sandbox serves on its own address (the bridge's gateway here).
     result = run_product_action(engine, image, sandbox, seeded, tmp_path, "promote-image",
                                 {"repository": "acme/web", "tags": "{version}\nlatest",
                                  "version": "1.1.0", "aws-region": "us-east-1"})
+    assert result["outputs"]["revision"] == head  # the label was read and checked
     assert json.loads(result["outputs"]["tags"]) == [
         {"tag": "1.1.0", "action": "created"}, {"tag": "latest", "action": "created"}]
     tagged = ecr.describe_images(repositoryName="acme/web")["imageDetails"]
@@ -509,3 +513,65 @@ def test_the_image_holds_the_product_and_not_its_sandbox(engine: Engine, image: 
                          timeout=120)
     assert imports.returncode == 0, imports.stderr
     assert imports.stdout.split() == ["None", "None"]
+
+
+# -- what the image holds (issue 15: small, no installers, no sandbox) ----------------------------
+
+INSPECT = r"""
+import importlib.util, json, os, sys, sysconfig
+import boto3, botocore.exceptions
+site = sysconfig.get_path("purelib")
+clients = {}
+for service in ("ecr", "eks", "sts", "s3"):
+    try:
+        boto3.client(service, region_name="us-east-1")
+        clients[service] = True
+    except botocore.exceptions.UnknownServiceError:
+        clients[service] = False
+import kubernetes.client, kubernetes.config  # the synchronous client, without aiohttp
+print(json.dumps({
+    "prefix": sys.prefix,
+    "site": sorted(os.listdir(site)),
+    "modules": {m: importlib.util.find_spec(m) is not None
+                for m in ("pip", "setuptools", "wheel", "uv", "aiohttp", "kubernetes.aio",
+                          "release_kit")},
+    "clients": clients,
+    "caches": [p for p in ("/root/.cache", "/tmp/build-tools", "/tmp/pip-venv", "/tmp/requirements")
+               if os.path.exists(p)],
+}))
+"""
+
+
+@pytest.mark.container
+@pytest.mark.timeout(900)
+def test_the_image_holds_the_product_and_its_dependencies_only(
+    engine: Engine, image: BuiltImage
+) -> None:
+    proc = engine.run("run", "--rm", "--entrypoint", "/opt/venv/bin/python", image.tag,
+                      "-c", INSPECT, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    held = json.loads(proc.stdout)
+    assert held["prefix"] == "/opt/venv"
+    assert held["modules"] == {"pip": False, "setuptools": False, "wheel": False, "uv": False,
+                               "aiohttp": False, "kubernetes.aio": False, "release_kit": True}
+    assert not [name for name in held["site"]
+                if re.match(r"(pip|setuptools|wheel|uv|_distutils_hack)\b", name)]
+    assert held["clients"] == {"ecr": True, "eks": True, "sts": True, "s3": False}
+    assert held["caches"] == []
+
+
+@pytest.mark.container
+@pytest.mark.timeout(900)
+def test_the_callers_checkout_cannot_shadow_the_products_modules(
+    engine: Engine, image: BuiltImage, tmp_path: Path
+) -> None:
+    """The runner starts the action in the caller's checkout (/github/workspace): modules there
+    named like the product's or a dependency's are never imported."""
+    for name in ("release_kit/__init__.py", "yaml.py", "pydantic.py"):
+        path = tmp_path / name
+        path.parent.mkdir(exist_ok=True)
+        path.write_text("raise SystemExit('imported from the checkout')\n", encoding="utf-8")
+    proc = engine.run("run", "--rm", "-v", f"{tmp_path}:/github/workspace",
+                      "--workdir", "/github/workspace", image.tag, "semver-bump", "--help",
+                      timeout=120)
+    assert proc.returncode == 0 and "--strategy" in proc.stdout, proc.stdout + proc.stderr

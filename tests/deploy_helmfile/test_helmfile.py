@@ -90,7 +90,9 @@ def test_missing_helmfile_says_where_to_get_it(tmp_path: Path) -> None:
 def test_versions_are_the_ones_the_image_installs() -> None:
     """The error text and the README must name what the Dockerfile pins, not a guess."""
     root = Path(__file__).resolve().parents[2]
-    pinned = dict(re.findall(r"^ARG (\w+_VERSION)=(\S+)$", (root / "Dockerfile").read_text(),
+    # The pins are the first words of the RUN that installs the tools (no ARG: a build argument
+    # could change a version without its checksums).
+    pinned = dict(re.findall(r"^(?:RUN )?\s*(\w+_VERSION)=(\S+) \\$", (root / "Dockerfile").read_text(),
                              re.M))
     assert {k: pinned.get(k) for k in ("HELMFILE_VERSION", "HELM_VERSION", "HELM_DIFF_VERSION")} == {
         "HELMFILE_VERSION": HELMFILE_VERSION, "HELM_VERSION": HELM_VERSION,

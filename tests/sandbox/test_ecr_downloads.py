@@ -74,3 +74,26 @@ def test_reset_forgets_the_layers(sandbox: Sandbox, ecr: Any) -> None:
     with pytest.raises(ClientError) as err:
         ecr.get_download_url_for_layer(repositoryName="acme/web", layerDigest=digest)
     assert err.value.response["Error"]["Code"] == "LayersNotFoundException"
+
+
+def test_the_urls_are_on_the_sandboxs_address_and_a_nested_sandbox_hands_back(
+        sandbox: Sandbox, ecr: Any) -> None:
+    """A client reaches the download URL wherever it reaches moto (a container on a bridge talks
+    to a sandbox on the bridge's gateway): the URL names the address of the sandbox serving it.
+    When a sandbox started inside another's life stops, the outer one answers again."""
+    digest = upload(ecr, "acme/web", [b"config blob"])
+
+    def url() -> str:
+        return str(ecr.get_download_url_for_layer(repositoryName="acme/web",
+                                                  layerDigest=digest)["downloadUrl"])
+
+    assert url().startswith(f"http://{sandbox.host}:")
+    with Sandbox(host="127.0.0.2"):
+        inner_url = url()
+        assert inner_url.startswith("http://127.0.0.2:")
+        with urllib.request.urlopen(inner_url, timeout=10) as response:
+            assert response.read() == b"config blob"
+    outer_url = url()
+    assert outer_url.startswith(f"http://{sandbox.host}:")
+    with urllib.request.urlopen(outer_url, timeout=10) as response:
+        assert response.read() == b"config blob"
