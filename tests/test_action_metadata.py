@@ -212,6 +212,21 @@ def test_every_input_and_output_is_documented(action_dir: Path) -> None:
     assert str(data.get("description", "")).strip()
 
 
+@ACTIONS
+def test_descriptions_hold_no_expressions(action_dir: Path) -> None:
+    """act evaluates ``${{ }}`` in an input's description and rejects the whole action
+    ("expressions are not allowed here"): a description names a context in words instead."""
+    data = metadata(action_dir)
+    with_expressions = [
+        f"{kind} {name}"
+        for kind in ("inputs", "outputs")
+        for name, spec in (data.get(kind) or {}).items()
+        if "${{" in str((spec or {}).get("description", ""))
+    ]
+    assert with_expressions == []
+    assert "${{" not in str(data.get("description", ""))
+
+
 @pytest.mark.parametrize(
     "action_dir",
     [p for p in action_dirs() if is_product_action(p)] or [pytest.param(None, marks=pytest.mark.skip(
