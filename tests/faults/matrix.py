@@ -84,8 +84,8 @@ def git(cwd: Path, *args: str) -> str:
                           cwd=cwd, capture_output=True, text=True, check=True).stdout.strip()
 
 
-def semver_setup(world: World) -> None:
-    src = world.tmp / "src"
+def released_once(src: Path) -> Path:
+    """A new repository at ``src`` with ``v1.0.0`` and a feature after it."""
     src.mkdir()
     git(src, "init", "-q", "-b", "main")
     (src / "a.txt").write_text("a")
@@ -95,6 +95,11 @@ def semver_setup(world: World) -> None:
     (src / "b.txt").write_text("b")
     git(src, "add", ".")
     git(src, "commit", "-qm", "feat: add b")
+    return src
+
+
+def semver_setup(world: World) -> None:
+    src = released_once(world.tmp / "src")
     repo = world.emu.create_repo("acme/web", source=src)
     work = world.tmp / "ws"
     git(world.tmp, "clone", "-q", str(repo.git_dir), str(work))

@@ -20,14 +20,10 @@ import pytest
 import requests
 
 from release_kit.tickets import parse
+from tests.faults.matrix import git, released_once
 
 RELEASE_KIT = Path(sys.executable).parent / "release-kit"
 QUICK = {"RELEASE_KIT_GITHUB_BACKOFF": "0.05", "RELEASE_KIT_GITHUB_SECONDARY_WAIT": "0.3"}
-
-
-def git(cwd: Path, *args: str) -> str:
-    return subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
-                          cwd=cwd, capture_output=True, text=True, check=True).stdout.strip()
 
 
 class Standalone:
@@ -86,17 +82,7 @@ class Standalone:
 @pytest.fixture
 def seeded(tmp_path: Path) -> Path:
     """A repository with ``v1.0.0`` and a feature after it."""
-    src = tmp_path / "src"
-    src.mkdir()
-    git(src, "init", "-q", "-b", "main")
-    (src / "a.txt").write_text("a")
-    git(src, "add", ".")
-    git(src, "commit", "-qm", "init")
-    git(src, "tag", "v1.0.0")
-    (src / "b.txt").write_text("b")
-    git(src, "add", ".")
-    git(src, "commit", "-qm", "feat: add b")
-    return src
+    return released_once(tmp_path / "src")
 
 
 @pytest.fixture

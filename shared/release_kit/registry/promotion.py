@@ -12,7 +12,7 @@ changes, moves first. A refusal raises before ``apply``.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -51,8 +51,9 @@ class Attachment:
     tag: str | None = None
 
 
-class ImageRepository(Protocol):
-    """What promotion needs of a repository: ``ecr.Repository`` and ``oci.Repository``."""
+class ImageRepository(blob_copy.BlobTarget, Protocol):
+    """What promotion needs of a repository: ``ecr.Repository`` and ``oci.Repository``; the
+    blob copy's target side is ``blobs.BlobTarget``'s."""
 
     api: str
     calls: Counter[str]
@@ -69,14 +70,8 @@ class ImageRepository(Protocol):
     def missing_blobs(self, digests: Sequence[str]) -> list[str]: ...
     def attachments(self, digests: Sequence[str]) -> list[Attachment]: ...
     def attach(self, attachment: Attachment) -> None: ...
-    # the blob copy's two sides (``blobs.BlobSource`` and ``blobs.BlobTarget``)
+    # the blob copy's source side (``blobs.BlobSource``): oci's stream is a RawIOBase, not IO
     def open_blob(self, digest: str) -> Any: ...
-    def mount(self, digest: str, source: object) -> bool: ...
-    def start_upload(self) -> tuple[str, int | None]: ...
-    def upload(self, upload_id: str, parts: Iterator[bytes | bytearray],
-               size: int | None) -> None: ...
-    def complete_upload(self, upload_id: str, digest: str) -> None: ...
-    def abort_upload(self, upload_id: str) -> None: ...
 
 
 @dataclass(frozen=True)
