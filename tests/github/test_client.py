@@ -13,8 +13,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from release_kit.errors import InputError, PermissionDeniedError
 from release_kit.github import (
@@ -31,6 +29,7 @@ from release_kit.github import (
 )
 from release_kit.github.rest import api_url, rate_limit_wait
 from release_kit_sandbox import GitHubEmulator
+from tests.keys import rsa_pem
 
 REPO = "acme/web"
 QUICK = RetryPolicy(retries=3, backoff=0.01, secondary_wait=0.01, write_spacing=0)
@@ -367,15 +366,6 @@ def test_app_id_without_key_is_an_input_error() -> None:
     with pytest.raises(InputError) as caught:
         connect(None, app_id="1", repository=REPO, base_url="http://127.0.0.1:9")
     assert caught.value.input_name == "app-private-key"
-
-
-def rsa_pem() -> str:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    return key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
 
 
 def test_github_app_mints_a_masked_token_for_one_repository_and_the_permissions_asked(

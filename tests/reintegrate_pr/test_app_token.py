@@ -6,18 +6,14 @@ permissions the run uses) would fail the run with the emulator's 404/403, as on 
 
 from __future__ import annotations
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-
+from tests.keys import rsa_pem
 from tests.reintegrate_pr.world import HEAD, World
 
 APP_ID = 42
 
 
 def test_the_app_token_is_minted_for_this_repository_with_three_permissions(world: World):
-    pem = rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption()).decode()
+    pem = rsa_pem()
     world.repo.private = True
     world.emu.create_repo("acme/other", private=True)
     world.emu.add_app(APP_ID, pem, installations={"acme": 420})

@@ -9,6 +9,7 @@ import pytest
 
 from release_kit.tickets.render import BEGIN, END
 from release_kit_sandbox import Sandbox
+from tests.keys import rsa_pem
 from tests.release_ticket.helpers import (
     RELEASE,
     TICKETS,
@@ -332,12 +333,7 @@ def test_an_invalid_event_time_is_an_error_before_any_write(sandbox: Sandbox,
 
 
 def test_app_auth_reaches_the_ticket_and_targets_of_other_owners(sandbox: Sandbox) -> None:
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
-    pem = rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption()).decode()
+    pem = rsa_pem()
     setup(sandbox, "globex/billing")
     sandbox.github.add_app(31, pem, installations={"acme": 310, "globex": 311})
     sandbox.github.set_workflow("globex/billing", "release.yml", dispatch_inputs=["release-ticket"])

@@ -9,10 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from release_kit_sandbox import Sandbox
+from tests.keys import rsa_pem
 from tests.release_ticket.helpers import TICKETS, issues, setup, ticket_action
 
 APP_ID = 41
@@ -20,9 +19,7 @@ APP_ID = 41
 
 @pytest.fixture(scope="module")
 def pem() -> str:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                             serialization.NoEncryption()).decode()
+    return rsa_pem()
 
 
 @pytest.fixture

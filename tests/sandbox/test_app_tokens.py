@@ -17,11 +17,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from github import Auth
 
 from release_kit_sandbox import GitHubEmulator
+from tests.keys import rsa_pem
 from tests.sandbox.test_protocol import call
 
 NOT_IN_INSTALLATION = ("There is at least one repository that does not exist or is not "
@@ -30,9 +29,7 @@ NOT_IN_INSTALLATION = ("There is at least one repository that does not exist or 
 
 @pytest.fixture(scope="module")
 def pem() -> str:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                             serialization.NoEncryption()).decode()
+    return rsa_pem()
 
 
 @pytest.fixture
