@@ -330,6 +330,22 @@ def decided_by(top: ReleasePlan) -> list[str]:
     return []
 
 
+def plan_outputs(top: ReleasePlan, changelog: str, draft: dict[str, Any] | None,
+                 packages: list[Any]) -> dict[str, Any]:
+    """The outputs a planned release gives (operations release and train): the version, the
+    bump, the tag, the notes and the draft release written, if any."""
+    return {
+        "version": str(top.version) if top.version else "",
+        "previous-version": top.previous_version,
+        "bump": str(top.bump),
+        "tag": top.tag,
+        "changelog": changelog,
+        "release-id": draft["id"] if draft else "",
+        "release-url": draft.get("html_url", "") if draft else "",
+        "packages": packages,
+    }
+
+
 def release_summary(release: Release, top: ReleasePlan, plans: list[ReleasePlan], changelog: str,
             packages: bool) -> str:
     previous = top.previous_version or "(none)"
@@ -376,14 +392,6 @@ def release(settings: Settings, rt: Runtime) -> None:
     top = headline(plans)
     if top.skipped == UNCHANGED:
         commands.notice(f"No release: {top.why}.", title="semver-bump")
-    rt.outputs.update({
-        "version": str(top.version) if top.version else "",
-        "previous-version": top.previous_version,
-        "bump": str(top.bump),
-        "tag": top.tag,
-        "changelog": changelog,
-        "release-id": draft["id"] if draft else "",
-        "release-url": draft.get("html_url", "") if draft else "",
-        "packages": [p.as_output() for p in plans] if packages else [],
-    })
+    rt.outputs.update(plan_outputs(top, changelog, draft,
+                                   [p.as_output() for p in plans] if packages else []))
     rt.summary.write(release_summary(run, top, plans, changelog, bool(packages)))

@@ -15,7 +15,7 @@ from release_kit.action import commands
 from release_kit.action.runner import Runtime
 from release_kit.errors import InputError
 from release_kit.github.rest import GitHubApi
-from release_kit.release.run import Release
+from release_kit.release.run import Release, plan_outputs
 from release_kit.release.settings import Settings
 from release_kit.text import inline, markdown_table
 from release_kit.versioning.plan import headline
@@ -66,17 +66,8 @@ def train(settings: Settings, rt: Runtime) -> None:
     decision = decide_train(facts)
     commands.notice(f"{'Publish' if decision.publish else 'No release now'}: "
                     f"{decision.reason}.", title="semver-bump train")
-    rt.outputs.update({
-        **decision.to_output(),
-        "version": str(plan.version) if plan.version else "",
-        "previous-version": plan.previous_version,
-        "bump": str(plan.bump),
-        "tag": facts.tag,
-        "changelog": changelog,
-        "release-id": draft["id"] if draft else "",
-        "release-url": draft.get("html_url", "") if draft else "",
-        "packages": [],
-    })
+    rt.outputs.update({**decision.to_output(), **plan_outputs(plan, changelog, draft, []),
+                       "tag": facts.tag})
     rows = [("event", inline(rt.context.event_name or "-")),
             ("day (UTC)", f"{DAYS[facts.weekday].capitalize()}; train days: "
                           f"{describe_days(facts.days)}"),
