@@ -44,11 +44,12 @@ def _split_head(repo: Repo, head: str) -> tuple[str, str]:
     return owner, branch
 
 
-def get_pull(repo: Repo, req: Request) -> Issue:
+def get_pull(repo: Repo, req: Request) -> tuple[Issue, PullInfo]:
+    """The pull request of the path's number: its issue and its pull-request part."""
     item = repo.issues.get(int(req.params["number"]))
     if item is None or item.pull is None:
         raise not_found()
-    return item
+    return item, item.pull
 
 
 def refresh(repo: Repo, item: Issue, heads: dict[str, str] | None = None) -> None:
@@ -177,7 +178,7 @@ def list_pulls(state: GitHubState, req: Request) -> Response:
 @route("GET", PULL, permission=("pull_requests", "read"))
 def get_pull_route(state: GitHubState, req: Request) -> Any:
     repo = get_repo(state, req)
-    item = get_pull(repo, req)
+    item, _ = get_pull(repo, req)
     refresh(repo, item)
     compute_mergeable(repo, item)
     return render.pull(state, repo, item)
@@ -186,9 +187,7 @@ def get_pull_route(state: GitHubState, req: Request) -> Any:
 @route("PATCH", PULL, permission=("pull_requests", "write"))
 def update_pull(state: GitHubState, req: Request) -> Any:
     repo = get_repo(state, req)
-    item = get_pull(repo, req)
-    pr = item.pull
-    assert pr is not None
+    item, pr = get_pull(repo, req)
     refresh(repo, item)
     data = req.data()
     # validate everything first: a refused update changes nothing
@@ -229,10 +228,8 @@ def update_pull(state: GitHubState, req: Request) -> Any:
 def _pull_range(state: GitHubState, req: Request) -> tuple[Repo, str, str]:
     """``(repo, merge base, head sha)`` of the requested PR, its heads refreshed from git."""
     repo = get_repo(state, req)
-    item = get_pull(repo, req)
+    item, pr = get_pull(repo, req)
     refresh(repo, item)
-    pr = item.pull
-    assert pr is not None
     return repo, repo.git.merge_base(pr.base_sha, pr.head_sha) or pr.base_sha, pr.head_sha
 
 
@@ -256,8 +253,8 @@ def list_pull_files(state: GitHubState, req: Request) -> Response:
 @route("GET", PULL + "/merge", permission=("pull_requests", "read"))
 def is_merged(state: GitHubState, req: Request) -> Response:
     repo = get_repo(state, req)
-    item = get_pull(repo, req)
-    if item.pull is None or not item.pull.merged:
+    _, pr = get_pull(repo, req)
+    if not pr.merged:
         raise not_found()
     return Response(204)
 
@@ -269,9 +266,7 @@ def _commit_lines(repo: Repo, shas: list[str]) -> str:
 @route("PUT", PULL + "/merge", permission=("contents", "write"))
 def merge_pull(state: GitHubState, req: Request) -> Response:
     repo = get_repo(state, req)
-    item = get_pull(repo, req)
-    pr = item.pull
-    assert pr is not None
+    item, pr = get_pull(repo, req)
     refresh(repo, item)
     data = req.data()
     method = string(data, "PullRequest", "merge_method") or "merge"
@@ -328,17 +323,14 @@ def merge_pull(state: GitHubState, req: Request) -> Response:
 @route("GET", PULL + "/requested_reviewers", permission=("pull_requests", "read"))
 def list_requested_reviewers(state: GitHubState, req: Request) -> Any:
     repo = get_repo(state, req)
-    pr = get_pull(repo, req).pull
-    assert pr is not None
+    _, pr = get_pull(repo, req)
     return {"users": [render.simple_user(state, r) for r in pr.requested_reviewers], "teams": []}
 
 
 @route("POST", PULL + "/requested_reviewers", permission=("pull_requests", "write"))
 def request_reviewers(state: GitHubState, req: Request) -> Response:
     repo = get_repo(state, req)
-    item = get_pull(repo, req)
-    pr = item.pull
-    assert pr is not None
+    item, pr = get_pull(repo, req)
     data = req.data()
     logins = data.get("reviewers") or []
     if not isinstance(logins, list):
@@ -362,9 +354,7 @@ def request_reviewers(state: GitHubState, req: Request) -> Response:
 @route("DELETE", PULL + "/requested_reviewers", permission=("pull_requests", "write"))
 def remove_requested_reviewers(state: GitHubState, req: Request) -> Any:
     repo = get_repo(state, req)
-    item = get_pull(repo, req)
-    pr = item.pull
-    assert pr is not None
+    item, pr = get_pull(repo, req)
     drop = {x.lower() for x in (req.data().get("reviewers") or []) if isinstance(x, str)}
     pr.requested_reviewers = [r for r in pr.requested_reviewers if r.lower() not in drop]
     return render.pull(state, repo, item, full=False)
