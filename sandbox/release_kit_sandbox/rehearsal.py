@@ -366,12 +366,9 @@ class Rehearsal:
     def open_feature_pr(self, service: Service) -> None:
         """A developer pushes a branch (the build job builds it) and opens a labelled PR."""
         title = f"Add the login {'page' if service.name == 'web' else 'API'}"
-        self.git(service, "checkout", "-q", "-B", FEATURE_BRANCH, "origin/main")
-        (service.checkout / "login.txt").write_text(f"{title}\n", encoding="utf-8")
-        self.git(service, "add", "-A")
-        self.git(service, "commit", "-q", "-m", title)
-        self.git(service, "push", "-q", "origin", f"HEAD:refs/heads/{FEATURE_BRANCH}")
-        self.build_image(service, self.git(service, "rev-parse", "HEAD"))
+        self.build_image(service, ops.push_change(self, service, FEATURE_BRANCH, "origin/main",
+                                                  file="login.txt", text=f"{title}\n",
+                                                  message=title))
         repo = self.as_user(service.developer).get_repo(service.full_name)
         pull = repo.create_pull(base="main", head=FEATURE_BRANCH, title=title,
                                 body=f"{title}, for the login feature.")
@@ -432,12 +429,9 @@ class Rehearsal:
         and the sync with the App's token), then the sync PR merged and the composite image."""
         base = f"release/{VERSION}"
         self.git(service, "fetch", "-q", "origin")
-        self.git(service, "checkout", "-q", "-B", HOTFIX_BRANCH, f"origin/{base}")
-        (service.checkout / "timeout.txt").write_text("30s\n", encoding="utf-8")
-        self.git(service, "add", "-A")
-        self.git(service, "commit", "-q", "-m", "Fix the login timeout")
-        self.git(service, "push", "-q", "origin", f"HEAD:refs/heads/{HOTFIX_BRANCH}")
-        self.build_image(service, self.git(service, "rev-parse", "HEAD"))
+        self.build_image(service, ops.push_change(self, service, HOTFIX_BRANCH, f"origin/{base}",
+                                                  file="timeout.txt", text="30s\n",
+                                                  message="Fix the login timeout"))
         repo = self.as_user(service.developer).get_repo(service.full_name)
         pull = repo.create_pull(base=base, head=HOTFIX_BRANCH, title="Fix the login timeout",
                                 body="Sessions expired after 3 s instead of 30 s.")

@@ -348,14 +348,23 @@ def promote_downstream(r: Stage, service: Service, tag: str) -> dict[str, Any]:
     return dict(promoted.outputs)
 
 
+def push_change(r: Stage, service: Service, branch: str, start: str, *, file: str, text: str,
+                message: str) -> str:
+    """A developer's commit: ``branch`` from ``start``, ``file`` written with ``text``,
+    committed and pushed; the commit's sha."""
+    r.git(service, "checkout", "-q", "-B", branch, start)
+    (service.checkout / file).write_text(text, encoding="utf-8")
+    r.git(service, "add", "-A")
+    r.git(service, "commit", "-q", "-m", message)
+    r.git(service, "push", "-q", "origin", f"HEAD:refs/heads/{branch}")
+    return r.git(service, "rev-parse", "HEAD")
+
+
 def commit_downstream(r: Stage, service: Service) -> None:
     """A developer pushes a change of the development channel's own to it."""
     r.git(service, "fetch", "-q", "origin")
-    r.git(service, "checkout", "-q", "-B", DOWNSTREAM, f"origin/{DOWNSTREAM}")
-    (service.checkout / "channel.txt").write_text("development settings\n", encoding="utf-8")
-    r.git(service, "add", "-A")
-    r.git(service, "commit", "-q", "-m", "Development channel settings")
-    r.git(service, "push", "-q", "origin", f"HEAD:refs/heads/{DOWNSTREAM}")
+    push_change(r, service, DOWNSTREAM, f"origin/{DOWNSTREAM}", file="channel.txt",
+                text="development settings\n", message="Development channel settings")
     r.story.event(f"{service.full_name}: @{service.developer} pushed a commit of "
                   f"{DOWNSTREAM}'s own")
 
@@ -373,12 +382,8 @@ def merge_pr(r: Stage, service: Service, title: str, *, labels: list[str], autho
              branch: str) -> str:
     """A developer's PR, labelled, merged by the driver (squash)."""
     r.git(service, "fetch", "-q", "origin")
-    r.git(service, "checkout", "-q", "-B", branch, "origin/main")
-    (service.checkout / f"{branch.replace('/', '-')}.txt").write_text(f"{title}\n",
-                                                                      encoding="utf-8")
-    r.git(service, "add", "-A")
-    r.git(service, "commit", "-q", "-m", title)
-    r.git(service, "push", "-q", "origin", f"HEAD:refs/heads/{branch}")
+    push_change(r, service, branch, "origin/main", file=f"{branch.replace('/', '-')}.txt",
+                text=f"{title}\n", message=title)
     pull = r.as_user(author).get_repo(service.full_name).create_pull(
         base="main", head=branch, title=title, body=f"{title}.")
     pull.add_to_labels(*labels)
