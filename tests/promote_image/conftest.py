@@ -6,9 +6,14 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
+
+if TYPE_CHECKING:
+    from botocore.stub import Stubber
+
+    from release_kit.registry.ecr import EcrRepository
 
 REGION = "us-east-1"
 SOURCE_ACCOUNT = "123456789012"
@@ -42,6 +47,22 @@ def ecr(moto: None) -> Any:
     client = boto3.client("ecr", region_name=REGION)
     client.create_repository(repositoryName="acme/web")
     return client
+
+
+@pytest.fixture
+def stubbed(aws_env: None) -> Iterator[tuple[EcrRepository, Stubber]]:
+    """An ``EcrRepository`` (acme/web, source account) on a client whose answers are botocore
+    ``Stubber``'s: ECR's documented responses where moto differs; all of them must be used."""
+    import boto3
+    from botocore.stub import Stubber
+
+    from release_kit.registry.ecr import EcrRepository
+    from release_kit.registry.references import Location
+
+    client = boto3.client("ecr", region_name=REGION)
+    with Stubber(client) as stub:
+        yield EcrRepository(client, Location("acme/web", REGION, SOURCE_ACCOUNT)), stub
+        stub.assert_no_pending_responses()
 
 
 def client_for(role_arn: str, service: str = "ecr") -> Any:

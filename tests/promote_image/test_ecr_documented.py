@@ -7,7 +7,6 @@ adapter does with ECR's real answers. Stubber also validates every request again
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -21,16 +20,6 @@ from tests.promote_image.images import image
 
 IMG = image(7)
 OTHER = "sha256:" + "e" * 64
-
-
-@pytest.fixture
-def stubbed(aws_env: None) -> Iterator[tuple[EcrRepository, Stubber]]:
-    import boto3
-
-    client = boto3.client("ecr", region_name=REGION)
-    with Stubber(client) as stub:
-        yield EcrRepository(client, Location("acme/web", REGION, SOURCE_ACCOUNT)), stub
-        stub.assert_no_pending_responses()
 
 
 def put_params(tag: str) -> dict[str, Any]:

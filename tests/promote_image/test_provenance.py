@@ -8,7 +8,6 @@ test_oci_registry.py; the whole action against the sandbox in test_action.py.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -29,10 +28,10 @@ from release_kit.registry.provenance import (
     check_revision,
     read_labels,
 )
-from release_kit.registry.references import ImageRef, Location
+from release_kit.registry.references import ImageRef
 from release_kit.registry.tags import MovePolicy
 from tests.promote_image.blobserver import BlobServer
-from tests.promote_image.conftest import REGION, SOURCE_ACCOUNT
+from tests.promote_image.conftest import SOURCE_ACCOUNT
 from tests.promote_image.images import IN_TOTO, SampleImage, image, index
 
 SHA = "0123456789abcdef0123456789abcdef01234567"
@@ -95,16 +94,6 @@ def test_a_mismatch_wins_over_a_missing_label() -> None:
 # ---- reading through ECR's API -----------------------------------------------------------------
 
 
-@pytest.fixture
-def ecr(aws_env: None) -> Iterator[tuple[EcrRepository, Stubber]]:
-    import boto3
-
-    client = boto3.client("ecr", region_name=REGION)
-    with Stubber(client) as stub:
-        yield EcrRepository(client, Location("acme/web", REGION, SOURCE_ACCOUNT)), stub
-        stub.assert_no_pending_responses()
-
-
 def ecr_image(img: SampleImage) -> dict[str, Any]:
     return {"registryId": SOURCE_ACCOUNT, "repositoryName": "acme/web",
             "imageId": {"imageDigest": img.digest}, "imageManifest": img.manifest.text,
@@ -125,8 +114,8 @@ def expect_config(stub: Stubber, server: BlobServer, img: SampleImage) -> None:
 
 
 def test_ecr_every_platform_is_read_and_attestations_are_skipped(
-        ecr: tuple[EcrRepository, Stubber]) -> None:
-    repo, stub = ecr
+        stubbed: tuple[EcrRepository, Stubber]) -> None:
+    repo, stub = stubbed
     amd, arm = image(1, labels={REVISION: SHA}), image(2, labels={REVISION: OTHER})
     provenance = image(3, layers=1, config_type=IN_TOTO)
     idx = index(amd, arm, attestations=(provenance,))
@@ -144,11 +133,11 @@ def test_ecr_every_platform_is_read_and_attestations_are_skipped(
         check_revision(found, SHA, image="acme/web:sha-x")
 
 
-def test_ecr_the_planned_manifest_is_the_one_checked(ecr: tuple[EcrRepository, Stubber]) -> None:
+def test_ecr_the_planned_manifest_is_the_one_checked(stubbed: tuple[EcrRepository, Stubber]) -> None:
     """The action checks the manifest the plan read (and will write), not a second read of the
     tag, which could have moved meanwhile: one BatchGetImage in all. (That nothing is written
     after a refusal is shown end to end in test_action.py.)"""
-    repo, stub = ecr
+    repo, stub = stubbed
     img = image(4, labels={REVISION: OTHER})
     with BlobServer(img.all_blobs()) as server:
         expect_manifest(stub, img)
@@ -162,8 +151,8 @@ def test_ecr_the_planned_manifest_is_the_one_checked(ecr: tuple[EcrRepository, S
 
 
 def test_ecr_a_config_that_does_not_match_its_digest_is_an_error(
-        ecr: tuple[EcrRepository, Stubber]) -> None:
-    repo, stub = ecr
+        stubbed: tuple[EcrRepository, Stubber]) -> None:
+    repo, stub = stubbed
     img = image(5, labels={REVISION: SHA})
     with BlobServer(img.all_blobs()) as server:
         server.corrupt.add(img.manifest.blobs[0].digest)
@@ -175,10 +164,10 @@ def test_ecr_a_config_that_does_not_match_its_digest_is_an_error(
 
 
 def test_ecr_an_unreadable_config_is_an_error_not_a_pass(
-        ecr: tuple[EcrRepository, Stubber]) -> None:
+        stubbed: tuple[EcrRepository, Stubber]) -> None:
     """Denied (the role lacks ecr:GetDownloadUrlForLayer), or the URL fails: the check cannot
     be made, so the promotion stops rather than pretend."""
-    repo, stub = ecr
+    repo, stub = stubbed
     img = image(6, labels={REVISION: SHA})
     stub.add_client_error("get_download_url_for_layer", "AccessDeniedException",
                           "not authorized to perform: ecr:GetDownloadUrlForLayer", 400)
