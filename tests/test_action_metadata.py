@@ -199,32 +199,29 @@ def test_literal_defaults_match_the_model(action_dir: Path) -> None:
     assert mismatched == []
 
 
+def descriptions(data: dict[str, Any]) -> dict[str, str]:
+    """Every description of an action.yml: the action's, each input's and each output's."""
+    found = {"action": str(data.get("description", ""))}
+    for kind in ("inputs", "outputs"):
+        for name, spec in (data.get(kind) or {}).items():
+            found[f"{kind} {name}"] = str((spec or {}).get("description", ""))
+    return found
+
+
 @ACTIONS
 def test_every_input_and_output_is_documented(action_dir: Path) -> None:
-    data = metadata(action_dir)
-    undocumented = [
-        f"{kind} {name}"
-        for kind in ("inputs", "outputs")
-        for name, spec in (data.get(kind) or {}).items()
-        if not str((spec or {}).get("description", "")).strip()
-    ]
+    undocumented = [where for where, text in descriptions(metadata(action_dir)).items()
+                    if not text.strip()]
     assert undocumented == []
-    assert str(data.get("description", "")).strip()
 
 
 @ACTIONS
 def test_descriptions_hold_no_expressions(action_dir: Path) -> None:
     """act evaluates ``${{ }}`` in an input's description and rejects the whole action
     ("expressions are not allowed here"): a description names a context in words instead."""
-    data = metadata(action_dir)
-    with_expressions = [
-        f"{kind} {name}"
-        for kind in ("inputs", "outputs")
-        for name, spec in (data.get(kind) or {}).items()
-        if "${{" in str((spec or {}).get("description", ""))
-    ]
+    with_expressions = [where for where, text in descriptions(metadata(action_dir)).items()
+                        if "${{" in text]
     assert with_expressions == []
-    assert "${{" not in str(data.get("description", ""))
 
 
 @pytest.mark.parametrize(
