@@ -190,17 +190,25 @@ class StartedAction:
 
     proc: subprocess.Popen[str]
     files: dict[str, Path]
+    metadata: ActionMetadata
 
     def wait(self, timeout: float | None = None) -> ActionResult:
+        """The finished run; an output action.yml does not declare is refused (a bug of the
+        action: the step on the runner does not read action.yml to check it)."""
         try:
             stdout, stderr = self.proc.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.communicate()
             raise
+        outputs = parse_file_command(self.files["GITHUB_OUTPUT"].read_text(encoding="utf-8"))
+        undeclared = sorted(set(outputs) - set(self.metadata.outputs))
+        if undeclared:
+            raise KeyError(f"{self.metadata.name} set outputs its action.yml does not declare: "
+                           f"{', '.join(undeclared)}")
         return ActionResult(
             exit_code=self.proc.returncode,
-            outputs=parse_file_command(self.files["GITHUB_OUTPUT"].read_text(encoding="utf-8")),
+            outputs=outputs,
             summary=self.files["GITHUB_STEP_SUMMARY"].read_text(encoding="utf-8"),
             annotations=parse_commands(stdout),
             stdout=stdout,
@@ -269,7 +277,7 @@ def start_action(
             cwd=work, env=run_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )
         try:
-            yield StartedAction(proc, files)
+            yield StartedAction(proc, files, metadata)
         finally:
             if proc.poll() is None:
                 proc.kill()

@@ -26,6 +26,7 @@ NOT_ON_THE_OCI_PATH = (
     "boto3", "botocore", "s3transfer",  # AWS: ECR only
     "release_kit.registry.ecr",  # ECR's adapter
     "argparse",  # flags only (local runs, --help)
+    "yaml",  # action.yml is read by local runs only (on the runner GitHub applied it)
     "kubernetes", "slack_sdk", "github", "jwt",  # other actions' libraries
 )
 

@@ -65,7 +65,6 @@ def run_operation(parsed: TicketInputs, *, repository: str, run_id: str, server_
                         server_url=server_url),
         outputs=outputs,
         summary=Summary(""),
-        metadata=METADATA,
         environ=environ or {},
     )
     release_ticket(parsed, runtime)

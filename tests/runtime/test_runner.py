@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import os
+import runpy
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from tests.harness import ROOT, run_action
+
+from release_kit.action.runner import run
 
 ECHO = ROOT / "tests" / "fixtures" / "actions" / "echo"
 
@@ -62,6 +66,31 @@ def test_crash_is_short_and_traceback_only_under_debug() -> None:
     assert "Traceback" not in quiet.stdout + quiet.stderr
     loud = run_action(ECHO, {"aws-region": "r", "fail": "crash"}, env={"RUNNER_DEBUG": "1"})
     assert "Traceback" in loud.stdout
+
+
+def test_an_undeclared_output_fails_locally_and_in_the_harness() -> None:
+    """On the runner a step does not read action.yml; the checks are the local run's and the
+    harness's (every action test and the rehearsal run through it)."""
+    with pytest.raises(KeyError, match="does not declare: surprise"):
+        run_action(ECHO, {"aws-region": "r", "fail": "undeclared"})
+    local = _cli(str(ECHO), "--aws-region", "r", "--fail", "undeclared")
+    assert local.returncode == 1
+    assert "output 'surprise' is not declared in action.yml" in local.stdout
+
+
+def test_a_step_on_the_runner_does_not_read_action_yml(tmp_path: Path) -> None:
+    """GitHub has already applied action.yml (inputs and defaults): the step starts without
+    it. A local run needs it, for defaults and flags."""
+    echo = runpy.run_path(str(ECHO / "main.py"), run_name="fixture")
+    inputs = {"INPUT_AWS-REGION": "r", "GITHUB_OUTPUT": str(tmp_path / "out"),
+              "GITHUB_STEP_SUMMARY": str(tmp_path / "summary")}
+    assert not (tmp_path / "action.yml").exists()
+    on_runner = run(echo["Inputs"], echo["main"], [], action_dir=tmp_path,
+                    environ={**inputs, "GITHUB_ACTIONS": "true"})
+    assert on_runner == 0
+    assert "region<<" in (tmp_path / "out").read_text()
+    with pytest.raises(FileNotFoundError):
+        run(echo["Inputs"], echo["main"], [], action_dir=tmp_path, environ=inputs)
 
 
 def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

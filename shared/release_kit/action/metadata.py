@@ -13,8 +13,6 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 _EXPRESSION = re.compile(r"\$\{\{\s*([^}]*?)\s*\}\}")
 
 # ``${{ github.<name> }}`` -> the environment variable the runner exports for it.
@@ -71,6 +69,8 @@ class ActionMetadata:
 
 @cache
 def _load(path: Path) -> ActionMetadata:
+    import yaml  # noqa: PLC0415 - a step on the runner does not read action.yml (runner.py)
+
     # libyaml's loader when PyYAML has it: every run reads its action.yml, 15x faster in C.
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     raw = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)  # a safe loader either way

@@ -35,7 +35,6 @@ class Runtime:
     context: Context
     outputs: Outputs
     summary: Summary
-    metadata: ActionMetadata
     environ: Mapping[str, str]
 
 
@@ -70,13 +69,18 @@ def _run(
     environ: Mapping[str, str] | None,
 ) -> int:
     action_dir = action_dir or script_dir()
-    metadata = ActionMetadata.load(action_dir / "action.yml")
     env = dict(os.environ if environ is None else environ)
     args = list(sys.argv[1:] if argv is None else argv)
-    if args:
+    # On the runner, GitHub has already turned action.yml into INPUT_* variables (defaults
+    # included), so a step does not read it again: PyYAML and the parse are ~25 ms of every
+    # start. A local run (the CLI, the tests) reads it to apply the defaults and flags the
+    # same way, and then also checks that every output the action sets is declared there.
+    metadata = None
+    if args or not env.get("GITHUB_ACTIONS"):
+        metadata = ActionMetadata.load(action_dir / "action.yml")
+    if args and metadata:
         env.update(parse_flags(metadata, args))
-    if not env.get("GITHUB_ACTIONS"):
-        # Local run: the runner is not there to apply action.yml defaults, so do it the same way.
+    if metadata and not env.get("GITHUB_ACTIONS"):
         for name, value in metadata.evaluated_defaults(env).items():
             env.setdefault(env_name(name), value)
     try:
@@ -93,9 +97,9 @@ def _run(
 
     runtime = Runtime(
         context=Context.from_env(env),
-        outputs=Outputs(env.get("GITHUB_OUTPUT") or None, declared=metadata.outputs),
+        outputs=Outputs(env.get("GITHUB_OUTPUT") or None,
+                        declared=metadata.outputs if metadata else None),
         summary=Summary(env.get("GITHUB_STEP_SUMMARY") or None),
-        metadata=metadata,
         environ=env,
     )
     try:
@@ -116,7 +120,7 @@ def _run(
         commands.error(
             f"{type(exc).__name__}: {exc}. This is a bug in release-kit; re-run with debug "
             "logging (RUNNER_DEBUG=1) for the traceback and report it.",
-            title=f"{metadata.name} crashed",
+            title=f"{action_dir.name} crashed",
         )
         if commands.debug_enabled():
             import traceback  # noqa: PLC0415 - only a crash in debug mode prints a stack
