@@ -15,8 +15,12 @@ runner starts it: ``python -m release_kit promote-image`` with ``INPUT_*``) and 
 skopeo runs with --preserve-digests (the same image arrives, as with promote-image; without it
 skopeo may recompress layers and write another image).
 
-``startup.wall`` is the action's fixed cost (interpreter and imports, no request), part of each
-of its wall times. Figures print as ``name: value unit``. Wall times are medians of RUNS runs per side; the ratio
+The action's process runs with the product's modules byte-compiled, as in the image (the first,
+uncounted run of each side compiles them; this environment's PYTHONDONTWRITEBYTECODE would
+otherwise compile them on every run). ``startup.wall`` is the action's fixed cost (interpreter
+and imports, no request), part of each of its wall times. ``retag.one_tag.floor`` is a bare
+Python process doing only a retag's three requests with http.client (tests/bench/floor_retag.py):
+the part of a one-tag retag that any Python action pays, beside skopeo's whole time. Figures print as ``name: value unit``. Wall times are medians of RUNS runs per side; the ratio
 is the action's median over skopeo's (target <= 1).
 
     .venv/bin/python tests/bench/bench_promote_image_oci.py
@@ -127,16 +131,25 @@ def timed(argv: list[str], env: dict[str, str] | None = None) -> tuple[float, fl
     return seconds, usage.ru_maxrss / 1024, text
 
 
+def python_env(folder: Path) -> dict[str, str]:
+    """The environment of a Python process of the bench: the product on its path, its modules
+    byte-compiled once into ``folder`` (as the image's are) and read from there afterwards."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("INPUT_", "GITHUB_")) and k != "PYTHONDONTWRITEBYTECODE"}
+    env.update(PYTHONPATH=str(ROOT / "shared"), PYTHONPYCACHEPREFIX=str(folder / "pycache"))
+    return env
+
+
 def promote(folder: Path, **inputs: object) -> Run:
     """The action's whole process, as the runner starts it."""
     metadata = ActionMetadata.load(ROOT / "actions/promote-image/action.yml")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("INPUT_", "GITHUB_"))}
+    env = python_env(folder)
     files = {name: folder / name.lower() for name in ("GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY")}
     for name, path in files.items():
         path.write_text("")
         env[name] = str(path)
-    env.update(GITHUB_SHA="0" * 40, GITHUB_WORKSPACE=str(folder), DOCKER_CONFIG=str(folder),
-               PYTHONPATH=str(ROOT / "shared"))
+    env.update(GITHUB_ACTIONS="true", GITHUB_SHA="0" * 40, GITHUB_WORKSPACE=str(folder),
+               DOCKER_CONFIG=str(folder))
     given = {k.replace("_", "-"): "\n".join(v) if isinstance(v, list) else str(v)
              for k, v in inputs.items()}
     defaults = metadata.evaluated_defaults(env)
@@ -158,36 +171,40 @@ def skopeo(policy: Path, source: str, target: str) -> Run:
     return Run(seconds, rss, text, {})
 
 
+def floor(folder: Path, registry: str, repository: str, source: str, tag: str) -> Run:
+    """The bare Python retag (floor_retag.py), byte-compiled like the action."""
+    seconds, rss, text = timed([sys.executable, str(ROOT / "tests/bench/floor_retag.py"),
+                                registry, repository, source, tag], python_env(folder))
+    return Run(seconds, rss, text, {})
+
+
 def calls(run: Run) -> dict[str, int]:
     [line] = [ln for ln in run.stdout.splitlines() if ln.startswith("Registry API calls:")]
     pairs = line.removeprefix("Registry API calls:").strip()
     return {k: int(v) for k, _, v in (p.rpartition("=") for p in pairs.split(", ") if p)}
 
 
-def compare(name: str, ours: list[Run], theirs: list[Run]) -> None:
+def compare(name: str, ours: list[Run], theirs: list[Run], target: str = "target <= 1") -> None:
     a = statistics.median(r.seconds for r in ours)
     b = statistics.median(r.seconds for r in theirs)
     print(f"{name}.wall: {a:.3f} s (skopeo {b:.3f} s)")
-    print(f"{name}.wall_ratio: {a / b:.2f} x skopeo (target <= 1; per-pair "
+    print(f"{name}.wall_ratio: {a / b:.2f} x skopeo ({target}; per-pair "
           f"{', '.join(f'{x.seconds / y.seconds:.2f}' for x, y in zip(ours, theirs, strict=True))})")
 
 
-def alternate(runs: int, ours: Callable[[int], Run], theirs: Callable[[int], Run],
-              prepare: Callable[[int], None] | None = None) -> tuple[list[Run], list[Run]]:
-    """A B A B ...: each pair under the same machine conditions; one warm-up pair first."""
-    a: list[Run] = []
-    b: list[Run] = []
+def alternate(runs: int, *sides: Callable[[int], Run],
+              prepare: Callable[[int], None] | None = None) -> list[list[Run]]:
+    """A B A B ... (or A B C A B C ...): each round under the same machine conditions; one
+    warm-up round first. Side ``k`` of round ``i`` is called with ``len(sides) * i + k``."""
+    results: list[list[Run]] = [[] for _ in sides]
     for i in range(runs + 1):
-        if prepare:
-            prepare(2 * i)
-        first = ours(2 * i)
-        if prepare:
-            prepare(2 * i + 1)
-        second = theirs(2 * i + 1)
-        if i:
-            a.append(first)
-            b.append(second)
-    return a, b
+        for k, side in enumerate(sides):
+            if prepare:
+                prepare(len(sides) * i + k)
+            run = side(len(sides) * i + k)
+            if i:
+                results[k].append(run)
+    return results
 
 
 def main() -> None:
@@ -208,17 +225,20 @@ def main() -> None:
         # 0. the fixed cost of the action's process: interpreter, runtime and entrypoint
         # imports (pydantic, PyYAML, requests), no request at all --------------------------
         code = ("import runpy; runpy.run_path(" + repr(str(ROOT / "actions/promote-image/main.py"))
-                + ", run_name='bench'); import requests")
-        env = {**os.environ, "PYTHONPATH": str(ROOT / "shared")}
+                + ", run_name='bench'); from release_kit.registry import oci, references; "
+                "oci.Client(references.oci_location('localhost:5000', 'acme/web', 'repository'))")
+        env = python_env(work)
         starts = [timed([sys.executable, "-c", code], env)[0] for _ in range(RUNS + 1)][1:]
         print(f"startup.wall: {statistics.median(starts):.3f} s (the action's process before its "
               "first request; included in every wall time below)")
 
         # 1. retag --------------------------------------------------------------------------
-        ours, theirs = alternate(
+        ours, theirs, bare = alternate(
             RUNS, lambda i: promote(work, repository=src, source="sha-1", tags=[f"r{i}"]),
-            lambda i: skopeo(policy, f"{src}:sha-1", f"{src}:r{i}"))
+            lambda i: skopeo(policy, f"{src}:sha-1", f"{src}:r{i}"),
+            lambda i: floor(work, one.host, "acme/web", "sha-1", f"r{i}"))
         compare("retag.one_tag", ours, theirs)
+        compare("retag.one_tag.floor", bare, theirs, target="a peer: what any Python process pays")
         moved = {int(r.outputs["bytes-copied"]) for r in ours}
         blob_requests = {sum(n for k, n in calls(r).items() if "blob" in k or "upload" in k)
                          for r in ours}
@@ -242,7 +262,7 @@ def main() -> None:
             RUNS, lambda i: promote(work, repository=src, source="sha-1",
                                     target_repository=f"acme/copy{i}", tags=["1.0.0"]),
             lambda i: skopeo(policy, f"{src}:sha-1", f"{one.host}/acme/copy{i}:1.0.0"),
-            prepare)
+            prepare=prepare)
         compare("copy_repository", ours, theirs)
         mounted = calls(ours[0]).get("POST mount", 0)
         uploads = calls(ours[0]).get("POST upload", 0)
@@ -270,7 +290,7 @@ def main() -> None:
                     target_repository=f"{second[0].host}/{r}", tags=["1.0.0"]),
                 lambda i, r=repository: skopeo(
                     policy, f"{one.host}/{r}:sha-1", f"{second[0].host}/{r}:1.0.0"),
-                fresh)
+                prepare=fresh)
             compare(name, ours, theirs)
             copied = int(ours[0].outputs["bytes-copied"])
             print(f"{name}.bytes_copied: {copied} bytes (declared {declared})")
