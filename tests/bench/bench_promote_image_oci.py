@@ -206,9 +206,9 @@ def main() -> None:
         print(f"image: {LAYERS} layers, {sum(sizes)} bytes; single: 1 layer, {TOTAL} bytes")
 
         # 0. the fixed cost of the action's process: interpreter, runtime and entrypoint
-        # imports (pydantic, PyYAML, requests), no request at all --------------------------
+        # imports (pydantic, PyYAML, the OCI adapter), no request at all -----------------
         code = ("import runpy; runpy.run_path(" + repr(str(ROOT / "actions/promote-image/main.py"))
-                + ", run_name='bench'); import requests")
+                + ", run_name='bench'); import release_kit.registry.oci")
         env = {**os.environ, "PYTHONPATH": str(ROOT / "shared")}
         starts = [timed([sys.executable, "-c", code], env)[0] for _ in range(RUNS + 1)][1:]
         print(f"startup.wall: {statistics.median(starts):.3f} s (the action's process before its "

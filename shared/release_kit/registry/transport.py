@@ -42,7 +42,6 @@ import ssl
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import SplitResult, unquote, urlencode, urljoin, urlsplit
 
@@ -81,19 +80,24 @@ class InvalidURL(TransportError):
     pass
 
 
-@dataclass(frozen=True)
 class Retry:
     """How often a request is sent again; the counts are retries (not attempts), each bounded
-    on its own and all of them by ``total``."""
+    on its own and all of them by ``total``. (Plain classes here, not dataclasses: a dataclass
+    costs ~1 ms of start-up to build, and every run pays the module's.)"""
 
-    total: int = 4
-    connect: int = 3
-    read: int = 2
-    status: int = 3
-    backoff: float = 0.3  # seconds; doubles from the second retry on (the first is at once)
-    statuses: frozenset[int] = frozenset({500, 502, 503, 504})
-    methods: frozenset[str] = frozenset({"GET", "HEAD", "PUT", "DELETE"})  # may be replayed
-    max_retry_after: float = 30.0  # a longer Retry-After is waited for this long
+    def __init__(self, *, total: int = 4, connect: int = 3, read: int = 2, status: int = 3,
+                 backoff: float = 0.3,
+                 statuses: frozenset[int] = frozenset({500, 502, 503, 504}),
+                 methods: frozenset[str] = frozenset({"GET", "HEAD", "PUT", "DELETE"}),
+                 max_retry_after: float = 30.0) -> None:
+        self.total = total
+        self.connect = connect
+        self.read = read
+        self.status = status
+        self.backoff = backoff  # seconds; doubles from the second retry on (the first: none)
+        self.statuses = statuses
+        self.methods = methods  # the methods that may be sent again
+        self.max_retry_after = max_retry_after  # a longer Retry-After is waited this long
 
     def delay(self, retry: int, retry_after: str | None = None) -> float:
         """Seconds to wait before retry number ``retry`` (1 for the first)."""
@@ -102,10 +106,10 @@ class Retry:
         return 0.0 if retry <= 1 else self.backoff * 2 ** (retry - 1)
 
 
-@dataclass
 class _Budget:
-    retry: Retry
-    used: dict[str, int] = field(default_factory=dict)
+    def __init__(self, retry: Retry) -> None:
+        self.retry = retry
+        self.used: dict[str, int] = {}
 
     def take(self, kind: str) -> bool:
         """Whether one more retry of ``kind`` is allowed (and count it)."""
@@ -211,15 +215,27 @@ class Response:
             conn.close()
 
 
-@dataclass(frozen=True)
 class _Key:
     """Where a connection goes: the server, and the proxy on the way (if any)."""
 
-    scheme: str
-    host: str
-    port: int
-    proxy: tuple[str, int] | None = None
-    proxy_authorization: str = field(default="", repr=False, compare=False)
+    __slots__ = ("host", "port", "proxy", "proxy_authorization", "scheme")
+
+    def __init__(self, scheme: str, host: str, port: int, proxy: tuple[str, int] | None = None,
+                 proxy_authorization: str = "") -> None:
+        self.scheme = scheme
+        self.host = host
+        self.port = port
+        self.proxy = proxy
+        self.proxy_authorization = proxy_authorization
+
+    def _route(self) -> tuple[str, str, int, tuple[str, int] | None]:
+        return self.scheme, self.host, self.port, self.proxy
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Key) and self._route() == other._route()
+
+    def __hash__(self) -> int:
+        return hash(self._route())
 
 
 class _Pool:
