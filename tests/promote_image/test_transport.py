@@ -70,8 +70,16 @@ class Server:
         self.answer = answer
         self.seen: list[Seen] = []
         self.connections = 0
+        self.closed = threading.Semaphore(0)  # released as each connection ends
         self.lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        closed = self.closed
+
+        class Threading(ThreadingHTTPServer):
+            def shutdown_request(self, request: object) -> None:
+                super().shutdown_request(request)  # type: ignore[arg-type]
+                closed.release()
+
+        self._server = Threading(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         if tls:
             self._server.socket = tls.wrap_socket(self._server.socket, server_side=True,
@@ -229,7 +237,8 @@ def test_a_connection_the_server_closed_is_not_reused_even_for_a_post(
     server = serve(answer)
     http = transport()
     assert http.request("GET", f"{server.url}/a").ok
-    time.sleep(0.2)  # the server's FIN arrives
+    assert server.closed.acquire(timeout=5)  # the server closed it (its FIN is on the way)
+    time.sleep(0.05)
     assert http.request("POST", f"{server.url}/uploads/").ok  # a POST is never replayed
     assert [(s.method, s.connection) for s in server.seen] == [("GET", 1), ("POST", 2)]
 
@@ -649,10 +658,13 @@ def test_a_failing_body_raises_its_own_error_and_the_connection_is_dropped(
         http.request("PATCH", f"{server.url}/up", data=parts(),
                      headers={"Content-Length": "1000"})
     http.request("GET", f"{server.url}/after")
+    deadline = time.monotonic() + 5
+    while len(server.seen) < 3 and time.monotonic() < deadline:  # the cut-off upload's thread
+        time.sleep(0.01)
     # The upload was cut off (the server got 100 of the 1000 bytes declared); its connection
     # was closed, not reused.
-    assert [(s.path, len(s.body), s.connection) for s in server.seen] == [
-        ("/first", 0, 1), ("/up", 100, 1), ("/after", 0, 2)]
+    assert sorted((s.path, len(s.body), s.connection) for s in server.seen) == [
+        ("/after", 0, 2), ("/first", 0, 1), ("/up", 100, 1)]
 
 
 def test_params_and_json_answers(serve: Callable[..., Server]) -> None:
@@ -662,3 +674,39 @@ def test_params_and_json_answers(serve: Callable[..., Server]) -> None:
                               params=[("scope", "repository:a/b:pull"), ("scope", "x y")])
     assert got.json() == {"token": "t"} and got.ok
     assert server.seen[0].path == "/token?service=r&scope=repository%3Aa%2Fb%3Apull&scope=x+y"
+
+
+def test_an_upload_refused_before_its_end_gets_the_servers_answer() -> None:
+    """A server that answers (413) after the headers and stops reading: the client's send
+    stalls; the answer is what the caller sees, not the stalled send."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        port = listener.getsockname()[1]
+        accepted: list[socket.socket] = []
+
+        def refuse() -> None:
+            conn, _ = listener.accept()
+            accepted.append(conn)
+            reader = conn.makefile("rb")
+            while reader.readline() not in (b"\r\n", b""):
+                pass
+            conn.sendall(b"HTTP/1.1 413 Payload Too Large\r\nContent-Length: 20\r\n\r\n"
+                         b'{"errors": ["big"]}\n')  # and reads no more
+
+        threading.Thread(target=refuse, daemon=True).start()
+        part = bytearray(1024 * 1024)
+        sent = []
+
+        def parts() -> Iterator[bytearray]:
+            for _ in range(256):  # 256 MiB: far more than the socket buffers hold
+                sent.append(1)
+                yield part
+
+        http = transport(timeout=(2.0, 0.5))
+        got = http.request("PATCH", f"http://127.0.0.1:{port}/up", data=parts(),
+                           headers={"Content-Length": str(256 * 1024 * 1024)})
+        assert (got.status_code, got.content) == (413, b'{"errors": ["big"]}\n')
+        assert len(sent) < 256  # the send stopped early
+        for conn in accepted:
+            conn.close()

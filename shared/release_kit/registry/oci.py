@@ -96,7 +96,7 @@ class Client:
             if response.status_code != 401:
                 return response
             challenge = auth.parse_challenge(response.headers.get("WWW-Authenticate", ""))
-            response.close()
+            response.drain()  # a small body: the connection serves the retry
             if attempt + 1 == attempts or challenge is None:
                 break
             with self._lock:  # the next attempt authenticates for this challenge

@@ -27,8 +27,9 @@ adapter needs a small part of it, done here in one place:
   ``Retry-After``. When the status retries run out, the last answer is returned.
 - **timeouts**: one to connect (TCP, proxy tunnel and TLS handshake), one for each read.
 - **bodies**: bytes, or an iterable of byte strings streamed as they come (with the caller's
-  ``Content-Length``, else chunked); answers read whole, or streamed (``stream=True``: read
-  into the caller's buffer straight from the socket).
+  ``Content-Length``, else chunked; a server that answers before taking the whole body, an
+  upload refused, is heard); answers read whole, or streamed (``stream=True``: read into the
+  caller's buffer straight from the socket).
 """
 
 from __future__ import annotations
@@ -369,9 +370,15 @@ class Transport:
             try:
                 assert conn.sock is not None
                 conn.sock.settimeout(read_timeout)
-                conn.request(method, target, body=feed if feed is not None else data,
-                             headers={**headers, **extra})
-                raw = conn.getresponse()
+                try:
+                    conn.request(method, target, body=feed if feed is not None else data,
+                                 headers={**headers, **extra})
+                except OSError as unsent:
+                    if feed is not None and unsent is feed.error:
+                        raise
+                    raw = _early_answer(conn, unsent)
+                else:
+                    raw = conn.getresponse()
             except BaseException as exc:
                 conn.close()
                 if (feed is not None and exc is feed.error) \
@@ -536,6 +543,17 @@ def _same_origin(url: str, target: str) -> bool:
     if a.scheme == "http" and b.scheme == "https" and pa == 80 and pb == 443:
         return True
     return (a.scheme, pa) == (b.scheme, pb)
+
+
+def _early_answer(conn: Connection, error: OSError) -> http.client.HTTPResponse:
+    """The answer a server gave before taking the whole body (an upload refused: 401, 413)
+    and then stopped reading, as urllib3 reads it; else the sending failure."""
+    try:
+        raw = conn.getresponse()
+    except (OSError, http.client.HTTPException):
+        raise error from None
+    raw.will_close = True  # the request was cut off: its connection is not reused
+    return raw
 
 
 def _read_error(exc: BaseException, doing: str) -> ReadError:
