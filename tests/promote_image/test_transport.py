@@ -710,3 +710,39 @@ def test_an_upload_refused_before_its_end_gets_the_servers_answer() -> None:
         assert len(sent) < 256  # the send stopped early
         for conn in accepted:
             conn.close()
+
+
+# ---- the OCI client on the transport ---------------------------------------------------------
+
+def test_an_identity_token_is_exchanged_by_a_form_post(serve: Callable[..., Server]) -> None:
+    """An ``identitytoken`` (``az acr login``) is traded for an access token with a form POST
+    to the challenge's realm, and the registry then gets that token."""
+    from urllib.parse import parse_qs
+
+    from release_kit.registry.auth import Credentials
+    from release_kit.registry.oci import Client, OciRepository
+    from release_kit.registry.references import OciLocation
+
+    realm = serve(lambda handler, seen: reply(handler, 200, b'{"access_token": "minted"}'))
+
+    def registry_answer(handler: BaseHTTPRequestHandler, seen: Seen) -> None:
+        if seen.headers.get("authorization") != "Bearer minted":
+            reply(handler, 401, b"{}", {"WWW-Authenticate": f'Bearer realm="{realm.url}/oauth2'
+                                                           '/token",service="acr"'})
+        else:
+            reply(handler, 200, b"", {"Docker-Content-Digest": "sha256:" + "a" * 64})
+
+    registry = serve(registry_answer)
+    location = OciLocation(f"127.0.0.1:{registry.port}", "acme/web")
+    repository = OciRepository(Client(location, Credentials(identity_token="refresh")),
+                               location)
+    assert repository.digest_of("1.0.0") == "sha256:" + "a" * 64
+    [exchange] = realm.seen
+    assert (exchange.method, exchange.path) == ("POST", "/oauth2/token")
+    assert exchange.headers["content-type"] == "application/x-www-form-urlencoded"
+    assert parse_qs(exchange.body.decode()) == {
+        "grant_type": ["refresh_token"], "refresh_token": ["refresh"],
+        "client_id": ["release-kit"], "service": ["acr"],
+        "scope": ["repository:acme/web:pull"]}
+    assert [s.headers.get("authorization") for s in registry.seen] == [None, "Bearer minted"]
+    assert {s.connection for s in registry.seen} == {1}  # the 401's connection served the retry

@@ -3,9 +3,9 @@ GHCR, Harbor, Artifactory, Google Artifact Registry, Azure Container Registry, d
 
 ``Client`` is one registry host: one HTTP transport (``transport``: keep-alive connections,
 retries of idempotent requests on 5xx and connection errors, redirects, proxies), and
-authentication from the registry's own 401
-challenge: basic, or a bearer token from the challenge's realm for the scopes of the
-repositories at hand (minted tokens and passwords are masked). ``Repository`` is one
+authentication from the registry's own 401 challenge: basic, or a bearer token from the
+challenge's realm for the scopes of the repositories at hand (minted tokens and passwords are
+masked). ``Repository`` is one
 repository through a client: it reads and writes manifests with their exact bytes, checks and
 copies blobs (mounting them from another repository of the same registry, otherwise chunked
 uploads), and finds the signatures and attestations attached to a digest. Requests are counted
