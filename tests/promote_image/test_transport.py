@@ -746,3 +746,23 @@ def test_an_identity_token_is_exchanged_by_a_form_post(serve: Callable[..., Serv
         "scope": ["repository:acme/web:pull"]}
     assert [s.headers.get("authorization") for s in registry.seen] == [None, "Bearer minted"]
     assert {s.connection for s in registry.seen} == {1}  # the 401's connection served the retry
+
+
+def test_a_body_cut_off_is_a_lost_answer_retried_for_get(serve: Callable[..., Server]) -> None:
+    def answer(handler: BaseHTTPRequestHandler, seen: Seen) -> None:
+        if len(server.seen) == 1:  # says 100 bytes, sends 10 and hangs up
+            handler.send_response(200)
+            handler.send_header("Content-Length", "100")
+            handler.end_headers()
+            handler.wfile.write(b"0123456789")
+            handler.close_connection = True
+            return
+        ok(handler, seen)
+
+    server = serve(answer)
+    assert transport().request("GET", f"{server.url}/m").content == b"hello /m"
+    assert [s.connection for s in server.seen] == [1, 2]
+    server.seen.clear()
+    with pytest.raises(ReadError, match="IncompleteRead"):
+        transport().request("POST", f"{server.url}/m")
+    assert len(server.seen) == 1

@@ -397,7 +397,14 @@ class Transport:
                 time.sleep(self.retry.delay(budget.count, response.headers.get("Retry-After")))
                 continue
             if not stream:
-                response.content  # noqa: B018 - read now: the connection is free again
+                try:
+                    response.content  # noqa: B018 - read now: the connection is free again
+                except ReadError:  # the body was cut off: a lost answer, as above
+                    if method not in self.retry.methods or not replayable \
+                            or not budget.take("read"):
+                        raise
+                    time.sleep(self.retry.delay(budget.count))
+                    continue
             return response
 
     def _connect(self, key: _Key, timeout: float, budget: _Budget) -> Connection:
