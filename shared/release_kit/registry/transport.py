@@ -283,7 +283,9 @@ def _dropped(conn: Connection) -> bool:
     try:
         if isinstance(sock, ssl.SSLSocket) and sock.pending():
             return True
-        return bool(select.select([sock], [], [], 0)[0])
+        poller = select.poll()  # not select.select: no limit on the descriptor's number
+        poller.register(sock, select.POLLIN)
+        return bool(poller.poll(0))
     except (OSError, ValueError):
         return True
 
