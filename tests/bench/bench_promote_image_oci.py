@@ -223,7 +223,7 @@ def main() -> None:
         print(f"image: {LAYERS} layers, {sum(sizes)} bytes; single: 1 layer, {TOTAL} bytes")
 
         # 0. the fixed cost of the action's process: interpreter, runtime and entrypoint
-        # imports (pydantic, PyYAML, requests), no request at all --------------------------
+        # imports (the inputs model, the OCI adapter and its transport), no request at all -
         code = ("import runpy; runpy.run_path(" + repr(str(ROOT / "actions/promote-image/main.py"))
                 + ", run_name='bench'); from release_kit.registry import oci, references; "
                 "oci.Client(references.oci_location('localhost:5000', 'acme/web', 'repository'))")

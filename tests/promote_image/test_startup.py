@@ -3,7 +3,8 @@
 The action's fixed cost (interpreter and imports) is most of a retag's wall time beside skopeo
 (see the OCI benchmark), so the modules only some runs need are imported where those runs need
 them: boto3/botocore and the ECR adapter only for an ECR location, argparse only for flags,
-other actions' libraries never. (importlib.resources, zipfile, tempfile, uuid and traceback
+other actions' libraries never; the OCI adapter's HTTP is the standard library's (no requests,
+urllib3). (importlib.resources, zipfile, tempfile, uuid and traceback
 are not listed: pydantic and logging import them today, though the product no longer does at
 start-up.) The action runs as the runner runs it, with
 ``PYTHONPROFILEIMPORTTIME=1``: the interpreter lists every module it imported on stderr.
@@ -24,6 +25,7 @@ SHA = "0123456789abcdef0123456789abcdef01234567"
 # Modules an OCI retag must not load: each one is start-up time paid for nothing.
 NOT_ON_THE_OCI_PATH = (
     "boto3", "botocore", "s3transfer",  # AWS: ECR only
+    "requests", "urllib3", "charset_normalizer", "idna",  # the OCI adapter speaks http.client
     "release_kit.registry.ecr",  # ECR's adapter
     "argparse",  # flags only (local runs, --help)
     "yaml",  # action.yml is read by local runs only (on the runner GitHub applied it)

@@ -1,10 +1,11 @@
 """The OCI distribution adapter: any registry that speaks the OCI distribution API (Docker Hub,
 GHCR, Harbor, Artifactory, Google Artifact Registry, Azure Container Registry, distribution).
 
-``Client`` is one registry host: one HTTP session (connection reuse, retries of idempotent
-requests on 5xx and connection errors), and authentication from the registry's own 401
-challenge: basic, or a bearer token from the challenge's realm for the scopes of the
-repositories at hand (minted tokens and passwords are masked). ``Repository`` is one
+``Client`` is one registry host: one HTTP transport (``transport``: keep-alive connections,
+retries of idempotent requests on 5xx and connection errors, redirects, proxies), and
+authentication from the registry's own 401 challenge: basic, or a bearer token from the
+challenge's realm for the scopes of the repositories at hand (minted tokens and passwords are
+masked). ``Repository`` is one
 repository through a client: it reads and writes manifests with their exact bytes, checks and
 copies blobs (mounting them from another repository of the same registry, otherwise chunked
 uploads), and finds the signatures and attestations attached to a digest. Requests are counted
@@ -20,8 +21,8 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any, TypeVar
-from urllib.parse import urljoin
+from typing import Any, TypeVar
+from urllib.parse import urlencode, urljoin
 
 from release_kit.action import commands
 from release_kit.errors import (
@@ -30,18 +31,15 @@ from release_kit.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
-from release_kit.registry import auth
+from release_kit.registry import auth, transport
 from release_kit.registry.manifests import ACCEPTED_MEDIA_TYPES, OCI_INDEX, Manifest, ManifestError
 from release_kit.registry.plan import Mutability
 from release_kit.registry.promotion import Attachment, Contents
 from release_kit.registry.references import ImageRef, OciLocation
-
-if TYPE_CHECKING:
-    import requests
+from release_kit.registry.transport import Response
 
 CONNECT_TIMEOUT = 10.0
 READ_TIMEOUT = 120.0
-READ_SIZE = 256 * 1024  # bytes taken from a download per read: bounds the transient copies
 STREAM_PART = 1024 * 1024  # the piece of a blob in memory while it streams through
 LOOKUPS = 8  # parallel HEAD/GET requests when looking many things up
 ATTACHED_TAGS = (".sig", ".att", ".sbom")  # cosign's tag scheme: sha256-<hex><suffix>
@@ -53,29 +51,20 @@ R = TypeVar("R")
 
 
 class Client:
-    """One registry host through one HTTP session, with the host's credentials (or none)."""
+    """One registry host through one HTTP transport, with the host's credentials (or none)."""
 
     def __init__(self, location: OciLocation, credentials: auth.Credentials | None = None
                  ) -> None:
-        import requests  # noqa: PLC0415 - only the OCI path pays for requests
-        from requests.adapters import HTTPAdapter  # noqa: PLC0415 - as requests
-        from urllib3.util.retry import Retry  # noqa: PLC0415 - as requests
-
         self.registry = location.registry
         self.base_url = location.base_url
         self.credentials = credentials
         for secret in credentials.secrets() if credentials else []:
             commands.add_mask(secret)
-        self.session = requests.Session()
-        self.session.headers["User-Agent"] = "release-kit"
-        # A no-op auth: our Authorization header is never replaced by a ~/.netrc entry.
-        self.session.auth = _keep_headers
-        retry = Retry(total=4, connect=3, read=2, status=3, backoff_factor=0.3,
-                      status_forcelist=(500, 502, 503, 504), raise_on_status=False,
-                      allowed_methods=frozenset({"GET", "HEAD", "PUT", "DELETE"}))
-        adapter = HTTPAdapter(pool_connections=2, pool_maxsize=LOOKUPS + 4, max_retries=retry)
-        self.session.mount("https://", adapter)
-        self.session.mount("http://", adapter)
+        # Retries: connect 3, read 2, status 3 (500/502/503/504), 4 in all, back-off 0.3 s,
+        # replaying GET, HEAD, PUT and DELETE only (transport.Retry's defaults).
+        self.http = transport.Transport(retry=transport.Retry(),
+                                        timeout=(CONNECT_TIMEOUT, READ_TIMEOUT),
+                                        pool_size=LOOKUPS + 4, user_agent="release-kit")
         self._challenge: auth.Challenge | None = None
         self._authorization: dict[frozenset[str], str] = {}
         self._lock = threading.Lock()
@@ -84,15 +73,12 @@ class Client:
         return urljoin(self.base_url + "/", path.lstrip("/")) if "://" not in path else path
 
     def request(self, method: str, path: str, *, scopes: frozenset[str], doing: str,
-                **kwargs: Any) -> requests.Response:
+                **kwargs: Any) -> Response:
         """One request, authenticated as the registry asks; a 401 once renews the
         authorization (a challenge or an expired token) and the request is sent again."""
-        import requests  # noqa: PLC0415 - as in __init__
-
         headers = dict(kwargs.pop("headers", None) or {})
         # A streamed body cannot be sent twice: a 401 on it is final.
-        attempts = 1 if isinstance(kwargs.get("data"), Iterator | _Sized) else 2
-        kwargs.setdefault("timeout", (CONNECT_TIMEOUT, READ_TIMEOUT))
+        attempts = 1 if isinstance(kwargs.get("data"), Iterator) else 2
         url = self.url(path)
         for attempt in range(attempts):
             authorization = self._authorization.get(scopes)
@@ -101,8 +87,8 @@ class Client:
             if authorization:
                 headers["Authorization"] = authorization
             try:
-                response = self.session.request(method, url, headers=headers, **kwargs)
-            except requests.RequestException as exc:
+                response = self.http.request(method, url, headers=headers, **kwargs)
+            except transport.TransportError as exc:
                 raise ExternalServiceError(
                     f"Could not reach {self.registry} while {doing}: {exc.__class__.__name__}: "
                     f"{exc}", hint="Check the registry's address and that this runner can "
@@ -110,7 +96,7 @@ class Client:
             if response.status_code != 401:
                 return response
             challenge = auth.parse_challenge(response.headers.get("WWW-Authenticate", ""))
-            response.close()
+            response.drain()  # a small body: the connection serves the retry
             if attempt + 1 == attempts or challenge is None:
                 break
             with self._lock:  # the next attempt authenticates for this challenge
@@ -139,8 +125,6 @@ class Client:
 
     def _token(self, challenge: auth.Challenge, scopes: frozenset[str], doing: str) -> str:
         """A bearer token from the challenge's realm, for ``scopes`` (and the challenge's own)."""
-        import requests  # noqa: PLC0415 - as in __init__
-
         realm = challenge.realm
         if not realm.startswith(("https://", "http://")):
             raise ExternalServiceError(
@@ -155,14 +139,17 @@ class Client:
         creds = self.credentials
         try:
             if creds and creds.identity_token:
-                response = self.session.post(realm, data=[
+                form = urlencode([
                     ("grant_type", "refresh_token"), ("refresh_token", creds.identity_token),
-                    ("client_id", "release-kit"), *params], timeout=CONNECT_TIMEOUT)
+                    ("client_id", "release-kit"), *params])
+                response = self.http.request(
+                    "POST", realm, data=form.encode(), timeout=CONNECT_TIMEOUT,
+                    headers={"Content-Type": "application/x-www-form-urlencoded"})
             else:
                 headers = {"Authorization": auth.basic(creds)} if creds and creds.username else {}
-                response = self.session.get(realm, params=params, headers=headers,
-                                            timeout=CONNECT_TIMEOUT)
-        except requests.RequestException as exc:
+                response = self.http.request("GET", realm, params=params, headers=headers,
+                                             timeout=CONNECT_TIMEOUT)
+        except transport.TransportError as exc:
             raise ExternalServiceError(
                 f"Could not reach the token service of {self.registry} ({realm}) while "
                 f"{doing}: {exc}") from exc
@@ -192,10 +179,6 @@ class Client:
                     "target-registry-password for the target), or log in with docker login so "
                     "the Docker config.json holds them (DOCKER_CONFIG).")
         return PermissionDeniedError(f"{self.registry} {said} while {doing}.", hint=hint)
-
-
-def _keep_headers(request: Any) -> Any:
-    return request
 
 
 class OciRepository:
@@ -231,7 +214,7 @@ class OciRepository:
         return f"/v2/{self.location.repository}/{kind}/{reference}"
 
     def _request(self, kind: str, method: str, path: str, doing: str,
-                 **kwargs: Any) -> requests.Response:
+                 **kwargs: Any) -> Response:
         with self._lock:
             self.calls[kind] += 1
         return self.client.request(method, path, scopes=self.scopes, doing=self._doing(doing),
@@ -314,7 +297,7 @@ class OciRepository:
         when the registry refused the write but ``tag`` already points at this digest."""
         return self._put(manifest, tag) is not None
 
-    def _put(self, manifest: Manifest, tag: str | None) -> requests.Response | None:
+    def _put(self, manifest: Manifest, tag: str | None) -> Response | None:
         reference = tag or manifest.digest
         doing = f"putting {reference}"
         response = self._request("PUT manifest", "PUT", self._path("manifests", reference),
@@ -405,9 +388,11 @@ class OciRepository:
         PATCH per part, the spec's chunked upload, halves distribution 2.8's throughput: see
         the README.)"""
         doing = "uploading a blob"
-        body: Iterable[bytes | bytearray] = parts if size is None else _Sized(parts, size)
+        headers = {"Content-Type": "application/octet-stream"}
+        if size is not None:
+            headers["Content-Length"] = str(size)
         response = self._request("PATCH upload", "PATCH", self._uploads[upload_id], doing,
-                                 data=body, headers={"Content-Type": "application/octet-stream"})
+                                 data=parts, headers=headers)
         self._check(response, doing)
         location = response.headers.get("Location")
         with self._lock:
@@ -504,7 +489,7 @@ class OciRepository:
 
     # ---- errors -----------------------------------------------------------------------------
 
-    def _check(self, response: requests.Response, doing: str) -> None:
+    def _check(self, response: Response, doing: str) -> None:
         if response.ok:
             return
         status = response.status_code
@@ -523,31 +508,14 @@ class OciRepository:
                                    f"{message}")
 
 
-class _Sized:
-    """An iterable body with a length, so that requests sends a Content-Length."""
-
-    def __init__(self, parts: Iterator[bytes | bytearray], size: int) -> None:
-        self._parts = parts
-        self._size = size
-
-    def __iter__(self) -> Iterator[bytes | bytearray]:
-        return self._parts
-
-    def __len__(self) -> int:
-        return self._size
-
-
 class _Body(io.RawIOBase):
-    """A blob download read into the caller's buffer at most ``READ_SIZE`` bytes at a time."""
+    """A blob download, read straight from the socket into the caller's buffer (the part
+    being filled): no copy of the bytes on the way. Registries do not compress blobs in
+    transit (the transport asks for ``identity``)."""
 
-    def __init__(self, response: requests.Response) -> None:
+    def __init__(self, response: Response) -> None:
         super().__init__()
         self._response = response
-        # urllib3 copies what it reads; its http.client response reads into our buffer. Only
-        # for an undecoded body (registries do not compress blobs in transit).
-        fp = getattr(response.raw, "_fp", None)
-        self._direct = (hasattr(fp, "readinto")
-                        and response.headers.get("Content-Encoding", "identity") == "identity")
 
     @property
     def headers(self) -> Any:
@@ -558,28 +526,20 @@ class _Body(io.RawIOBase):
         return True
 
     def readinto(self, buffer: Any) -> int:
-        import http.client  # noqa: PLC0415 - only a blob read pays for them
-
-        import urllib3  # noqa: PLC0415 - as http.client
-
-        raw = self._response.raw
-        try:
-            if self._direct:  # straight from the socket into the caller's buffer
-                return int(raw._fp.readinto(buffer))
-            data = raw.read(min(len(buffer), READ_SIZE), decode_content=False)
-        except (urllib3.exceptions.HTTPError, http.client.HTTPException, ValueError) as exc:
-            raise OSError(f"{exc.__class__.__name__}: {exc}") from exc
-        buffer[:len(data)] = data
-        return len(data)
+        return self._response.readinto(buffer)  # a failure is an OSError (ReadError)
 
     def close(self) -> None:
         self._response.close()
         super().close()
 
 
-def _registry_message(response: requests.Response) -> str:
+def _registry_message(response: Response) -> str:
     """The registry's error (``{"errors": [{"code", "message"}]}``), else the start of the body:
     text from outside, shortened, never interpreted."""
+    try:
+        response.content  # noqa: B018 - a streamed answer's body, read now
+    except OSError:  # the body did not arrive: the status says enough
+        return (response.reason or "")[:_MAX_MESSAGE]
     try:
         errors = response.json().get("errors") or []
         text = "; ".join(f"{e.get('code', '')}: {e.get('message', '')}" for e in errors)
