@@ -23,9 +23,8 @@ from typing import Any
 import jsonschema
 import pytest
 import yaml
-from pydantic import SecretStr
 
-from release_kit.action.inputs import ActionInputs
+from release_kit.action.inputs import ActionInputs, SecretStr
 
 ROOT = Path(__file__).resolve().parents[1]
 ECHO_FIXTURE = ROOT / "tests" / "fixtures" / "actions" / "echo"
@@ -176,7 +175,7 @@ def test_required_inputs_are_required_in_the_model(action_dir: Path) -> None:
     for field_name, name in model.input_names().items():
         spec = specs.get(name, {})
         yml_required = bool(spec.get("required", False)) and spec.get("default") is None
-        if model.model_fields[field_name].is_required() != yml_required:
+        if model.input_fields()[field_name].required != yml_required:
             mismatched.append(f"{name} (action.yml required: {yml_required})")
     assert mismatched == []
 
@@ -187,11 +186,11 @@ def test_literal_defaults_match_the_model(action_dir: Path) -> None:
     specs = yml_inputs(action_dir)
     mismatched = []
     for field_name, name in model.input_names().items():
-        field = model.model_fields[field_name]
+        field = model.input_fields()[field_name]
         spec = specs.get(name, {})
-        if field.is_required() or is_expression(spec.get("default")):
+        if field.required or is_expression(spec.get("default")):
             continue
-        default = field.get_default(call_default_factory=True)
+        default = field.default_value()
         if not defaults_agree(default, spec.get("default")):
             mismatched.append(
                 f"{name}: action.yml {spec.get('default')!r} vs model {render(default)!r}"

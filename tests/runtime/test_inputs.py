@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import pytest
-from pydantic import SecretStr
 
-from release_kit.action.inputs import ActionInputs, Bool, InputErrors, JsonValue, Lines, YamlMapping
+from release_kit.action.inputs import (
+    ActionInputs,
+    Bool,
+    InputErrors,
+    JsonValue,
+    Lines,
+    SecretStr,
+    YamlMapping,
+)
 
 
 class Model(ActionInputs):

@@ -8,9 +8,17 @@ from __future__ import annotations
 
 from typing import Literal, Self
 
-from pydantic import Field, PrivateAttr, SecretStr, model_validator
-
-from release_kit.action.inputs import ActionInputs, Bool, Lines, YamlMapping, parse_yaml_mapping
+from release_kit.action.inputs import (
+    ActionInputs,
+    Bool,
+    Field,
+    Lines,
+    PrivateAttr,
+    SecretStr,
+    YamlMapping,
+    model_validator,
+    parse_yaml_mapping,
+)
 from release_kit.aws import validate_role_arn
 from release_kit.environments.plan import DEFAULT_ENV_LABELS, parse_env_labels
 from release_kit.errors import InputError

@@ -5,9 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from pydantic import SecretStr
-
-from release_kit.action.inputs import ActionInputs
+from release_kit.action.inputs import ActionInputs, SecretStr
 
 if TYPE_CHECKING:
     from release_kit.github.rest import GitHubApi

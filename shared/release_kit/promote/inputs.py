@@ -7,10 +7,8 @@ import re
 from collections.abc import Callable
 from typing import Literal
 
-from pydantic import SecretStr, field_validator
-
 from release_kit.action.context import Context
-from release_kit.action.inputs import ActionInputs, Bool, Lines
+from release_kit.action.inputs import ActionInputs, Bool, Lines, SecretStr, field_validator
 from release_kit.aws import validate_role_arn
 from release_kit.errors import InputError
 from release_kit.registry import identity

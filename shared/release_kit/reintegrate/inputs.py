@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import Literal, Self
 
-from pydantic import field_validator, model_validator
-
-from release_kit.action.inputs import Bool, Lines
+from release_kit.action.inputs import Bool, Lines, field_validator, model_validator
 from release_kit.errors import InputError
 from release_kit.github.inputs import GitHubAuthInputs
 from release_kit.refnames import ref_name_problem

@@ -9,10 +9,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Literal, Self
 
-from pydantic import SecretStr, field_validator, model_validator
-
 from release_kit.action.context import Context
-from release_kit.action.inputs import ActionInputs, Bool, Lines
+from release_kit.action.inputs import (
+    ActionInputs,
+    Bool,
+    Lines,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
 from release_kit.changelog import (
     CONVENTIONAL_SECTIONS,
     DEFAULT_SECTIONS,

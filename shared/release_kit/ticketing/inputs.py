@@ -6,10 +6,15 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal, Self
 
-from pydantic import BeforeValidator, SecretStr, field_validator, model_validator
-
 from release_kit import templates
-from release_kit.action.inputs import Bool, Lines
+from release_kit.action.inputs import (
+    Bool,
+    Lines,
+    Parser,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
 from release_kit.action.runner import Runtime
 from release_kit.chat import Notifier, Webhook, check_url, timeout_of
 from release_kit.errors import InputError
@@ -25,17 +30,17 @@ _LOGIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\[bot\])?")
 _RELEASE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+/-]{0,99}")
 
 
-def _positive_int(value: object) -> object:
-    if isinstance(value, str) and not (value.isdigit() and int(value) > 0):
-        raise ValueError(f"{value!r} is not an issue number; give a positive integer, e.g. 42")
-    return value
+def _positive_int(text: str) -> int:
+    if not (text.isdigit() and int(text) > 0):
+        raise ValueError("not an issue number; give a positive integer, e.g. 42")
+    return int(text)
 
 
 class TicketInputs(GitHubAuthInputs):
     operation: Operation
     release: str
     ticket_repo: str = ""
-    ticket_number: Annotated[int | None, BeforeValidator(_positive_int)] = None
+    ticket_number: Annotated[int | None, Parser(_positive_int)] = None
     title: str = "Release {release}"
     driver: str = ""
     labels: Lines = ["release"]

@@ -1,8 +1,6 @@
 """Container-test fixture: read one repository through ``release_kit.github`` and output it."""
 
-from pydantic import SecretStr
-
-from release_kit.action.inputs import ActionInputs
+from release_kit.action.inputs import ActionInputs, SecretStr
 from release_kit.action.runner import Runtime, run
 from release_kit.github import connect
 
