@@ -128,7 +128,7 @@ CHILD = """
 import json, os, resource, sys, time
 sys.path[:0] = [{shared!r}]
 import runpy
-# What the action's process holds: the runtime, pydantic and every import of the entrypoint.
+# What the action's process holds: the runtime and every import of the entrypoint.
 runpy.run_path({actions!r} + "/promote-image/main.py", run_name="bench")
 from release_kit.registry.ecr import EcrRepository
 from release_kit.registry.blobs import copy_blob, open_url

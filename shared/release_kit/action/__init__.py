@@ -9,5 +9,5 @@
 - :mod:`.metadata` and :mod:`.folders`: an action's ``action.yml``, and where actions are.
 
 Import the module you need: this package imports none of them, so ``commands`` (used by
-adapters and by the ``eks-token`` plugin) costs nothing of pydantic.
+adapters and by the ``eks-token`` plugin) loads nothing of the inputs model or the runner.
 """
