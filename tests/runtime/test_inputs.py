@@ -403,3 +403,10 @@ def test_yaml_is_imported_only_when_a_yaml_input_is_given() -> None:
                           env={**os.environ, "PYTHONPATH": f"{ROOT}:{ROOT / 'shared'}"},
                           timeout=60)
     assert proc.stdout.strip() == "ok", proc.stderr
+
+
+def test_input_errors_are_an_input_error_named_after_the_first() -> None:
+    with pytest.raises(InputError, match=r"^got 'x': expected .*; got 'y': not an integer$") as info:
+        typed(operation="x", retries="y")
+    assert isinstance(info.value, InputErrors)
+    assert info.value.input_name == "operation"

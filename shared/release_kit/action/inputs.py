@@ -387,9 +387,10 @@ class ActionInputs:
         return f"{type(self).__name__}({fields})"
 
 
-class InputErrors(Exception):
-    """Several invalid inputs at once, reported one ``::error`` each."""
+class InputErrors(InputError):
+    """Invalid inputs, all at once (one or more), reported one ``::error`` each. An
+    :class:`InputError` itself (named after the first), so code that catches one sees these."""
 
     def __init__(self, errors: list[InputError]) -> None:
-        super().__init__("; ".join(str(e) for e in errors))
+        super().__init__(errors[0].input_name, "; ".join(str(e) for e in errors))
         self.errors = errors
