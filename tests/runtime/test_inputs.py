@@ -14,17 +14,17 @@ import pytest
 from release_kit.action.inputs import (
     ActionInputs,
     Bool,
-    Field,
     InputErrors,
     JsonValue,
     Lines,
     Parser,
-    PrivateAttr,
     SecretStr,
     YamlMapping,
     env_name,
+    field,
     field_validator,
     model_validator,
+    private_attr,
 )
 from release_kit.errors import InputError
 
@@ -124,12 +124,12 @@ def test_secret_inputs_are_listed_for_masking_and_hidden_in_repr() -> None:
 class Typed(ActionInputs):
     operation: Literal["promote", "identity"] = "promote"
     status: Literal["success", "failure"] | None = None
-    timeout: int = Field(default=600, gt=0)
+    timeout: int = field(default=600, gt=0)
     retries: int = 3
     issue: Annotated[int | None, Parser(lambda text: int(text, 16))] = None
     raw: Any = ""
     tags: Lines = ["latest"]
-    state_values: Lines = Field(default=[], alias="set")
+    state_values: Lines = field(default=[], alias="set")
     env_labels: YamlMapping = {}
 
 
@@ -221,8 +221,8 @@ class Checked(ActionInputs):
     prefix: str = "reintegrate/"
     first: str = ""
     second: str = ""
-    _pair: tuple[str, str] = PrivateAttr(default=("", ""))
-    _seen: list[str] = PrivateAttr(default_factory=list)
+    _pair: tuple[str, str] = private_attr(default=("", ""))
+    _seen: list[str] = private_attr(default_factory=list)
 
     @field_validator("source_branch", "target_branch")
     @classmethod

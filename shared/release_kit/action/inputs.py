@@ -10,8 +10,8 @@ A model is a class of annotated fields::
         repository: str                          # required: no default
         operation: Literal["promote", "identity"] = "promote"
         tags: Lines = ["latest"]                 # each instance gets its own copy
-        timeout: int = Field(default=600, gt=0)
-        state_values: Lines = Field(default=[], alias="set")   # input ``set``
+        timeout: int = field(default=600, gt=0)
+        state_values: Lines = field(default=[], alias="set")   # input ``set``
         github_token: SecretStr = SecretStr("")
 
         @field_validator("repository")
@@ -21,7 +21,7 @@ A model is a class of annotated fields::
         @model_validator(mode="after")
         def _consistent(self) -> Self: ...             # after every field is valid
 
-Value types: ``str``; ``int`` (``Field(gt=...)`` bounds it); ``Literal[...]`` choices;
+Value types: ``str``; ``int`` (``field(gt=...)`` bounds it); ``Literal[...]`` choices;
 ``SecretStr`` (masked in logs and reprs); ``Any`` (the text as given); ``X | None`` (as ``X``);
 and these, shared by the actions:
 
@@ -33,7 +33,7 @@ and these, shared by the actions:
 Given values are parsed, then the field validators run (on defaults too: a default is checked
 like a value); a model validator runs once every field is valid. Every invalid input becomes
 one entry of an :class:`InputErrors`, all reported at once. Instances are frozen, except
-``PrivateAttr`` attributes (``_name``), which a model validator may set.
+``private_attr()`` attributes (``_name``), which a model validator may set.
 
 Annotations are resolved once per class, on first use: building a model costs a few dict
 look-ups per field.
@@ -184,7 +184,7 @@ def _parser_of(hint: Any, where: str) -> Callable[[str], Any]:
 
 
 class FieldInfo:
-    """What ``Field(...)`` declares: a default (or factory), an input name, a lower bound."""
+    """What ``field(...)`` declares: a default (or factory), an input name, a lower bound."""
 
     __slots__ = ("alias", "default", "default_factory", "gt")
 
@@ -194,7 +194,7 @@ class FieldInfo:
             default, default_factory, alias, gt)
 
 
-def Field(
+def field(
         default: Any = _MISSING, *, default_factory: Callable[[], Any] | None = None,
         alias: str | None = None, gt: int | None = None) -> Any:
     """A field with an input name other than its own (``alias``) or a bound (``gt``)."""
@@ -202,7 +202,7 @@ def Field(
 
 
 class PrivateInfo:
-    """What ``PrivateAttr(...)`` declares: the attribute's initial value (or factory)."""
+    """What ``private_attr(...)`` declares: the attribute's initial value (or factory)."""
 
     __slots__ = ("default", "default_factory")
 
@@ -213,7 +213,7 @@ class PrivateInfo:
         return self.default_factory() if self.default_factory else copy.deepcopy(self.default)
 
 
-def PrivateAttr(
+def private_attr(
         default: Any = None, *, default_factory: Callable[[], Any] | None = None) -> Any:
     """An instance attribute that is not an input (``_name``), set by a model validator."""
     return PrivateInfo(default, default_factory)
@@ -322,14 +322,14 @@ class ActionInputs:
         """Parse the ``INPUT_*`` variables of ``environ``; raise :class:`InputErrors`."""
         model = self._model()
         errors: list[InputError] = []
-        for name, field in model.fields.items():
-            text = (environ.get(env_name(field.input_name)) or "").strip()
+        for name, spec in model.fields.items():
+            text = (environ.get(env_name(spec.input_name)) or "").strip()
             try:
-                object.__setattr__(self, name, field.value(text or None))
+                object.__setattr__(self, name, spec.value(text or None))
             except InputError as exc:
-                errors.append(InputError(field.input_name, exc.message, hint=exc.hint))
+                errors.append(InputError(spec.input_name, exc.message, hint=exc.hint))
             except ValueError as exc:
-                errors.append(InputError(field.input_name, str(exc)))
+                errors.append(InputError(spec.input_name, str(exc)))
         if errors:
             raise InputErrors(errors)
         for name, private in model.private.items():
@@ -363,7 +363,7 @@ class ActionInputs:
     @classmethod
     def input_names(cls) -> dict[str, str]:
         """field name -> input name."""
-        return {name: field.input_name for name, field in cls.input_fields().items()}
+        return {name: spec.input_name for name, spec in cls.input_fields().items()}
 
     def _values(self) -> Iterator[tuple[str, Any]]:
         for name in self.input_fields():

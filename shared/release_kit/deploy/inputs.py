@@ -11,13 +11,13 @@ from typing import Literal, Self
 from release_kit.action.inputs import (
     ActionInputs,
     Bool,
-    Field,
     Lines,
-    PrivateAttr,
     SecretStr,
     YamlMapping,
+    field,
     model_validator,
     parse_yaml_mapping,
+    private_attr,
 )
 from release_kit.aws import validate_role_arn
 from release_kit.environments.plan import DEFAULT_ENV_LABELS, parse_env_labels
@@ -41,18 +41,18 @@ class DeployInputs(ActionInputs):
     image: str = ""
     image_tag: str = ""
     values: YamlMapping = {}
-    state_values: Lines = Field(default=[], alias="set")
+    state_values: Lines = field(default=[], alias="set")
     url: str = ""
     url_annotation: str = "outputs.webapp-url"
     github_deployment: Bool = True
     adopt_namespace: Bool = False
     confirm_destroy: str = ""
     env_labels: str = ENV_LABELS_TEXT
-    timeout: int = Field(default=600, gt=0)
+    timeout: int = field(default=600, gt=0)
     helmfile_args: Lines = []
     github_token: SecretStr = SecretStr("")
 
-    _labels: dict[str, str] = PrivateAttr(default_factory=dict)
+    _labels: dict[str, str] = private_attr(default_factory=dict)
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
