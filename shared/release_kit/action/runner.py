@@ -18,12 +18,13 @@ from typing import TYPE_CHECKING, TypeVar
 from release_kit.action import cancel, commands
 from release_kit.action.context import Context
 from release_kit.action.inputs import ActionInputs, InputErrors, env_name
-from release_kit.action.metadata import ActionMetadata
 from release_kit.action.outputs import Outputs, Summary
 from release_kit.errors import InputError, ReleaseKitError
 
 if TYPE_CHECKING:
     import argparse
+
+    from release_kit.action.metadata import ActionMetadata
 
 I = TypeVar("I", bound=ActionInputs)  # noqa: E741
 
@@ -77,6 +78,8 @@ def _run(
     # same way, and then also checks that every output the action sets is declared there.
     metadata = None
     if args or not env.get("GITHUB_ACTIONS"):
+        from release_kit.action.metadata import ActionMetadata  # noqa: PLC0415 - as the comment
+
         metadata = ActionMetadata.load(action_dir / "action.yml")
     if args and metadata:
         env.update(parse_flags(metadata, args))

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator, Sequence
-from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from typing import IO, Protocol
 
 from release_kit.errors import ExternalServiceError
@@ -158,6 +157,12 @@ def copy_blobs(
     """Copy ``blobs`` with at most ``parallel`` in flight; the first failure stops the rest."""
     if not blobs:
         return 0
+    from concurrent.futures import (  # noqa: PLC0415 - only a copy pays for it (see oci._parallel)
+        FIRST_EXCEPTION,
+        ThreadPoolExecutor,
+        wait,
+    )
+
     with ThreadPoolExecutor(max_workers=max(1, min(parallel, len(blobs))),
                             thread_name_prefix="blob-copy") as pool:
         futures = [pool.submit(copy_blob, source, target, blob, part_size=part_size)

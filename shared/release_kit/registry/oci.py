@@ -20,7 +20,6 @@ import json
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 from urllib.parse import urlencode, urljoin
 
@@ -563,6 +562,10 @@ def _parallel(function: Callable[[T], R], items: Iterable[T]) -> list[R]:
     items = list(items)
     if len(items) <= 1:
         return [function(i) for i in items]
+    # Imported here: a retag's single look-ups need no threads, nor the logging module
+    # concurrent.futures imports (~5 ms of start-up).
+    from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
+
     with ThreadPoolExecutor(max_workers=min(LOOKUPS, len(items)),
                             thread_name_prefix="registry-lookup") as pool:
         return list(pool.map(function, items))
