@@ -4,9 +4,9 @@ The action's fixed cost (interpreter and imports) is most of a retag's wall time
 (see the OCI benchmark), so the modules only some runs need are imported where those runs need
 them: boto3/botocore and the ECR adapter only for an ECR location, argparse only for flags,
 other actions' libraries never; the OCI adapter's HTTP and the inputs model are the standard
-library's (no requests, urllib3, pydantic, nor the stdlib modules only they brought). (logging
-and traceback are not listed: concurrent.futures imports them.) The action runs as the runner
-runs it, with ``PYTHONPROFILEIMPORTTIME=1``: the interpreter lists every module it imported on
+library's (no requests, urllib3, pydantic, nor the stdlib modules only they brought); threads
+(concurrent.futures, and the logging it imports) only for parallel look-ups and copies. The
+action runs as the runner runs it, with ``PYTHONPROFILEIMPORTTIME=1``: the interpreter lists every module it imported on
 stderr.
 """
 
@@ -28,7 +28,8 @@ NOT_ON_THE_OCI_PATH = (
     "requests", "urllib3", "charset_normalizer", "idna",  # the OCI adapter speaks http.client
     "release_kit.registry.ecr",  # ECR's adapter
     "argparse",  # flags only (local runs, --help)
-    "yaml",  # action.yml is read by local runs only (on the runner GitHub applied it)
+    "yaml", "release_kit.action.metadata",  # action.yml: local runs only (the runner applied it)
+    "concurrent.futures", "logging",  # threads: parallel look-ups and copies only
     "kubernetes", "slack_sdk", "github", "jwt",  # other actions' libraries
     "pydantic", "pydantic_core",  # the inputs model is the standard library's
     "importlib.resources", "zipfile", "tempfile", "uuid",  # brought by pydantic and urllib3 only
