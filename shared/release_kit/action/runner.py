@@ -19,7 +19,7 @@ from release_kit.action import cancel, commands
 from release_kit.action.context import Context
 from release_kit.action.inputs import ActionInputs, InputErrors, env_name
 from release_kit.action.outputs import Outputs, Summary
-from release_kit.errors import InputError, ReleaseKitError
+from release_kit.errors import ReleaseKitError
 
 if TYPE_CHECKING:
     import argparse
@@ -74,26 +74,25 @@ def _run(
     args = list(sys.argv[1:] if argv is None else argv)
     # On the runner, GitHub has already turned action.yml into INPUT_* variables (defaults
     # included), so a step does not read it again: PyYAML and the parse are ~25 ms of every
-    # start. A local run (the CLI, the tests) reads it to apply the defaults and flags the
-    # same way, and then also checks that every output the action sets is declared there.
+    # start. A local run (no GITHUB_ACTIONS) reads it to apply the defaults the same way, flags
+    # need it too, and such a run also checks that every output set is declared there (the
+    # test harness, which runs as the runner does, checks that after each run).
+    local = not env.get("GITHUB_ACTIONS")
     metadata = None
-    if args or not env.get("GITHUB_ACTIONS"):
+    if args or local:
         from release_kit.action.metadata import ActionMetadata  # noqa: PLC0415 - as the comment
 
         metadata = ActionMetadata.load(action_dir / "action.yml")
-    if args and metadata:
-        env.update(parse_flags(metadata, args))
-    if metadata and not env.get("GITHUB_ACTIONS"):
-        for name, value in metadata.evaluated_defaults(env).items():
-            env.setdefault(env_name(name), value)
+        if args:
+            env.update(parse_flags(metadata, args))
+        if local:
+            for name, value in metadata.evaluated_defaults(env).items():
+                env.setdefault(env_name(name), value)
     try:
         inputs = inputs_cls.from_environ(env)
-    except InputErrors as exc:
+    except InputErrors as exc:  # every invalid input, a model validator's error included
         for err in exc.errors:
             commands.error(str(err), title=err.title)
-        return 1
-    except InputError as exc:
-        commands.error(str(exc), title=exc.title)
         return 1
     for secret in inputs.secrets():
         commands.add_mask(secret)
