@@ -365,6 +365,14 @@ class Transport:
         feed = None if data is None or isinstance(data, bytes | bytearray) else _Feed(data)
         replayable = feed is None
         budget = _Budget(self.retry)
+
+        def ask_again() -> bool:
+            """After a lost answer: whether the request may be sent again (after the wait)."""
+            if method not in self.retry.methods or not replayable or not budget.take("read"):
+                return False
+            time.sleep(self.retry.delay(budget.count))
+            return True
+
         while True:
             conn = self._pool.take(key)
             if conn is None:
@@ -386,11 +394,8 @@ class Transport:
                 if (feed is not None and exc is feed.error) \
                         or not isinstance(exc, OSError | http.client.HTTPException):
                     raise  # the body's own failure, or not the network's
-                error = _read_error(exc, f"{method} {_safe(url)}")
-                if method not in self.retry.methods or not replayable \
-                        or not budget.take("read"):
-                    raise error from exc
-                time.sleep(self.retry.delay(budget.count))
+                if not ask_again():
+                    raise _read_error(exc, f"{method} {_safe(url)}") from exc
                 continue
             response = Response(url, raw, conn, self._pool, key)
             if response.status_code in self.retry.statuses and method in self.retry.methods \
@@ -402,10 +407,8 @@ class Transport:
                 try:
                     response.content  # noqa: B018 - read now: the connection is free again
                 except ReadError:  # the body was cut off: a lost answer, as above
-                    if method not in self.retry.methods or not replayable \
-                            or not budget.take("read"):
+                    if not ask_again():
                         raise
-                    time.sleep(self.retry.delay(budget.count))
                     continue
             return response
 
