@@ -59,10 +59,9 @@ class Client:
         self.credentials = credentials
         for secret in credentials.secrets() if credentials else []:
             commands.add_mask(secret)
-        # Retries: connect 3, read 2, status 3 (500/502/503/504), 4 in all, back-off 0.3 s,
-        # replaying GET, HEAD, PUT and DELETE only (transport.Retry's defaults).
-        self.http = transport.Transport(retry=transport.Retry(),
-                                        timeout=(CONNECT_TIMEOUT, READ_TIMEOUT),
+        # Retries: transport.Retry's defaults (GET, HEAD, PUT and DELETE replayed, never POST
+        # or PATCH); a connection for each parallel look-up, and a few more.
+        self.http = transport.Transport(timeout=(CONNECT_TIMEOUT, READ_TIMEOUT),
                                         pool_size=LOOKUPS + 4, user_agent="release-kit")
         self._challenge: auth.Challenge | None = None
         self._authorization: dict[frozenset[str], str] = {}
